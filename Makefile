@@ -1,0 +1,40 @@
+# jit — see README.md. `make help` lists the targets.
+GO      ?= go
+PKGS    ?= ./...
+BIN     ?= bin/jit
+
+.PHONY: help build test test-short lint check-pure fuzz bench tidy-check
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build the jit binary into bin/jit
+	$(GO) build -o $(BIN) ./cmd/jit
+
+test: lint check-pure ## everything: lint, purity check, all tests (real terraform, PostgreSQL, git, emulator) with -race
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+
+test-short: ## unit tests only, no real terraform/PostgreSQL
+	$(GO) test -short -count=1 $(PKGS)
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l cmd controller); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+check-pure: ## the decision core imports no network, exec, git, GitHub or terraform packages
+	@bad=$$($(GO) list -deps ./controller/grant | grep -E '^(net/http|os/exec|github.com/google/go-github|github.com/go-git|github.com/hashicorp/terraform-exec)' || true); \
+	if [ -n "$$bad" ]; then echo "controller/grant must stay pure, but it imports:"; echo "$$bad"; exit 1; fi
+
+FUZZTIME ?= 30s
+fuzz: ## run every fuzz target for FUZZTIME each
+	@for p in $$($(GO) list ./controller/...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
+			echo "fuzz $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$p || exit 1; \
+		done; \
+	done
+
+bench: ## run the benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+tidy-check: ## go.mod and go.sum are tidy
+	$(GO) mod tidy -diff

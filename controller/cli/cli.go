@@ -1,0 +1,77 @@
+// Package cli implements jit's subcommands. It is the outermost shell: it
+// parses flags, wires the adapters (git, terraform, GitHub) to the pure core
+// and turns results into output and exit codes.
+//
+// Exit codes are a contract scripts rely on:
+//
+//	0  success (for validate: the input is valid)
+//	1  the command ran and found problems
+//	2  usage error or internal error
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Exit codes shared by every subcommand.
+const (
+	ExitOK       = 0
+	ExitProblems = 1
+	ExitUsage    = 2
+)
+
+// IO is what a subcommand may touch of the outside world besides its flags.
+type IO struct {
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// command is one subcommand: run gets the arguments after the subcommand name.
+type command struct {
+	summary string
+	run     func(ctx context.Context, io IO, args []string) int
+}
+
+// commands is the table of subcommands. Each entry's run function lives in a
+// file named after the subcommand.
+var commands = map[string]command{
+	"validate": {"validate grant files, or a change between two revisions", runValidate},
+	"owners":   {"print the CODEOWNERS owners of paths at a revision", runOwners},
+}
+
+// Main runs jit with args (without the program name) and returns the exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o := IO{Stdout: stdout, Stderr: stderr}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "jit: unknown command %q; run 'jit help' for the list\n", args[0])
+		return ExitUsage
+	}
+	return c.run(ctx, o, args[1:])
+}
+
+func usage(w io.Writer) {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("usage: jit COMMAND [flags]\n\ncommands:\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-10s %s\n", n, commands[n].summary)
+	}
+	b.WriteString("\nRun 'jit COMMAND -h' for a command's flags.\n")
+	io.WriteString(w, b.String())
+}
