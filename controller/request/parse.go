@@ -1,0 +1,435 @@
+package request
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/jitops/jit/controller/grant"
+)
+
+// MaxFileSize is the largest grant file accepted, in bytes.
+const MaxFileSize = 64 << 10
+
+// MaxScopeDepth bounds how deeply scope values may nest (lists in maps in
+// lists...). Templates take flat values; the bound keeps hostile input cheap.
+const MaxScopeDepth = 8
+
+// MaxReasonLength bounds the reason, in characters.
+const MaxReasonLength = 2000
+
+var (
+	templateName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	// GitHub logins: alphanumerics and single hyphens, no leading or trailing
+	// hyphen, at most 39 characters.
+	loginPattern   = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9]|-[A-Za-z0-9]){0,38}$`)
+	scopeKey       = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,63}$`)
+	durationSyntax = regexp.MustCompile(`^(?:([0-9]{1,4})h)?(?:([0-9]{1,5})m)?$`)
+)
+
+// fields lists the top-level keys of a grant file and whether each is required.
+var fields = []struct {
+	name     string
+	required bool
+}{
+	{"template", true},
+	{"requester", true},
+	{"duration", true},
+	{"reason", true},
+	{"ticket", false},
+	{"break_glass", false},
+	{"scope", false},
+}
+
+// Parse parses one grant file. file is its repository-relative path
+// ("access/prod/db/alice-inc-1234.yaml"), which also gives the grant its ID.
+// Either the Request is complete and the problems are empty, or the problems
+// say everything found wrong.
+func Parse(file string, data []byte) (grant.Request, []grant.Problem) {
+	p := parser{file: file}
+	req := p.parse(data)
+	if len(p.problems) > 0 {
+		grant.SortProblems(p.problems)
+		return grant.Request{}, p.problems
+	}
+	return req, nil
+}
+
+type parser struct {
+	file     string
+	problems []grant.Problem
+}
+
+func (p *parser) add(pos grant.Pos, format string, args ...any) {
+	p.problems = append(p.problems, grant.At(p.file, pos, format, args...))
+}
+
+func nodePos(n *yaml.Node) grant.Pos { return grant.Pos{Line: n.Line, Column: n.Column} }
+
+func (p *parser) parse(data []byte) grant.Request {
+	id, idProblem := IDFromPath(p.file)
+	if idProblem != "" {
+		p.add(grant.Pos{Line: 1, Column: 1}, "%s", idProblem)
+	}
+	if len(data) > MaxFileSize {
+		p.add(grant.Pos{Line: 1, Column: 1}, "file is %d bytes; grant files may be at most %d bytes (64 KiB)", len(data), MaxFileSize)
+		return grant.Request{}
+	}
+	if pos, bad := firstInvalidUTF8(data); bad {
+		p.add(pos, "file is not valid UTF-8; save it as UTF-8 text")
+		return grant.Request{}
+	}
+	if pos, r, bad := firstControlChar(data); bad {
+		p.add(pos, "control character %U is not allowed in a grant file", r)
+		return grant.Request{}
+	}
+	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
+
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			p.add(grant.Pos{Line: 1, Column: 1}, "file is empty; a grant needs template, requester, duration and reason")
+		} else {
+			p.add(yamlErrorPos(err), "invalid YAML: %s", yamlErrorText(err))
+		}
+		return grant.Request{}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		pos := grant.Pos{Line: extra.Line, Column: extra.Column}
+		if err != nil {
+			pos = yamlErrorPos(err)
+		}
+		if pos.Line == 0 {
+			pos = grant.Pos{Line: 1, Column: 1}
+		}
+		p.add(pos, "a grant file holds exactly one YAML document; remove the '---' separator and what follows")
+		return grant.Request{}
+	}
+	if p.rejectAnchorsAndTags(&doc, 0) {
+		return grant.Request{}
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		p.add(nodePos(root), "a grant file must be a YAML mapping of fields (template, requester, duration, reason, ...)")
+		return grant.Request{}
+	}
+
+	req := grant.Request{ID: id, File: p.file, Pos: map[string]grant.Pos{}}
+	values := p.mapping(root, "")
+	for name, kv := range values {
+		req.Pos[name] = nodePos(kv.value)
+	}
+	for _, f := range fields {
+		if _, ok := values[f.name]; !ok && f.required {
+			p.add(grant.Pos{Line: 1, Column: 1}, "missing required field %q", f.name)
+		}
+	}
+	for name, kv := range values {
+		known := false
+		for _, f := range fields {
+			known = known || f.name == name
+		}
+		if !known {
+			p.add(nodePos(kv.key), "unknown field %q%s; allowed fields are template, requester, duration, reason, ticket, break_glass, scope", name, suggest(name))
+		}
+	}
+
+	if kv, ok := values["template"]; ok {
+		if s, ok := p.str(kv, "template"); ok {
+			if !templateName.MatchString(s) {
+				p.add(nodePos(kv.value), "template %q is not a valid template name: lower-case letters, digits, '-' and '_', naming a directory under templates/", s)
+			}
+			req.Template = s
+		}
+	}
+	if kv, ok := values["requester"]; ok {
+		if s, ok := p.str(kv, "requester"); ok {
+			if !loginPattern.MatchString(s) {
+				p.add(nodePos(kv.value), "requester %q is not a GitHub login: letters, digits and single hyphens, at most 39 characters", s)
+			}
+			req.Requester = s
+		}
+	}
+	if kv, ok := values["duration"]; ok {
+		if s, ok := p.str(kv, "duration"); ok {
+			d, err := ParseDuration(s)
+			if err != nil {
+				p.add(nodePos(kv.value), "%v", err)
+			}
+			req.Duration = d
+		}
+	}
+	if kv, ok := values["reason"]; ok {
+		if s, ok := p.str(kv, "reason"); ok {
+			switch {
+			case strings.TrimSpace(s) == "":
+				p.add(nodePos(kv.value), "reason is empty; say why you need the access")
+			case utf8.RuneCountInString(s) > MaxReasonLength:
+				p.add(nodePos(kv.value), "reason is %d characters; at most %d are allowed", utf8.RuneCountInString(s), MaxReasonLength)
+			}
+			req.Reason = s
+		}
+	}
+	if kv, ok := values["ticket"]; ok {
+		if s, ok := p.str(kv, "ticket"); ok {
+			if strings.TrimSpace(s) == "" || len(s) > 100 || strings.ContainsAny(s, "\n\r") {
+				p.add(nodePos(kv.value), "ticket must be a single-line reference of at most 100 characters, such as INC-1234")
+			}
+			req.Ticket = s
+		}
+	}
+	if kv, ok := values["break_glass"]; ok {
+		if kv.value.Kind != yaml.ScalarNode || kv.value.ShortTag() != "!!bool" {
+			p.add(nodePos(kv.value), "break_glass must be true or false")
+		} else {
+			req.BreakGlass = kv.value.Value == "true"
+		}
+	}
+	if kv, ok := values["scope"]; ok {
+		if kv.value.Kind != yaml.MappingNode {
+			p.add(nodePos(kv.value), "scope must be a mapping of the template's input names to values")
+		} else {
+			req.Scope = map[string]any{}
+			for name, skv := range p.mapping(kv.value, "scope.") {
+				req.Pos["scope."+name] = nodePos(skv.value)
+				if !scopeKey.MatchString(name) {
+					p.add(nodePos(skv.key), "scope key %q is not a template input name: lower-case letters, digits and '_'", name)
+					continue
+				}
+				if grant.IsReservedInput(name) {
+					p.add(nodePos(skv.key), "scope key %q is supplied by the controller and may not be set in a grant", name)
+					continue
+				}
+				if v, ok := p.value(skv.value, 1); ok {
+					req.Scope[name] = v
+				}
+			}
+		}
+	}
+	return req
+}
+
+type keyValue struct{ key, value *yaml.Node }
+
+// mapping returns the entries of a mapping node, reporting duplicate and
+// non-string keys.
+func (p *parser) mapping(n *yaml.Node, prefix string) map[string]keyValue {
+	out := make(map[string]keyValue, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
+			p.add(nodePos(k), "keys must be plain names; got %s", describe(k))
+			continue
+		}
+		if prev, dup := out[k.Value]; dup {
+			p.add(nodePos(k), "duplicate key %q (first at line %d); each field may appear once", prefix+k.Value, prev.key.Line)
+			continue
+		}
+		out[k.Value] = keyValue{k, v}
+	}
+	return out
+}
+
+func (p *parser) str(kv keyValue, field string) (string, bool) {
+	v := kv.value
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" {
+		hint := ""
+		if v.Kind == yaml.ScalarNode {
+			hint = fmt.Sprintf("; quote it: %s: %q", field, v.Value)
+		}
+		p.add(nodePos(v), "%s must be a string, got %s%s", field, describe(v), hint)
+		return "", false
+	}
+	return v.Value, true
+}
+
+// value converts a scope value node into plain Go values.
+func (p *parser) value(n *yaml.Node, depth int) (any, bool) {
+	if depth > MaxScopeDepth {
+		p.add(nodePos(n), "scope value nests more than %d levels deep", MaxScopeDepth)
+		return nil, false
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!str":
+			return n.Value, true
+		case "!!bool":
+			return n.Value == "true", true
+		case "!!int":
+			i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
+			if err != nil {
+				p.add(nodePos(n), "number %s is out of range; quote it if it is meant as text", n.Value)
+				return nil, false
+			}
+			return i, true
+		case "!!float":
+			f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+			if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+				p.add(nodePos(n), "number %s is not a finite number; quote it if it is meant as text", n.Value)
+				return nil, false
+			}
+			return f, true
+		case "!!null":
+			p.add(nodePos(n), "null is not a scope value; remove the key to use the template's default")
+			return nil, false
+		default:
+			p.add(nodePos(n), "unsupported value %s", describe(n))
+			return nil, false
+		}
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		ok := true
+		for _, c := range n.Content {
+			v, good := p.value(c, depth+1)
+			ok = ok && good
+			out = append(out, v)
+		}
+		return out, ok
+	case yaml.MappingNode:
+		out := map[string]any{}
+		ok := true
+		for name, kv := range p.mapping(n, "") {
+			v, good := p.value(kv.value, depth+1)
+			ok = ok && good
+			out[name] = v
+		}
+		return out, ok
+	}
+	p.add(nodePos(n), "unsupported value %s", describe(n))
+	return nil, false
+}
+
+// rejectAnchorsAndTags reports anchors, aliases, merge keys and explicit tags
+// anywhere in the document; it returns true when it found any.
+func (p *parser) rejectAnchorsAndTags(n *yaml.Node, depth int) bool {
+	bad := false
+	if depth > 64 {
+		p.add(nodePos(n), "document nests more than 64 levels deep")
+		return true
+	}
+	switch {
+	case n.Kind == yaml.AliasNode:
+		p.add(nodePos(n), "aliases (*%s) are not allowed in grant files; write the value out", n.Value)
+		return true
+	case n.Anchor != "":
+		p.add(nodePos(n), "anchors (&%s) are not allowed in grant files", n.Anchor)
+		bad = true
+	case n.Kind == yaml.ScalarNode && n.Tag == "!!merge":
+		p.add(nodePos(n), "merge keys (<<) are not allowed in grant files")
+		bad = true
+	case n.Style&yaml.TaggedStyle != 0:
+		p.add(nodePos(n), "explicit tags (%s) are not allowed in grant files", n.Tag)
+		bad = true
+	}
+	for _, c := range n.Content {
+		if p.rejectAnchorsAndTags(c, depth+1) {
+			bad = true
+		}
+	}
+	return bad
+}
+
+// ParseDuration parses a grant duration such as "2h", "90m" or "1h30m".
+// Only hours and minutes are accepted, at least one minute and at most 366
+// days, so that a duration means the same to every reader.
+func ParseDuration(s string) (time.Duration, error) {
+	m := durationSyntax.FindStringSubmatch(s)
+	if s == "" || m == nil {
+		return 0, fmt.Errorf("duration %q is not a duration; write hours and minutes such as 2h, 90m or 1h30m", s)
+	}
+	h, _ := strconv.Atoi("0" + m[1])
+	min, _ := strconv.Atoi("0" + m[2])
+	d := time.Duration(h)*time.Hour + time.Duration(min)*time.Minute
+	if d < time.Minute {
+		return 0, fmt.Errorf("duration %q is zero; ask for at least 1m", s)
+	}
+	if d > 366*24*time.Hour {
+		return 0, fmt.Errorf("duration %q is longer than a year", s)
+	}
+	return d, nil
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	switch n.ShortTag() {
+	case "!!int", "!!float":
+		return "the number " + n.Value
+	case "!!bool":
+		return "the boolean " + n.Value
+	case "!!null":
+		return "null"
+	case "!!str":
+		return fmt.Sprintf("the string %q", n.Value)
+	}
+	return fmt.Sprintf("a %s value", n.Tag)
+}
+
+func suggest(name string) string {
+	best, bestDist := "", 3
+	for _, f := range fields {
+		if d := distance(name, f.name); d < bestDist {
+			best, bestDist = f.name, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// distance is the Levenshtein edit distance, for "did you mean" hints.
+func distance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 64
+	}
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// sortedKeys returns m's keys in order (for deterministic iteration in tests).
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
