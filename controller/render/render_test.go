@@ -1,0 +1,284 @@
+package render_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jitops/jit/controller/grant"
+	"github.com/jitops/jit/controller/render"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	p := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("reading golden file (run go test ./controller/render -update to create it): %v", err)
+	}
+	if d := cmp.Diff(string(want), string(got)); d != "" {
+		t.Errorf("%s differs from golden (-want +got):\n%s", name, d)
+	}
+}
+
+var expires = time.Date(2026, 5, 1, 14, 0, 0, 0, time.FixedZone("CEST", 2*3600))
+
+func TestVarsJSONGolden(t *testing.T) {
+	all := map[string]bool{"database": true, "privileges": true, "grant_id": true, "requester": true, "expires_at": true, "password_verifier": true}
+	tests := map[string]render.Vars{
+		"postgres-role.tfvars.json": {
+			Meta: render.MetaOf(grant.Request{
+				ID: "prod/db/alice-inc-1234", Template: "postgres-role", Requester: "alice",
+				Scope: map[string]any{"database": "orders", "privileges": "read"},
+			}, expires),
+			PasswordVerifier: "SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy",
+			Declared:         all,
+		},
+		"undeclared-reserved.tfvars.json": {
+			Meta: render.MetaOf(grant.Request{
+				ID: "dev/x", Template: "t", Requester: "bob",
+				Scope: map[string]any{"n": int64(3), "on": true, "list": []any{"a", "b"}},
+			}, expires),
+			PasswordVerifier: "not-declared-so-absent",
+			Declared:         map[string]bool{"grant_id": true},
+		},
+		"hostile-values.tfvars.json": {
+			Meta: render.MetaOf(grant.Request{
+				ID: "prod/db/mallory", Template: "postgres-role", Requester: "mallory",
+				Scope: map[string]any{"database": "x\"; DROP ROLE postgres; --", "privileges": "${file(\"/etc/passwd\")} %{ if true }$(id)`id`\n"},
+			}, expires),
+			Declared: all,
+		},
+	}
+	for name, v := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := render.VarsJSON(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name, got)
+		})
+	}
+}
+
+func TestVarsJSONRejectsReservedScope(t *testing.T) {
+	for _, k := range append(append([]string{}, grant.ReservedInputs...), render.MetaVariable) {
+		t.Run(k, func(t *testing.T) {
+			_, err := render.VarsJSON(render.Vars{Meta: render.Meta{Grant: "g/1", Template: "t", Scope: map[string]any{k: "x"}}})
+			want := `grant g/1: scope sets "` + k + `", which jit supplies itself: remove it from the grant's scope`
+			if err == nil || err.Error() != want {
+				t.Errorf("error = %v, want %q", err, want)
+			}
+		})
+	}
+}
+
+func TestMetaRoundTrip(t *testing.T) {
+	m := render.MetaOf(grant.Request{ID: "a/b", Template: "t", Requester: "r", Scope: map[string]any{"k": "v"}}, expires)
+	if m.ExpiresAt != "2026-05-01T12:00:00Z" {
+		t.Errorf("ExpiresAt = %q, want UTC RFC 3339", m.ExpiresAt)
+	}
+	vars, err := render.VarsJSON(render.Vars{Meta: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The output holds the variable's value: a JSON string.
+	raw := regexp.MustCompile(`"jit_grant": ("(?:[^"\\]|\\.)*")`).FindSubmatch(vars)
+	if raw == nil {
+		t.Fatalf("no jit_grant in %s", vars)
+	}
+	got, err := render.ParseMeta(raw[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(m, got); d != "" {
+		t.Errorf("round trip (-want +got):\n%s", d)
+	}
+}
+
+func TestParseMetaRejects(t *testing.T) {
+	tests := map[string]struct{ raw, want string }{
+		"not a string": {`{"grant":"x"}`, "jit bookkeeping output jit_grant is not a string"},
+		"not json":     {`"nope"`, "jit bookkeeping output jit_grant: invalid character"},
+		"no grant":     {`"{\"template\":\"t\"}"`, "jit bookkeeping output jit_grant names no grant or template"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := render.ParseMeta([]byte(tc.raw))
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("error = %v, want prefix %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestMetaFileGolden(t *testing.T) {
+	got, err := render.MetaFile([]string{"terraform_data.role", "module.x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "zz_jit.tf.json", got)
+}
+
+func TestBackendGolden(t *testing.T) {
+	tests := map[string]render.Backend{
+		"backend-local.tf.json": {Kind: "local", Dir: "/var/lib/jit/state"},
+		"backend-pg.tf.json":    {Kind: "pg", ConnStr: "postgres://secret@db/jit"},
+	}
+	for name, b := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := b.Config()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(got), "secret") {
+				t.Errorf("backend file holds the connection string:\n%s", got)
+			}
+			golden(t, name, got)
+		})
+	}
+}
+
+func TestBackendEnvAndKey(t *testing.T) {
+	pg := render.Backend{Kind: "pg", ConnStr: "postgres://secret@db/jit"}
+	if got := pg.Env()["PG_CONN_STR"]; got != pg.ConnStr {
+		t.Errorf("PG_CONN_STR = %q", got)
+	}
+	if strings.Contains(pg.Key(), "secret") || strings.Contains(pg.String(), "secret") {
+		t.Errorf("Key %q or String %q leaks the connection string", pg.Key(), pg.String())
+	}
+	other := render.Backend{Kind: "pg", ConnStr: "postgres://secret@db/other"}
+	if pg.Key() == other.Key() {
+		t.Errorf("different backends share key %q", pg.Key())
+	}
+	if _, err := (render.Backend{Kind: "local", Dir: "rel"}).Config(); err == nil || err.Error() != `local state directory "rel" must be absolute` {
+		t.Errorf("relative local dir: error = %v", err)
+	}
+}
+
+func TestParseState(t *testing.T) {
+	tests := map[string]struct {
+		spec    string
+		want    render.Backend
+		wantErr string
+	}{
+		"local":       {spec: "local:.jit/state", want: render.Backend{Kind: "local", Dir: ".jit/state"}},
+		"pg url":      {spec: "pg:postgres://u@h:5432/db?sslmode=disable", want: render.Backend{Kind: "pg", ConnStr: "postgres://u@h:5432/db?sslmode=disable"}},
+		"pg keywords": {spec: "pg:host=/tmp port=5 dbname=x", want: render.Backend{Kind: "pg", ConnStr: "host=/tmp port=5 dbname=x"}},
+		"no colon":    {spec: "local", wantErr: `--state "local": want local:DIR or pg:CONNSTR`},
+		"empty local": {spec: "local:", wantErr: `--state "local:": local needs a directory, e.g. local:.jit/state`},
+		"empty pg":    {spec: "pg: ", wantErr: `--state pg: needs a connection string`},
+		"s3":          {spec: "s3:bucket", wantErr: "--state s3: is not built in; configure the s3 backend as documented in controller/render"},
+		"unknown":     {spec: "consul:x", wantErr: `--state "consul:x": unknown backend "consul", want local:DIR or pg:CONNSTR`},
+		"nul in dir":  {spec: "local:a\x00b", wantErr: "--state: the directory contains a NUL byte"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := render.ParseState(tc.spec)
+			if tc.wantErr != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want prefix %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestWorkspaceName(t *testing.T) {
+	tests := map[string]string{
+		"prod/db/alice-inc-1234": "jit-prod_db_alice-inc-1234-",
+		"Prod/DB/Alice":          "jit-prod_db_alice-",
+		"a.b c/ü":                "jit-a_b_c__-",
+	}
+	seen := map[string]string{}
+	for id, prefix := range tests {
+		got := render.WorkspaceName(id)
+		if !strings.HasPrefix(got, prefix) || !render.IsWorkspaceName(got) {
+			t.Errorf("WorkspaceName(%q) = %q, want prefix %q and a valid name", id, got, prefix)
+		}
+		if got != render.WorkspaceName(id) {
+			t.Errorf("WorkspaceName(%q) is not stable", id)
+		}
+		seen[got] = id
+	}
+	// Ids that read alike still get distinct names.
+	a, b := render.WorkspaceName("prod/db/x"), render.WorkspaceName("prod_db/x")
+	if a == b {
+		t.Errorf("distinct ids share workspace %q", a)
+	}
+	long := render.WorkspaceName(strings.Repeat("x", 500))
+	if len(long) > 90 || !render.IsWorkspaceName(long) {
+		t.Errorf("long id gives %q (%d bytes)", long, len(long))
+	}
+	for _, bad := range []string{"default", "jit-", "jit-abc", "other-prod-0123456789", "jit-UPPER-0123456789"} {
+		if render.IsWorkspaceName(bad) {
+			t.Errorf("IsWorkspaceName(%q) = true", bad)
+		}
+	}
+}
+
+func FuzzWorkspaceName(f *testing.F) {
+	for _, s := range []string{"prod/db/alice-inc-1234", "", "ü/ß", "a\x00b", strings.Repeat("ab/", 50)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		n := render.WorkspaceName(id)
+		if !render.IsWorkspaceName(n) {
+			t.Fatalf("WorkspaceName(%q) = %q is not a valid workspace name", id, n)
+		}
+		if n != render.WorkspaceName(id) {
+			t.Fatalf("unstable")
+		}
+	})
+}
+
+func FuzzParseState(f *testing.F) {
+	for _, s := range []string{"local:.jit/state", "pg:postgres://u@h/db", "pg:", "local", ":", "s3:x", "pg:host=a dbname=b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		b, err := render.ParseState(spec)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		if b.Kind != "local" && b.Kind != "pg" {
+			t.Fatalf("kind %q", b.Kind)
+		}
+		if b.Kind == "local" {
+			b.Dir = "/abs/" + b.Dir
+		}
+		cfg, err := b.Config()
+		if err != nil {
+			t.Fatalf("Config of parsed %q: %v", spec, err)
+		}
+		if b.ConnStr != "" && strings.Contains(string(cfg), b.ConnStr) && len(b.ConnStr) > 8 {
+			t.Fatalf("connection string in backend file")
+		}
+	})
+}

@@ -1,0 +1,146 @@
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jitops/jit/controller/grant"
+)
+
+// MetaVariable is the input variable (and output) through which jit records
+// its bookkeeping in each workspace's state; templates may not declare it.
+const MetaVariable = "jit_grant"
+
+// CompleteOutput is the output that exists in a workspace's state only after
+// every resource of the template was applied.
+const CompleteOutput = "jit_complete"
+
+// MetaFileName is the name of the bookkeeping file added to the template.
+const MetaFileName = "zz_jit.tf.json"
+
+// VarsFileName is the name of a workspace's variables file.
+const VarsFileName = "jit.tfvars.json"
+
+// Meta is what jit records in each workspace's state, so that a grant whose
+// file is gone can still be destroyed and reported. It never holds secrets.
+type Meta struct {
+	Grant     string         `json:"grant"`
+	Template  string         `json:"template"`
+	Requester string         `json:"requester"`
+	ExpiresAt string         `json:"expires_at"`
+	Scope     map[string]any `json:"scope"`
+}
+
+// MetaOf returns the bookkeeping record of req expiring at expires.
+func MetaOf(req grant.Request, expires time.Time) Meta {
+	return Meta{
+		Grant:     req.ID,
+		Template:  req.Template,
+		Requester: req.Requester,
+		ExpiresAt: expires.UTC().Format(time.RFC3339),
+		Scope:     req.Scope,
+	}
+}
+
+// ParseMeta decodes the value of the MetaVariable output (a JSON string
+// holding a JSON object).
+func ParseMeta(raw []byte) (Meta, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return Meta{}, fmt.Errorf("jit bookkeeping output %s is not a string: %w", MetaVariable, err)
+	}
+	var m Meta
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return Meta{}, fmt.Errorf("jit bookkeeping output %s: %w", MetaVariable, err)
+	}
+	if m.Grant == "" || m.Template == "" {
+		return Meta{}, fmt.Errorf("jit bookkeeping output %s names no grant or template", MetaVariable)
+	}
+	return m, nil
+}
+
+// Vars is everything that goes into a workspace's variables file.
+type Vars struct {
+	Meta Meta
+	// PasswordVerifier is the SCRAM-SHA-256 verifier of the grant's password
+	// (never the password itself).
+	PasswordVerifier string
+	// Declared lists the input variables the template declares; reserved
+	// inputs it does not declare are left out.
+	Declared map[string]bool
+}
+
+// VarsJSON renders the variables file: the grant's scope, the reserved
+// inputs the template declares (grant_id, requester, expires_at in RFC 3339
+// UTC, password_verifier) and jit's bookkeeping record. It refuses a scope
+// that sets a reserved input or jit's own variable.
+func VarsJSON(v Vars) ([]byte, error) {
+	out := map[string]any{}
+	keys := make([]string, 0, len(v.Meta.Scope))
+	for k := range v.Meta.Scope {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if grant.IsReservedInput(k) || k == MetaVariable {
+			return nil, fmt.Errorf("grant %s: scope sets %q, which jit supplies itself: remove it from the grant's scope", v.Meta.Grant, k)
+		}
+		out[k] = v.Meta.Scope[k]
+	}
+	reserved := map[string]string{
+		"grant_id":          v.Meta.Grant,
+		"requester":         v.Meta.Requester,
+		"expires_at":        v.Meta.ExpiresAt,
+		"password_verifier": v.PasswordVerifier,
+	}
+	for _, name := range grant.ReservedInputs {
+		if v.Declared[name] {
+			out[name] = reserved[name]
+		}
+	}
+	meta, err := json.Marshal(v.Meta)
+	if err != nil {
+		return nil, fmt.Errorf("grant %s: encoding scope: %w", v.Meta.Grant, err)
+	}
+	out[MetaVariable] = string(meta)
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("grant %s: encoding variables: %w", v.Meta.Grant, err)
+	}
+	return append(b, '\n'), nil
+}
+
+// MetaFile renders jit's bookkeeping file, added next to the template's own
+// files: it declares MetaVariable, records it as an output, and adds the
+// CompleteOutput output that depends on every resource and module address in
+// deps (the template's top-level resources and modules), so it reaches the
+// state only once they have all been applied.
+func MetaFile(deps []string) ([]byte, error) {
+	if deps == nil {
+		deps = []string{}
+	}
+	doc := map[string]any{
+		"variable": map[string]any{
+			MetaVariable: map[string]any{
+				"type":        "string",
+				"description": "jit's bookkeeping record of the grant (JSON); set by jit, not by grants.",
+			},
+		},
+		"output": map[string]any{
+			MetaVariable: map[string]any{
+				"value": "${var." + MetaVariable + "}",
+			},
+			CompleteOutput: map[string]any{
+				"value":      true,
+				"depends_on": deps,
+			},
+		},
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
