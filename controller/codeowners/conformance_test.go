@@ -1,0 +1,62 @@
+package codeowners_test
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/jitops/jit/controller/codeowners"
+)
+
+// hmarrCase is one entry of testdata/hmarr-patterns.json (see testdata/README.md):
+// a pattern and, for each path, whether the pattern alone matches it.
+type hmarrCase struct {
+	Name    string          `json:"name"`
+	Pattern string          `json:"pattern"`
+	Paths   map[string]bool `json:"paths"`
+}
+
+// hmarrExceptions lists the assertions where GitHub's documentation and the
+// hmarr table disagree; there, this package follows GitHub. Key: pattern, then
+// path; value: what GitHub's rules give and why.
+var hmarrExceptions = map[string]map[string]struct {
+	want bool
+	why  string
+}{
+	// The committed snapshot has no such assertion. (Newer hmarr versions add
+	// /apps/[param]/file.ts, which both read with literal brackets.)
+}
+
+func TestConformanceHmarrPatterns(t *testing.T) {
+	data, err := os.ReadFile("testdata/hmarr-patterns.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []hmarrCase
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatalf("testdata/hmarr-patterns.json: %v", err)
+	}
+	assertions := 0
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			f := codeowners.Parse("CODEOWNERS", []byte(c.Pattern+" @x\n"))
+			if err := f.Err(); err != nil {
+				t.Fatalf("pattern %q: %v", c.Pattern, err)
+			}
+			for path, want := range c.Paths {
+				assertions++
+				if ex, ok := hmarrExceptions[c.Pattern][path]; ok {
+					want = ex.want
+				}
+				_, got := f.Match(path)
+				if got != want {
+					t.Errorf("pattern %q, path %q: owned = %v, want %v", c.Pattern, path, got, want)
+				}
+			}
+		})
+	}
+	// The snapshot's size, so that a truncated or edited copy is noticed.
+	if len(cases) != 27 || assertions != 145 {
+		t.Errorf("testdata/hmarr-patterns.json has %d patterns and %d assertions, want 27 and 145", len(cases), assertions)
+	}
+}

@@ -1,0 +1,185 @@
+package codeowners
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+const bom = "\uFEFF"
+
+// Parse parses a CODEOWNERS file read from path. It never fails as a whole:
+// like GitHub ("If any line in your CODEOWNERS file contains invalid syntax,
+// that line will be skipped"), each bad line becomes an Error and the other
+// lines still apply. It guarantees:
+//
+//   - data of MaxSize bytes or more yields no rules and one Error on line 0
+//     (GitHub does not load such a file at all);
+//   - lines end at "\n"; a "\r" before it is dropped, and a "\r" anywhere
+//     else, any other control character, or invalid UTF-8 makes the line an
+//     Error;
+//   - a UTF-8 byte order mark at the start is an Error (GitHub's handling of
+//     it is undocumented) and is otherwise ignored;
+//   - blank lines and lines whose first non-blank character is # are
+//     comments; after the pattern, a word starting with # starts a comment;
+//   - the first word is the pattern (a "\ " inside it is a space); every
+//     further word must be an owner: @user, @org/team or an email address;
+//   - a pattern using ! negation, a leading \#, the pattern / or an empty
+//     segment is an Error ([ and ] are literal characters, not ranges);
+//   - at most MaxErrors errors are recorded, then one of KindTooManyErrors.
+//
+// Parse reads no files; pass the bytes Find returned.
+func Parse(path string, data []byte) *File {
+	p := &parser{f: &File{Path: path}}
+	if len(data) >= MaxSize {
+		p.f.Errors = []Error{{
+			Path: path,
+			Kind: KindTooLarge,
+			Message: fmt.Sprintf("the file is %d bytes and GitHub does not load a CODEOWNERS file of 3 MB (%d bytes) or more, so no path has code owners",
+				len(data), MaxSize),
+			Suggestion: "shrink the file, for example by owning whole directories instead of single files",
+		}}
+		p.f.idx = buildIndex(nil)
+		return p.f
+	}
+	text := string(data)
+	if strings.HasPrefix(text, bom) {
+		p.add(Error{
+			Line: 1, Column: 1, Kind: KindInvalidText,
+			Source:     clip(text[len(bom):]),
+			Message:    "the file starts with a UTF-8 byte order mark, which GitHub may read as part of the first pattern",
+			Suggestion: "save the file as UTF-8 without a byte order mark",
+		})
+		text = text[len(bom):]
+	}
+	for n := 1; text != ""; n++ {
+		line, rest, _ := strings.Cut(text, "\n")
+		text = rest
+		p.line(n, strings.TrimSuffix(line, "\r"))
+	}
+	p.f.idx = buildIndex(p.f.Rules)
+	return p.f
+}
+
+type parser struct {
+	f       *File
+	tooMany bool
+}
+
+func (p *parser) add(e Error) {
+	if p.tooMany {
+		return
+	}
+	e.Path = p.f.Path
+	if len(p.f.Errors) == MaxErrors {
+		p.tooMany = true
+		e = Error{
+			Path: p.f.Path, Line: e.Line, Column: 1, Kind: KindTooManyErrors,
+			Message: fmt.Sprintf("more than %d errors; the rest are not listed", MaxErrors),
+		}
+	}
+	p.f.Errors = append(p.f.Errors, e)
+}
+
+// col turns a byte offset in line into a 1-based character column.
+func col(line string, off int) int {
+	return utf8.RuneCountInString(line[:off]) + 1
+}
+
+func clip(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) <= 200 {
+		return s
+	}
+	cut := 200
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
+func (p *parser) line(n int, line string) {
+	if !utf8.ValidString(line) {
+		off := 0
+		for off < len(line) {
+			r, size := utf8.DecodeRuneInString(line[off:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			off += size
+		}
+		p.add(Error{
+			Line: n, Column: col(line, off), Kind: KindInvalidText, Source: clip(strings.ToValidUTF8(line, "\uFFFD")),
+			Message:    "the line is not valid UTF-8, so it is skipped",
+			Suggestion: "save the file as UTF-8 text",
+		})
+		return
+	}
+	for i := 0; i < len(line); i++ {
+		if c := line[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			msg := fmt.Sprintf("the line contains the control character %U, so it is skipped", rune(c))
+			sugg := "remove the character; CODEOWNERS is plain text"
+			if c == '\r' {
+				msg = "the line contains a carriage return that does not end the line, so it is skipped"
+				sugg = "end lines with \\n or \\r\\n"
+			}
+			p.add(Error{Line: n, Column: col(line, i), Kind: KindInvalidText, Source: clip(line), Message: msg, Suggestion: sugg})
+			return
+		}
+	}
+
+	i := 0
+	for i < len(line) && isBlank(line[i]) {
+		i++
+	}
+	if i == len(line) || line[i] == '#' {
+		return
+	}
+	start := i
+	for i < len(line) && !isBlank(line[i]) {
+		if line[i] == '\\' && i+1 < len(line) {
+			_, size := utf8.DecodeRuneInString(line[i+1:])
+			i += size
+		}
+		i++
+	}
+	raw := line[start:i]
+
+	errs := 0
+	pat, perr := compile(raw)
+	if perr != nil {
+		errs++
+		p.add(Error{Line: n, Column: col(line, start+perr.off), Kind: KindInvalidPattern, Source: clip(line),
+			Message: fmt.Sprintf("pattern %q: %s", raw, perr.msg), Suggestion: perr.suggestion})
+	}
+
+	var owners []Owner
+	for i < len(line) {
+		for i < len(line) && isBlank(line[i]) {
+			i++
+		}
+		if i == len(line) || line[i] == '#' {
+			break
+		}
+		ts := i
+		for i < len(line) && !isBlank(line[i]) {
+			i++
+		}
+		o, msg := parseOwner(line[ts:i])
+		if msg != "" {
+			errs++
+			p.add(Error{Line: n, Column: col(line, ts), Kind: KindInvalidOwner, Source: clip(line),
+				Message: msg + ", so GitHub skips this line", Suggestion: "write the owner as @username, @org/team-name or an email address"})
+			continue
+		}
+		owners = append(owners, o)
+	}
+	if errs > 0 {
+		return
+	}
+	p.f.Rules = append(p.f.Rules, Rule{Line: n, Pattern: raw, Owners: owners, pat: pat})
+}

@@ -1,0 +1,291 @@
+package codeowners
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// A pattern is compiled once into a sequence of elements, each matching whole
+// path segments, so that matching needs no regular expression:
+//
+//	elemLit   one segment equal to a literal
+//	elemGlob  one segment matching a glob of literals, * and ?
+//	elemAny   zero or more segments (**)
+//
+// gitignore's rules become the shape of the sequence. An unanchored pattern
+// starts with elemAny (it matches at any depth). What follows the pattern's
+// own segments decides what below a match is covered:
+//
+//	foo, /foo, f*     + elemAny          the path itself or anything below it
+//	foo/, foo/**      + anySegment, elemAny  only things below it (a directory)
+//	foo/*, /*         nothing            only files directly in it (GitHub's
+//	                                     docs: docs/* does not match
+//	                                     docs/build-app/troubleshooting.md)
+type pattern struct {
+	elems []elem
+}
+
+type elemKind uint8
+
+const (
+	elemLit elemKind = iota
+	elemGlob
+	elemAny
+)
+
+type elem struct {
+	kind elemKind
+	lit  string // elemLit
+	glob []gtok // elemGlob
+}
+
+type gop uint8
+
+const (
+	opLit gop = iota
+	opStar
+	opQuest
+)
+
+// gtok is one piece of a glob segment: a literal run, * or ?.
+type gtok struct {
+	op  gop
+	lit string
+}
+
+var anySegment = elem{kind: elemGlob, glob: []gtok{{op: opStar}}}
+
+// patternError locates a problem within the pattern text: off is a byte
+// offset into the pattern as written.
+type patternError struct {
+	off        int
+	msg        string
+	suggestion string
+}
+
+// rawSeg is one "/"-separated piece of the pattern while compiling.
+type rawSeg struct {
+	off   int
+	toks  []gtok
+	dstar bool
+}
+
+func (s *rawSeg) empty() bool { return !s.dstar && len(s.toks) == 0 }
+
+func (s *rawSeg) addLit(t string) {
+	if n := len(s.toks); n > 0 && s.toks[n-1].op == opLit {
+		s.toks[n-1].lit += t
+		return
+	}
+	s.toks = append(s.toks, gtok{op: opLit, lit: t})
+}
+
+func (s *rawSeg) addOp(op gop) {
+	if op == opStar {
+		if n := len(s.toks); n > 0 && s.toks[n-1].op == opStar {
+			return // gitignore: other consecutive asterisks are regular asterisks
+		}
+	}
+	s.toks = append(s.toks, gtok{op: op})
+}
+
+// compile turns a pattern as written (escapes included) into a pattern, or
+// reports why GitHub would reject or skip it.
+func compile(raw string) (pattern, *patternError) {
+	if raw == "" {
+		return pattern{}, &patternError{msg: "empty pattern"}
+	}
+	if raw[0] == '!' {
+		return pattern{}, &patternError{
+			msg:        "negation (!) does not work in CODEOWNERS, so GitHub skips this line",
+			suggestion: "to remove owners from a path, add a later line with the path and no owners",
+		}
+	}
+	if strings.HasPrefix(raw, `\#`) {
+		return pattern{}, &patternError{
+			msg:        `escaping a leading # with \ does not work in CODEOWNERS, so GitHub skips this line`,
+			suggestion: "match the name with ? in place of the # (for example ?notes.md)",
+		}
+	}
+
+	segs := []rawSeg{{off: 0}}
+	cur := &segs[0]
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		switch c {
+		case '\\':
+			if i+1 >= len(raw) {
+				return pattern{}, &patternError{off: i, msg: "pattern ends with a lone backslash", suggestion: `remove it, or write \\ for a literal backslash`}
+			}
+			_, n := utf8.DecodeRuneInString(raw[i+1:])
+			cur.addLit(raw[i+1 : i+1+n])
+			i += 1 + n
+		case '/':
+			segs = append(segs, rawSeg{off: i + 1})
+			cur = &segs[len(segs)-1]
+			i++
+		case '*':
+			j := i
+			for j < len(raw) && raw[j] == '*' {
+				j++
+			}
+			if j-i == 2 && cur.empty() && (j == len(raw) || raw[j] == '/') {
+				cur.dstar = true
+			} else {
+				cur.addOp(opStar)
+			}
+			i = j
+		case '?':
+			cur.addOp(opQuest)
+			i++
+		default:
+			j := i + 1
+			for j < len(raw) && !strings.ContainsRune(`\/*?`, rune(raw[j])) {
+				j++
+			}
+			cur.addLit(raw[i:j])
+			i = j
+		}
+	}
+
+	leadingSlash := segs[0].empty()
+	if leadingSlash {
+		segs = segs[1:]
+	}
+	dirOnly := false
+	if len(segs) > 0 && segs[len(segs)-1].empty() {
+		dirOnly = true
+		segs = segs[:len(segs)-1]
+	}
+	if len(segs) == 0 {
+		return pattern{}, &patternError{
+			msg:        "the pattern / never matches anything",
+			suggestion: "did you mean * (every file)?",
+		}
+	}
+	for _, s := range segs {
+		if s.empty() {
+			return pattern{}, &patternError{off: s.off, msg: "the pattern has an empty path segment (//) and never matches anything", suggestion: "write a single /"}
+		}
+	}
+	// A slash at the start or in the middle anchors the pattern to the root.
+	anchored := leadingSlash || len(segs) > 1
+
+	elems := make([]elem, 0, len(segs)+3)
+	if !anchored {
+		elems = append(elems, elem{kind: elemAny})
+	}
+	for _, s := range segs {
+		switch {
+		case s.dstar:
+			if len(elems) > 0 && elems[len(elems)-1].kind == elemAny {
+				continue
+			}
+			elems = append(elems, elem{kind: elemAny})
+		case len(s.toks) == 1 && s.toks[0].op == opLit:
+			elems = append(elems, elem{kind: elemLit, lit: s.toks[0].lit})
+		default:
+			elems = append(elems, elem{kind: elemGlob, glob: s.toks})
+		}
+	}
+
+	last := elems[len(elems)-1]
+	loneStar := len(segs) > 0 && !segs[len(segs)-1].dstar && len(last.glob) == 1 && last.glob[0].op == opStar
+	switch {
+	case last.kind == elemAny && !dirOnly:
+		// A trailing /** matches everything inside, not the directory itself.
+		elems = append(elems[:len(elems)-1], anySegment, elem{kind: elemAny})
+	case dirOnly:
+		elems = append(elems, anySegment)
+		elems = append(elems, elem{kind: elemAny})
+	case loneStar:
+		// files directly inside only
+	default:
+		elems = append(elems, elem{kind: elemAny})
+	}
+	return pattern{elems: elems}, nil
+}
+
+// match reports whether the pattern matches the whole path segment list.
+// Every element except elemAny consumes exactly one segment, so the classic
+// greedy wildcard algorithm (remember the last elemAny, retry one segment
+// further on a mismatch) is exact and takes O(len(elems)*len(segs)).
+func (p *pattern) match(segs []string) bool {
+	e := p.elems
+	pi, si := 0, 0
+	starP, starS := -1, 0
+	for si < len(segs) {
+		if pi < len(e) {
+			switch el := &e[pi]; el.kind {
+			case elemAny:
+				starP, starS = pi, si
+				pi++
+				continue
+			case elemLit:
+				if el.lit == segs[si] {
+					pi++
+					si++
+					continue
+				}
+			case elemGlob:
+				if globMatch(el.glob, segs[si]) {
+					pi++
+					si++
+					continue
+				}
+			}
+		}
+		if starP < 0 {
+			return false
+		}
+		starS++
+		pi, si = starP+1, starS
+	}
+	for pi < len(e) && e[pi].kind == elemAny {
+		pi++
+	}
+	return pi == len(e)
+}
+
+// globMatch reports whether s matches the glob; * matches any run of
+// characters and ? exactly one character (never a "/": s is one segment).
+// Greedy with backtracking to the last *, so O(len(glob)*len(s)).
+func globMatch(g []gtok, s string) bool {
+	if len(g) == 2 && g[0].op == opStar && g[1].op == opLit {
+		return strings.HasSuffix(s, g[1].lit) // the common *.ext
+	}
+	ti, si := 0, 0
+	starT, starS := -1, 0
+	for {
+		if ti < len(g) {
+			t := &g[ti]
+			switch t.op {
+			case opStar:
+				starT, starS = ti, si
+				ti++
+				continue
+			case opQuest:
+				if si < len(s) {
+					_, n := utf8.DecodeRuneInString(s[si:])
+					si += n
+					ti++
+					continue
+				}
+			case opLit:
+				if strings.HasPrefix(s[si:], t.lit) {
+					si += len(t.lit)
+					ti++
+					continue
+				}
+			}
+		} else if si == len(s) {
+			return true
+		}
+		if starT < 0 || starS >= len(s) {
+			return false
+		}
+		_, n := utf8.DecodeRuneInString(s[starS:])
+		starS += n
+		ti, si = starT+1, starS
+	}
+}
