@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -132,7 +131,7 @@ func (p *parser) parse(data []byte) grant.Request {
 	req := grant.Request{ID: id, File: p.file, Pos: map[string]grant.Pos{}}
 	values := p.mapping(root, "")
 	for name, kv := range values {
-		req.Pos[name] = nodePos(kv.value)
+		req.Pos[name] = valuePos(kv)
 	}
 	for _, f := range fields {
 		if _, ok := values[f.name]; !ok && f.required {
@@ -206,7 +205,7 @@ func (p *parser) parse(data []byte) grant.Request {
 		} else {
 			req.Scope = map[string]any{}
 			for name, skv := range p.mapping(kv.value, "scope.") {
-				req.Pos["scope."+name] = nodePos(skv.value)
+				req.Pos["scope."+name] = valuePos(skv)
 				if !scopeKey.MatchString(name) {
 					p.add(nodePos(skv.key), "scope key %q is not a template input name: lower-case letters, digits and '_'", name)
 					continue
@@ -225,6 +224,16 @@ func (p *parser) parse(data []byte) grant.Request {
 }
 
 type keyValue struct{ key, value *yaml.Node }
+
+// valuePos is where a problem with a field's value should point: the value
+// itself when it starts on the key's line, otherwise the key (a block
+// mapping's or list's own position is its first entry, lines below).
+func valuePos(kv keyValue) grant.Pos {
+	if kv.value.Line == kv.key.Line {
+		return nodePos(kv.value)
+	}
+	return nodePos(kv.key)
+}
 
 // mapping returns the entries of a mapping node, reporting duplicate and
 // non-string keys.
@@ -424,12 +433,3 @@ func distance(a, b string) int {
 	return prev[len(b)]
 }
 
-// sortedKeys returns m's keys in order (for deterministic iteration in tests).
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
