@@ -432,4 +432,3 @@ func distance(a, b string) int {
 	}
 	return prev[len(b)]
 }
-

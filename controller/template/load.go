@@ -199,4 +199,3 @@ func decodeVariable(file string, b *hcl.Block) (Input, []grant.Problem) {
 	}
 	return in, problems
 }
-
