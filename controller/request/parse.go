@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -31,9 +30,8 @@ var (
 	templateName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 	// GitHub logins: alphanumerics and single hyphens, no leading or trailing
 	// hyphen, at most 39 characters.
-	loginPattern   = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9]|-[A-Za-z0-9]){0,38}$`)
-	scopeKey       = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,63}$`)
-	durationSyntax = regexp.MustCompile(`^(?:([0-9]{1,4})h)?(?:([0-9]{1,5})m)?$`)
+	loginPattern = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9]|-[A-Za-z0-9]){0,38}$`)
+	scopeKey     = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,63}$`)
 )
 
 // fields lists the top-level keys of a grant file and whether each is required.
@@ -166,7 +164,7 @@ func (p *parser) parse(data []byte) grant.Request {
 	}
 	if kv, ok := values["duration"]; ok {
 		if s, ok := p.str(kv, "duration"); ok {
-			d, err := ParseDuration(s)
+			d, err := grant.ParseDuration(s)
 			if err != nil {
 				p.add(nodePos(kv.value), "%v", err)
 			}
@@ -352,26 +350,6 @@ func (p *parser) rejectAnchorsAndTags(n *yaml.Node, depth int) bool {
 		}
 	}
 	return bad
-}
-
-// ParseDuration parses a grant duration such as "2h", "90m" or "1h30m".
-// Only hours and minutes are accepted, at least one minute and at most 366
-// days, so that a duration means the same to every reader.
-func ParseDuration(s string) (time.Duration, error) {
-	m := durationSyntax.FindStringSubmatch(s)
-	if s == "" || m == nil {
-		return 0, fmt.Errorf("duration %q is not a duration; write hours and minutes such as 2h, 90m or 1h30m", s)
-	}
-	h, _ := strconv.Atoi("0" + m[1])
-	min, _ := strconv.Atoi("0" + m[2])
-	d := time.Duration(h)*time.Hour + time.Duration(min)*time.Minute
-	if d < time.Minute {
-		return 0, fmt.Errorf("duration %q is zero; ask for at least 1m", s)
-	}
-	if d > 366*24*time.Hour {
-		return 0, fmt.Errorf("duration %q is longer than a year", s)
-	}
-	return d, nil
 }
 
 func describe(n *yaml.Node) string {

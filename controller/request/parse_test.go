@@ -150,21 +150,6 @@ func TestParseCollectsEveryProblem(t *testing.T) {
 	}
 }
 
-func TestParseDuration(t *testing.T) {
-	tests := map[string]time.Duration{"1m": time.Minute, "2h": 2 * time.Hour, "1h30m": 90 * time.Minute, "90m": 90 * time.Minute, "8784h": 366 * 24 * time.Hour}
-	for in, want := range tests {
-		got, err := request.ParseDuration(in)
-		if err != nil || got != want {
-			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "h", "2", "-1h", "1d", "1.5h", "2H", " 2h", "1m1h", "0m", "99999h"} {
-		if _, err := request.ParseDuration(bad); err == nil {
-			t.Errorf("ParseDuration(%q) succeeded, want an error", bad)
-		}
-	}
-}
-
 func TestIDFromPath(t *testing.T) {
 	good := map[string]string{
 		"access/prod/db/alice-inc-1234.yaml": "prod/db/alice-inc-1234",
