@@ -374,14 +374,14 @@ func canonical(h http.Header) http.Header {
 // action returns the payload's top-level "action" string, or "" when there is
 // none (push, ping) or the payload is not a JSON object.
 func action(payload []byte) string {
-	var v struct {
-		Action json.RawMessage `json:"action"`
-	}
-	if json.Unmarshal(payload, &v) != nil {
+	// A map, not a struct: encoding/json matches struct fields without regard
+	// to case, and "ACTION" is not GitHub's "action".
+	var top map[string]json.RawMessage
+	if json.Unmarshal(payload, &top) != nil {
 		return ""
 	}
 	var s string
-	if json.Unmarshal(v.Action, &s) != nil {
+	if json.Unmarshal(top["action"], &s) != nil {
 		return ""
 	}
 	return s
