@@ -133,6 +133,10 @@ func TestMatchRules(t *testing.T) {
 			file:   "** @all\n",
 			checks: []check{{"a", "@all"}, {"a/b", "@all"}},
 		},
+		"**/ matches inside every directory but not files at the root": {
+			file:   "**/ @dirs\n",
+			checks: []check{{"a/b", "@dirs"}, {"a/b/c", "@dirs"}, {"a", ""}},
+		},
 		"escaped * and ? are literal": {
 			file:   `f\*o @star` + "\n" + `f\?o @q` + "\n",
 			checks: []check{{"f*o", "@star"}, {"foo", ""}, {"f?o", "@q"}},

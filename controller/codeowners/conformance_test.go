@@ -32,10 +32,7 @@ func TestConformanceHmarrPatterns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cases []hmarrCase
-	if err := json.Unmarshal(data, &cases); err != nil {
-		t.Fatalf("testdata/hmarr-patterns.json: %v", err)
-	}
+	cases := loadHmarr(t, data)
 	assertions := 0
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
@@ -59,4 +56,13 @@ func TestConformanceHmarrPatterns(t *testing.T) {
 	if len(cases) != 27 || assertions != 145 {
 		t.Errorf("testdata/hmarr-patterns.json has %d patterns and %d assertions, want 27 and 145", len(cases), assertions)
 	}
+}
+
+func loadHmarr(t *testing.T, data []byte) []hmarrCase {
+	t.Helper()
+	var cases []hmarrCase
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatalf("testdata/hmarr-patterns.json: %v", err)
+	}
+	return cases
 }

@@ -81,15 +81,41 @@ func (p *parser) add(e Error) {
 	p.f.Errors = append(p.f.Errors, e)
 }
 
-// col turns a byte offset in line into a 1-based character column.
+// cols turns increasing byte offsets in one line into 1-based character
+// columns, counting each character once however many errors the line has.
+type cols struct {
+	line string
+	off  int
+	col  int
+}
+
+func (c *cols) at(off int) int {
+	if off < c.off {
+		c.off, c.col = 0, 1
+	}
+	if c.col == 0 {
+		c.col = 1
+	}
+	c.col += utf8.RuneCountInString(c.line[c.off:off])
+	c.off = off
+	return c.col
+}
+
+// col returns the 1-based character column of byte offset off in line.
 func col(line string, off int) int {
 	return utf8.RuneCountInString(line[:off]) + 1
 }
 
+// clip shortens the first line of s to at most 200 bytes of valid UTF-8, so
+// that errors stay small whatever the input.
 func clip(s string) string {
+	if len(s) > 800 {
+		s = s[:800]
+	}
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= 200 {
 		return s
 	}
@@ -113,7 +139,7 @@ func (p *parser) line(n int, line string) {
 			off += size
 		}
 		p.add(Error{
-			Line: n, Column: col(line, off), Kind: KindInvalidText, Source: clip(strings.ToValidUTF8(line, "\uFFFD")),
+			Line: n, Column: col(line, off), Kind: KindInvalidText, Source: clip(line),
 			Message:    "the line is not valid UTF-8, so it is skipped",
 			Suggestion: "save the file as UTF-8 text",
 		})
@@ -150,10 +176,11 @@ func (p *parser) line(n int, line string) {
 	raw := line[start:i]
 
 	errs := 0
+	c := cols{line: line}
 	pat, perr := compile(raw)
 	if perr != nil {
 		errs++
-		p.add(Error{Line: n, Column: col(line, start+perr.off), Kind: KindInvalidPattern, Source: clip(line),
+		p.add(Error{Line: n, Column: c.at(start + perr.off), Kind: KindInvalidPattern, Source: clip(line),
 			Message: fmt.Sprintf("pattern %q: %s", raw, perr.msg), Suggestion: perr.suggestion})
 	}
 
@@ -172,7 +199,7 @@ func (p *parser) line(n int, line string) {
 		o, msg := parseOwner(line[ts:i])
 		if msg != "" {
 			errs++
-			p.add(Error{Line: n, Column: col(line, ts), Kind: KindInvalidOwner, Source: clip(line),
+			p.add(Error{Line: n, Column: c.at(ts), Kind: KindInvalidOwner, Source: clip(line),
 				Message: msg + ", so GitHub skips this line", Suggestion: "write the owner as @username, @org/team-name or an email address"})
 			continue
 		}

@@ -63,24 +63,28 @@ type patternError struct {
 	suggestion string
 }
 
-// rawSeg is one "/"-separated piece of the pattern while compiling.
+// rawSeg is one "/"-separated piece of the pattern while compiling; lit
+// collects the current literal run so that long runs are built in linear time.
 type rawSeg struct {
 	off   int
 	toks  []gtok
+	lit   []byte
 	dstar bool
 }
 
-func (s *rawSeg) empty() bool { return !s.dstar && len(s.toks) == 0 }
+func (s *rawSeg) empty() bool { return !s.dstar && len(s.toks) == 0 && len(s.lit) == 0 }
 
-func (s *rawSeg) addLit(t string) {
-	if n := len(s.toks); n > 0 && s.toks[n-1].op == opLit {
-		s.toks[n-1].lit += t
-		return
+func (s *rawSeg) addLit(t string) { s.lit = append(s.lit, t...) }
+
+func (s *rawSeg) flush() {
+	if len(s.lit) > 0 {
+		s.toks = append(s.toks, gtok{op: opLit, lit: string(s.lit)})
+		s.lit = nil
 	}
-	s.toks = append(s.toks, gtok{op: opLit, lit: t})
 }
 
 func (s *rawSeg) addOp(op gop) {
+	s.flush()
 	if op == opStar {
 		if n := len(s.toks); n > 0 && s.toks[n-1].op == opStar {
 			return // gitignore: other consecutive asterisks are regular asterisks
@@ -121,6 +125,7 @@ func compile(raw string) (pattern, *patternError) {
 			cur.addLit(raw[i+1 : i+1+n])
 			i += 1 + n
 		case '/':
+			cur.flush()
 			segs = append(segs, rawSeg{off: i + 1})
 			cur = &segs[len(segs)-1]
 			i++
@@ -148,6 +153,7 @@ func compile(raw string) (pattern, *patternError) {
 		}
 	}
 
+	cur.flush()
 	leadingSlash := segs[0].empty()
 	if leadingSlash {
 		segs = segs[1:]
@@ -170,6 +176,19 @@ func compile(raw string) (pattern, *patternError) {
 	}
 	// A slash at the start or in the middle anchors the pattern to the root.
 	anchored := leadingSlash || len(segs) > 1
+
+	allDstar := true
+	for _, s := range segs {
+		allDstar = allDstar && s.dstar
+	}
+	if allDstar {
+		// ** and /** match everything; **/, /**/ and **/** match everything
+		// inside some directory, so not the files at the root.
+		if len(segs) == 1 && !dirOnly {
+			return pattern{elems: []elem{anySegment, {kind: elemAny}}}, nil
+		}
+		return pattern{elems: []elem{anySegment, anySegment, {kind: elemAny}}}, nil
+	}
 
 	elems := make([]elem, 0, len(segs)+3)
 	if !anchored {
