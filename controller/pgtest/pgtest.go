@@ -454,10 +454,12 @@ func (c *Cluster) psqlCommand(ctx context.Context, db, user string, env ...strin
 
 // Psql runs sql (one or more statements, psql meta-commands allowed) as the
 // superuser in database db with ON_ERROR_STOP, unaligned tuples-only output.
+// Each of vars ("name=value") sets a psql variable, passed as its own
+// argument, so sql can use values safely as :'name' or :"name".
 // It returns the output without its final newline and fails t on any error.
-func (c *Cluster) Psql(t testing.TB, db, sql string) string {
+func (c *Cluster) Psql(t testing.TB, db, sql string, vars ...string) string {
 	t.Helper()
-	out, err := c.psql(db, sql)
+	out, err := c.psql(db, sql, vars...)
 	if err != nil {
 		t.Fatalf("pgtest: psql in %s: %v\nSQL:\n%s", db, err, sql)
 	}

@@ -25,6 +25,17 @@ variable "privileges" {
   }
 }
 
+variable "connection_limit" {
+  description = "How many sessions the login role may have open at once."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.connection_limit >= 1 && var.connection_limit <= 20 && floor(var.connection_limit) == var.connection_limit
+    error_message = "The connection_limit must be a whole number from 1 to 20."
+  }
+}
+
 # ---- reserved inputs, supplied by the controller ----
 
 variable "grant_id" {
@@ -40,10 +51,20 @@ variable "requester" {
 variable "expires_at" {
   description = "When access ends, RFC 3339 UTC; the role's VALID UNTIL."
   type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$", var.expires_at)) && can(formatdate("YYYY", var.expires_at))
+    error_message = "The expires_at must be an RFC 3339 UTC time such as 2024-05-01T14:00:00Z."
+  }
 }
 
 variable "password_verifier" {
   description = "SCRAM-SHA-256 verifier of the generated password; the plaintext never reaches terraform."
   type        = string
   sensitive   = true
+
+  validation {
+    condition     = can(regex("^SCRAM-SHA-256\\$[0-9]+:[A-Za-z0-9+/]+={0,2}\\$[A-Za-z0-9+/]+={0,2}:[A-Za-z0-9+/]+={0,2}$", var.password_verifier))
+    error_message = "The password_verifier must be a SCRAM-SHA-256 verifier (SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>), never a plaintext password."
+  }
 }

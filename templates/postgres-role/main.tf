@@ -1,0 +1,92 @@
+# A temporary PostgreSQL login role for one grant.
+#
+# Values reach psql only through each provisioner's `environment` and psql
+# variables (:"name" for identifiers, :'value' for literals) read with
+# \getenv in the .sql files next to this one. No value is ever part of a
+# command line or of SQL text. See README.md.
+
+terraform {
+  required_version = ">= 1.5.0"
+}
+
+locals {
+  # The role name: "jit_" + a slug of the grant id (lower-case letters,
+  # digits and "_", at most 40 bytes) + "_" + the first 12 hex digits of
+  # sha256(grant_id). At most 57 bytes, so PostgreSQL never truncates it, and
+  # unique per grant id. The slug is for people; the hash makes it unique.
+  slug = trim(substr(trim(replace(lower(var.grant_id), "/[^a-z0-9]+/", "_"), "_"), 0, 40), "_")
+  role = join("_", compact(["jit", local.slug, substr(sha256(var.grant_id), 0, 12)]))
+
+  # The pre-existing group role the login role joins: <database>_read or
+  # <database>_write (see README.md).
+  group_role = "${var.database}_${var.privileges}"
+
+  # What an auditor sees in psql's \du+ and pg_shdescription.
+  comment = "jit grant ${var.grant_id} for ${var.requester}, expires ${var.expires_at}"
+
+  # psql's connection comes from the environment terraform runs in (PGHOST,
+  # PGPORT, PGUSER, PGPASSWORD, PGSSLMODE, ...); only the database is ours.
+  psql = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"]
+}
+
+# The role itself: created with its password verifier, expiry, group and
+# connection limit; on destroy its sessions are terminated and it is dropped.
+# Replaced (dropped and created again) when its name, database, group,
+# connection limit or comment would change.
+resource "terraform_data" "role" {
+  # Everything the destroy provisioner needs, since it may only use self.
+  input = {
+    role     = local.role
+    database = var.database
+  }
+
+  triggers_replace = [local.role, var.database, local.group_role, var.connection_limit, local.comment]
+
+  provisioner "local-exec" {
+    interpreter = local.psql
+    command     = "${path.module}/create.sql"
+    environment = {
+      PGDATABASE            = var.database
+      PGAPPNAME             = "jit postgres-role create"
+      JIT_ROLE              = local.role
+      JIT_GROUP_ROLE        = local.group_role
+      JIT_CONNECTION_LIMIT  = tostring(var.connection_limit)
+      JIT_COMMENT           = local.comment
+      JIT_EXPIRES_AT        = var.expires_at
+      # A verifier, never a password: it may appear in psql's error output.
+      # Kept sensitive, terraform would hide all of that output, errors too.
+      JIT_PASSWORD_VERIFIER = nonsensitive(var.password_verifier)
+    }
+  }
+
+  provisioner "local-exec" {
+    when        = destroy
+    interpreter = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"]
+    command     = "destroy.sql"
+    environment = {
+      PGDATABASE = self.input.database
+      PGAPPNAME  = "jit postgres-role destroy"
+      JIT_ROLE   = self.input.role
+    }
+  }
+}
+
+# The role's password and expiry. A change (an extension of the grant, a new
+# password) replaces only this resource, which alters the role in place:
+# open sessions survive an extension.
+resource "terraform_data" "login" {
+  depends_on       = [terraform_data.role]
+  triggers_replace = [var.expires_at, sha256(var.password_verifier)]
+
+  provisioner "local-exec" {
+    interpreter = local.psql
+    command     = "${path.module}/login.sql"
+    environment = {
+      PGDATABASE            = var.database
+      PGAPPNAME             = "jit postgres-role login"
+      JIT_ROLE              = local.role
+      JIT_EXPIRES_AT        = var.expires_at
+      JIT_PASSWORD_VERIFIER = nonsensitive(var.password_verifier)
+    }
+  }
+}
