@@ -129,7 +129,7 @@ func TestParseMetaRejects(t *testing.T) {
 }
 
 func TestMetaFileGolden(t *testing.T) {
-	got, err := render.MetaFile([]string{"terraform_data.role", "module.x"})
+	got, err := render.MetaFile([]string{"module.x", "terraform_data.role"}, []string{"terraform_data.role"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,8 @@ import (
 // its bookkeeping in each workspace's state; templates may not declare it.
 const MetaVariable = "jit_grant"
 
-// CompleteOutput is the output that exists in a workspace's state only after
-// every resource of the template was applied.
+// CompleteOutput is the output listing the resources a complete apply
+// leaves in the state (see MetaFile).
 const CompleteOutput = "jit_complete"
 
 // MetaFileName is the name of the bookkeeping file added to the template.
@@ -113,13 +113,20 @@ func VarsJSON(v Vars) ([]byte, error) {
 }
 
 // MetaFile renders jit's bookkeeping file, added next to the template's own
-// files: it declares MetaVariable, records it as an output, and adds the
-// CompleteOutput output that depends on every resource and module address in
-// deps (the template's top-level resources and modules), so it reaches the
-// state only once they have all been applied.
-func MetaFile(deps []string) ([]byte, error) {
+// files: it declares MetaVariable and records it as an output, and adds the
+// CompleteOutput output, which depends on every resource and module address
+// in deps (the template's top-level resources and modules) and whose value
+// lists required, the resources (without count or for_each) that a complete
+// apply leaves in the state. A workspace is completely applied when the
+// output is present, every required resource is in the state and none is
+// tainted: terraform records outputs even when an apply fails, so the
+// output alone does not tell.
+func MetaFile(deps, required []string) ([]byte, error) {
 	if deps == nil {
 		deps = []string{}
+	}
+	if required == nil {
+		required = []string{}
 	}
 	doc := map[string]any{
 		"variable": map[string]any{
@@ -133,7 +140,7 @@ func MetaFile(deps []string) ([]byte, error) {
 				"value": "${var." + MetaVariable + "}",
 			},
 			CompleteOutput: map[string]any{
-				"value":      true,
+				"value":      required,
 				"depends_on": deps,
 			},
 		},

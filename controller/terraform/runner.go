@@ -129,6 +129,13 @@ func (e *Error) Unwrap() error { return e.Err }
 // never treated as success.
 var ErrLocked = errors.New("state is locked by another terraform process")
 
+// ErrWorkspaceExists reports that `terraform workspace new` found the
+// workspace already there.
+var ErrWorkspaceExists = errors.New("workspace already exists")
+
+// ErrWorkspaceMissing reports that the workspace to select does not exist.
+var ErrWorkspaceMissing = errors.New("workspace does not exist")
+
 // IsLocked reports whether err is a state-lock conflict.
 func IsLocked(err error) bool {
 	if errors.Is(err, ErrLocked) {
@@ -157,7 +164,11 @@ func (r *Runner) Init(ctx context.Context, d Dir) error {
 // WorkspaceNew creates workspace name and selects it in d.
 func (r *Runner) WorkspaceNew(ctx context.Context, d Dir, name string) error {
 	_, err := r.run(ctx, d, "workspace new", func(ctx context.Context, tf *tfexec.Terraform) error {
-		return tf.WorkspaceNew(ctx, name, tfexec.LockTimeout(r.lockTimeout.String()))
+		err := tf.WorkspaceNew(ctx, name, tfexec.LockTimeout(r.lockTimeout.String()))
+		if err != nil && strings.Contains(err.Error(), "already exists") {
+			return fmt.Errorf("%w: %w", ErrWorkspaceExists, err)
+		}
+		return err
 	})
 	return err
 }
@@ -165,7 +176,11 @@ func (r *Runner) WorkspaceNew(ctx context.Context, d Dir, name string) error {
 // WorkspaceSelect selects the existing workspace name in d.
 func (r *Runner) WorkspaceSelect(ctx context.Context, d Dir, name string) error {
 	_, err := r.run(ctx, d, "workspace select", func(ctx context.Context, tf *tfexec.Terraform) error {
-		return tf.WorkspaceSelect(ctx, name)
+		err := tf.WorkspaceSelect(ctx, name)
+		if err != nil && strings.Contains(err.Error(), "doesn't exist") {
+			return fmt.Errorf("%w: %w", ErrWorkspaceMissing, err)
+		}
+		return err
 	})
 	return err
 }
@@ -220,6 +235,75 @@ func (r *Runner) Outputs(ctx context.Context, d Dir) (map[string]json.RawMessage
 		return err
 	})
 	return vals, err
+}
+
+// State is what jit reads from a workspace's state.
+type State struct {
+	// Outputs are the root module's outputs as raw JSON values.
+	Outputs map[string]json.RawMessage
+	// Resources are the managed resources recorded.
+	Resources []Resource
+}
+
+// Resource is one managed resource in a state.
+type Resource struct {
+	// Address is the resource's address without instance keys, e.g.
+	// "terraform_data.role" or "module.x.terraform_data.role".
+	Address string
+	// Tainted reports that an instance is tainted: its create or a
+	// provisioner failed or was interrupted.
+	Tainted bool
+}
+
+// State reads the selected workspace's state (`terraform state pull`). An
+// empty or missing state gives an empty State.
+func (r *Runner) State(ctx context.Context, d Dir) (State, error) {
+	st := State{Outputs: map[string]json.RawMessage{}}
+	_, err := r.run(ctx, d, "state pull", func(ctx context.Context, tf *tfexec.Terraform) error {
+		raw, err := tf.StatePull(ctx)
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(raw) == "" {
+			return nil
+		}
+		var doc struct {
+			Outputs map[string]struct {
+				Value json.RawMessage `json:"value"`
+			} `json:"outputs"`
+			Resources []struct {
+				Module    string `json:"module"`
+				Mode      string `json:"mode"`
+				Type      string `json:"type"`
+				Name      string `json:"name"`
+				Instances []struct {
+					Status string `json:"status"`
+				} `json:"instances"`
+			} `json:"resources"`
+		}
+		if err := json.Unmarshal([]byte(raw), &doc); err != nil {
+			return fmt.Errorf("reading the pulled state: %w", err)
+		}
+		for k, v := range doc.Outputs {
+			st.Outputs[k] = v.Value
+		}
+		for _, res := range doc.Resources {
+			if res.Mode != "managed" {
+				continue
+			}
+			addr := res.Type + "." + res.Name
+			if res.Module != "" {
+				addr = res.Module + "." + addr
+			}
+			tainted := false
+			for _, in := range res.Instances {
+				tainted = tainted || in.Status == "tainted"
+			}
+			st.Resources = append(st.Resources, Resource{Address: addr, Tainted: tainted})
+		}
+		return nil
+	})
+	return st, err
 }
 
 // run runs one terraform command with a fresh *tfexec.Terraform (SetStdout

@@ -1,0 +1,126 @@
+package provision_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jitops/jit/controller/grant"
+	"github.com/jitops/jit/controller/provision"
+	"github.com/jitops/jit/controller/render"
+	"github.com/jitops/jit/controller/terraform"
+)
+
+// terraformPath returns the real terraform binary, skipping the test when
+// there is none, except under CI=true where that is a failure.
+func terraformPath(t testing.TB) string {
+	t.Helper()
+	path, _, err := terraform.Find(os.Getenv("JIT_TEST_TERRAFORM"))
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but %v", err)
+		}
+		t.Skipf("skipping: %v", err)
+	}
+	return path
+}
+
+type env struct {
+	t       testing.TB
+	repo    string
+	backend render.Backend
+	work    string
+	opts    []terraform.Option
+	keys    provision.KeySource
+	sink    provision.CredentialSink
+	conc    int
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	abs, err := filepath.Abs("testdata/repo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	return &env{
+		t:       t,
+		repo:    abs,
+		backend: render.Backend{Kind: "local", Dir: filepath.Join(dir, "state")},
+		work:    filepath.Join(dir, "work"),
+		conc:    4,
+	}
+}
+
+func (e *env) manager(opts ...terraform.Option) *provision.Manager {
+	e.t.Helper()
+	m, err := provision.New(provision.Config{
+		Terraform:   terraform.NewRunner(terraformPath(e.t), nil, append(append([]terraform.Option{}, e.opts...), opts...)...),
+		Backend:     e.backend,
+		Repo:        e.repo,
+		WorkDir:     e.work,
+		Concurrency: e.conc,
+		Keys:        e.keys,
+		Sink:        e.sink,
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}
+
+var expiry = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func dataGrant(id, value, markerDir string) grant.Request {
+	return grant.Request{
+		ID: id, File: "access/" + id + ".yaml", Template: "data", Requester: "alice", Duration: time.Hour,
+		Scope: map[string]any{"value": value, "marker_dir": markerDir},
+	}
+}
+
+func ctxFor(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// markerFile is where the data template records a live grant.
+func markerFile(dir, id string) string {
+	return filepath.Join(dir, filepath.Base(replaceSlashes(id)))
+}
+
+func replaceSlashes(s string) string {
+	b := []byte(s)
+	for i := range b {
+		if b[i] == '/' {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// keyDir is a KeySource over a fixed map and a CredentialSink that records
+// what it was handed.
+type memKeys map[string][]string
+
+func (k memKeys) AuthorizedKeys(_ context.Context, login string) ([]string, error) {
+	return k[login], nil
+}
+
+type memSink struct {
+	mu  sync.Mutex
+	got map[string][]byte
+}
+
+func (s *memSink) Deliver(_ context.Context, id string, ct []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.got == nil {
+		s.got = map[string][]byte{}
+	}
+	s.got[id] = ct
+	return nil
+}

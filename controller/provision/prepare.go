@@ -1,0 +1,372 @@
+package provision
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/jitops/jit/controller/grant"
+	"github.com/jitops/jit/controller/render"
+	"github.com/jitops/jit/controller/template"
+	"github.com/jitops/jit/controller/terraform"
+)
+
+// layoutVersion changes when the layout of prepared directories does, so
+// that old caches are not reused.
+const layoutVersion = "1"
+
+const readyMarker = ".jit-ready"
+
+// prepared is an initialised configuration directory: a template (or none,
+// for the admin directory) with jit's files, for one backend.
+type prepared struct {
+	name     string
+	root     string
+	config   string          // working directory
+	data     string          // data directory terraform init filled
+	declared map[string]bool // input variables the template declares
+}
+
+func (p *prepared) grantData(ws string) string { return filepath.Join(p.root, "grants", ws) }
+
+// prepare returns the initialised configuration directory of template name,
+// initialising it on first use. Errors name the grant.
+func (m *Manager) prepare(ctx context.Context, grantID, name string) (*prepared, error) {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("grant %s: template %s: %s", grantID, name, fmt.Sprintf(format, args...))
+	}
+	if name == "" || !fs.ValidPath(name) || strings.Contains(name, "/") || strings.HasPrefix(name, ".") {
+		return nil, fail("not a template name: want a directory name under %s/", template.Dir)
+	}
+	fsys := os.DirFS(m.cfg.Repo)
+	mod, problems, err := template.Load(fsys, name)
+	if err != nil {
+		if errors.Is(err, template.ErrNotFound) {
+			return nil, fail("%s/%s does not exist in %s: add the template or fix the grant", template.Dir, name, m.cfg.Repo)
+		}
+		return nil, fail("%v", err)
+	}
+	if len(problems) > 0 {
+		return nil, fail("%s", joinProblems(problems))
+	}
+	if _, ok := mod.Inputs[render.MetaVariable]; ok {
+		return nil, fail("declares variable %q, which jit reserves for itself: rename it", render.MetaVariable)
+	}
+	files, err := readTemplate(fsys, path.Join(template.Dir, name))
+	if err != nil {
+		return nil, fail("%v", err)
+	}
+	deps, required, problems := addresses(files)
+	for i := range problems {
+		problems[i].File = path.Join(template.Dir, name, problems[i].File)
+	}
+	if len(problems) > 0 {
+		return nil, fail("%s", joinProblems(problems))
+	}
+	meta, err := render.MetaFile(deps, required)
+	if err != nil {
+		return nil, fail("%v", err)
+	}
+	files[render.MetaFileName] = meta
+	declared := map[string]bool{}
+	for n := range mod.Inputs {
+		declared[n] = true
+	}
+	return m.initialise(ctx, grantID, name, files, declared)
+}
+
+// admin returns the initialised directory with no template, used for
+// backend-wide commands (listing, reading and deleting workspaces).
+func (m *Manager) admin(ctx context.Context, grantID string) (*prepared, error) {
+	return m.initialise(ctx, grantID, "", map[string][]byte{}, map[string]bool{})
+}
+
+func (m *Manager) initialise(ctx context.Context, grantID, name string, files map[string][]byte, declared map[string]bool) (*prepared, error) {
+	backendFile, err := m.backend.Config()
+	if err != nil {
+		return nil, err
+	}
+	files[render.BackendFileName] = backendFile
+	key := contentKey(files)
+	dirName := "_admin-" + key
+	if name != "" {
+		dirName = name + "-" + key
+	}
+
+	m.mu.Lock()
+	p, ok := m.templates[dirName]
+	m.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+
+	m.initMu.Lock()
+	defer m.initMu.Unlock()
+	m.mu.Lock()
+	p, ok = m.templates[dirName]
+	m.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	root := filepath.Join(m.work, dirName)
+	p = &prepared{name: name, root: root, config: filepath.Join(root, "config"), data: filepath.Join(root, "data"), declared: declared}
+	if _, err := os.Stat(filepath.Join(root, readyMarker)); err != nil {
+		what := "template " + name
+		if name == "" {
+			what = "the state backend"
+		}
+		if err := os.RemoveAll(root); err != nil {
+			return nil, fmt.Errorf("preparing %s: %w", what, err)
+		}
+		if err := writeFiles(p.config, files); err != nil {
+			return nil, fmt.Errorf("preparing %s: %w", what, err)
+		}
+		if err := os.MkdirAll(p.data, 0o700); err != nil {
+			return nil, fmt.Errorf("preparing %s: %w", what, err)
+		}
+		if err := m.tf.Init(ctx, terraform.Dir{Grant: grantID, Work: p.config, Data: p.data, Env: m.backend.Env()}); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(root, readyMarker), nil, 0o600); err != nil {
+			return nil, fmt.Errorf("preparing %s: %w", what, err)
+		}
+		m.log.Info("initialised template", LogKeyTemplate, name, "dir", root)
+	}
+	m.mu.Lock()
+	m.templates[dirName] = p
+	m.mu.Unlock()
+	return p, nil
+}
+
+// selectWorkspace returns the grant's own data directory for p, in which
+// workspace ws is selected, creating the workspace when create is set. When
+// create is not set and the workspace does not exist, the error satisfies
+// errors.Is(err, terraform.ErrWorkspaceMissing). The caller holds ws's lock.
+func (m *Manager) selectWorkspace(ctx context.Context, p *prepared, grantID, ws string, create bool) (string, error) {
+	dd := p.grantData(ws)
+	marker := filepath.Join(dd, readyMarker)
+	if _, err := os.Stat(marker); err == nil {
+		return dd, nil
+	}
+	if err := os.RemoveAll(dd); err != nil {
+		return "", fmt.Errorf("grant %s: %w", grantID, err)
+	}
+	if err := copyData(p.data, dd); err != nil {
+		return "", fmt.Errorf("grant %s: preparing its terraform data directory: %w", grantID, err)
+	}
+	d := terraform.Dir{Grant: grantID, Work: p.config, Data: dd, Env: m.backend.Env()}
+	var err error
+	if create {
+		err = m.tf.WorkspaceNew(ctx, d, ws)
+		if errors.Is(err, terraform.ErrWorkspaceExists) {
+			err = m.tf.WorkspaceSelect(ctx, d, ws)
+		}
+	} else {
+		err = m.tf.WorkspaceSelect(ctx, d, ws)
+	}
+	if err != nil {
+		os.RemoveAll(dd)
+		return "", err
+	}
+	if err := os.WriteFile(marker, nil, 0o600); err != nil {
+		return "", fmt.Errorf("grant %s: %w", grantID, err)
+	}
+	return dd, nil
+}
+
+// forget removes the grant's data directory for p (after its workspace is
+// gone, so a re-created workspace is selected afresh).
+func (m *Manager) forget(p *prepared, ws string) {
+	if err := os.RemoveAll(p.grantData(ws)); err != nil {
+		m.log.Warn("removing a grant's data directory", LogKeyWorkspace, ws, "error", err)
+	}
+}
+
+// readTemplate reads every file of the template directory dir in fsys,
+// except terraform's own leftovers, keyed by slash path relative to dir.
+func readTemplate(fsys fs.FS, dir string) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	err := fs.WalkDir(fsys, dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(p, dir), "/")
+		base := e.Name()
+		if e.IsDir() {
+			if p != dir && (base == ".terraform" || strings.HasPrefix(base, ".")) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !e.Type().IsRegular() {
+			return fmt.Errorf("%s is not a regular file (symbolic links are not allowed in templates)", p)
+		}
+		if strings.Contains(base, ".tfstate") || base == render.MetaFileName || base == render.BackendFileName {
+			return nil
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		files[rel] = b
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", dir, err)
+	}
+	return files, nil
+}
+
+// addresses returns the template's top-level resource and module addresses
+// ("terraform_data.role", "module.x") and, of those, the resources that have
+// neither count nor for_each, sorted.
+func addresses(files map[string][]byte) (all, required []string, problems []grant.Problem) {
+	schema := &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+		{Type: "resource", LabelNames: []string{"type", "name"}},
+		{Type: "module", LabelNames: []string{"name"}},
+	}}
+	repeat := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "count"}, {Name: "for_each"}}}
+	parser := hclparse.NewParser()
+	for name, src := range files {
+		if strings.Contains(name, "/") {
+			continue // a nested module's files
+		}
+		var f *hcl.File
+		var diags hcl.Diagnostics
+		switch {
+		case strings.HasSuffix(name, ".tf"):
+			f, diags = parser.ParseHCL(src, name)
+		case strings.HasSuffix(name, ".tf.json"):
+			f, diags = parser.ParseJSON(src, name)
+		default:
+			continue
+		}
+		if f != nil {
+			content, _, more := f.Body.PartialContent(schema)
+			diags = append(diags, more...)
+			for _, b := range content.Blocks {
+				switch b.Type {
+				case "resource":
+					addr := b.Labels[0] + "." + b.Labels[1]
+					all = append(all, addr)
+					if c, _, _ := b.Body.PartialContent(repeat); len(c.Attributes) == 0 {
+						required = append(required, addr)
+					}
+				case "module":
+					all = append(all, "module."+b.Labels[0])
+				}
+			}
+		}
+		for _, d := range diags {
+			if d.Severity != hcl.DiagError {
+				continue
+			}
+			p := grant.Problem{File: name, Message: d.Summary}
+			if d.Detail != "" {
+				p.Message += ": " + d.Detail
+			}
+			if d.Subject != nil {
+				p.Line, p.Column = d.Subject.Start.Line, d.Subject.Start.Column
+			}
+			problems = append(problems, p)
+		}
+	}
+	sort.Strings(all)
+	sort.Strings(required)
+	return all, required, problems
+}
+
+func joinProblems(ps []grant.Problem) string {
+	grant.SortProblems(ps)
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, "; ")
+}
+
+func contentKey(files map[string][]byte) string {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	io.WriteString(h, layoutVersion)
+	for _, n := range names {
+		fmt.Fprintf(h, "\x00%s\x00%d\x00", n, len(files[n]))
+		h.Write(files[n])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+func writeFiles(dir string, files map[string][]byte) error {
+	for name, b := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			return err
+		}
+	}
+	return os.MkdirAll(dir, 0o700)
+}
+
+// copyData copies terraform's data directory src to dst for one grant.
+// Installed providers are linked rather than copied: they are read-only
+// after init and may be large.
+func copyData(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if e.IsDir() {
+			if rel == "providers" {
+				if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+					return err
+				}
+				if err := os.Symlink(p, target); err != nil {
+					return err
+				}
+				return fs.SkipDir
+			}
+			if strings.HasPrefix(rel, "grants") && rel != "." {
+				return fs.SkipDir
+			}
+			return os.MkdirAll(target, 0o700)
+		}
+		if e.Name() == "environment" || e.Name() == readyMarker {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, info.Mode().Perm())
+	})
+}
+
+func sortWorkspaces(ws []Workspace) {
+	sort.Slice(ws, func(i, j int) bool { return ws[i].Name < ws[j].Name })
+}

@@ -1,0 +1,6 @@
+variable "value" {
+  type = string
+}
+
+resource "terraform_data" "x" {
+  input = var.value
