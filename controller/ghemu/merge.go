@@ -1,0 +1,257 @@
+package ghemu
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge
+//
+// The merge is a real commit made with git plumbing: merge-tree finds
+// conflicts and the tree, commit-tree writes the commit with the message
+// kept byte for byte, and update-ref moves the base branch only if it still
+// points where it did (compare-and-swap).
+func (s *Server) mergePull(c *call) {
+	var in struct {
+		CommitTitle   *string `json:"commit_title"`
+		CommitMessage *string `json:"commit_message"`
+		SHA           string  `json:"sha"`
+		MergeMethod   string  `json:"merge_method"`
+	}
+	if !c.decode(&in) || !c.canWrite("contents") {
+		return
+	}
+	p := c.pullParam()
+	if p == nil {
+		return
+	}
+	switch in.MergeMethod {
+	case "", "merge", "squash":
+	case "rebase":
+		c.fail(http.StatusMethodNotAllowed, "Rebase merges are not allowed on this repository.")
+		return
+	default:
+		c.invalid("PullRequest", "merge_method", "invalid", "merge_method must be one of merge, squash, rebase")
+		return
+	}
+	rp := c.rp
+	rp.writeMu.Lock()
+	defer rp.writeMu.Unlock()
+
+	s.mu.Lock()
+	head, baseRef, number, title, headRef, draft, open := p.headSHA, p.baseRef, p.number, p.title, p.headRef, p.draft, p.state == "open"
+	s.mu.Unlock()
+	if !open || draft {
+		c.fail(http.StatusMethodNotAllowed, "Pull Request is not mergeable")
+		return
+	}
+	if in.SHA != "" && in.SHA != head {
+		c.fail(http.StatusConflict, "Head branch was modified. Review and try the merge again.")
+		return
+	}
+	base, ok := rp.git.resolve(c.ctx, "refs/heads/"+baseRef)
+	if !ok {
+		c.fail(http.StatusMethodNotAllowed, "Pull Request is not mergeable")
+		return
+	}
+	if msg := s.protectionBlocks(rp, p, head); msg != "" {
+		c.fail(http.StatusMethodNotAllowed, msg)
+		return
+	}
+	tree, clean, err := rp.git.mergeTree(c.ctx, base, head)
+	if err != nil {
+		s.log.Error("merge-tree", "repo", rp.fullName(), "pr", number, "err", err)
+		c.fail(http.StatusInternalServerError, "Server Error")
+		return
+	}
+	if !clean {
+		s.mu.Lock()
+		p.stats = prStats{known: true, key: base + head, mergeable: false}
+		s.mu.Unlock()
+		c.fail(http.StatusMethodNotAllowed, "Pull Request is not mergeable")
+		return
+	}
+
+	squash := in.MergeMethod == "squash"
+	msgTitle := fmt.Sprintf("Merge pull request #%d from %s/%s", number, rp.owner.login, headRef)
+	msgBody := title
+	if squash {
+		msgTitle = fmt.Sprintf("%s (#%d)", title, number)
+		msgBody, err = s.squashMessage(c, rp, base, head)
+		if err != nil {
+			c.fail(http.StatusInternalServerError, "Server Error")
+			return
+		}
+	}
+	if in.CommitTitle != nil {
+		msgTitle = *in.CommitTitle
+	}
+	if in.CommitMessage != nil {
+		msgBody = *in.CommitMessage
+	}
+	message := msgTitle
+	if msgBody != "" {
+		message += "\n\n" + msgBody
+	}
+	now := s.now()
+	who := signature{name: c.id.acct.commitName(), email: c.id.acct.commitEmail(), when: now}
+	parents := []string{base, head}
+	if squash {
+		parents = []string{base}
+	}
+	sha, err := rp.git.commitTree(c.ctx, tree, parents, message, who, who)
+	if err != nil {
+		s.log.Error("commit-tree", "repo", rp.fullName(), "pr", number, "err", err)
+		c.fail(http.StatusInternalServerError, "Server Error")
+		return
+	}
+	if err := rp.git.updateRef(c.ctx, "refs/heads/"+baseRef, sha, base); err != nil {
+		c.fail(http.StatusConflict, "Base branch was modified. Review and try the merge again.")
+		return
+	}
+	s.mu.Lock()
+	at := now.UTC()
+	p.state, p.mergedAt, p.closedAt, p.mergedBy, p.mergeCommitSHA = "closed", &at, &at, c.id.acct, sha
+	p.baseSHA, p.updated = base, at
+	s.emitPullRequest(c.ctx, rp, c.id, p, "closed", nil)
+	s.mu.Unlock()
+	s.refsChanged(c.ctx, rp, c.id, []refChange{{ref: "refs/heads/" + baseRef, before: base, after: sha}}, false)
+	s.log.Info("pull request merged", "repo", rp.fullName(), "pr", number, "sha", sha, "by", c.id.login())
+	c.json(http.StatusOK, obj{"sha": sha, "merged": true, "message": "Pull Request successfully merged"})
+}
+
+// squashMessage is GitHub's default squash body: each commit's message as a
+// bullet, oldest first.
+func (s *Server) squashMessage(c *call, rp *repo, base, head string) (string, error) {
+	shas, err := rp.git.revList(c.ctx, head, []string{base}, 0)
+	if err != nil {
+		return "", err
+	}
+	var parts []string
+	for i := len(shas) - 1; i >= 0; i-- {
+		ci, err := rp.git.readCommit(c.ctx, shas[i])
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, "* "+strings.TrimRight(ci.message, "\n"))
+	}
+	return strings.Join(parts, "\n\n"), nil
+}
+
+// protectionBlocks returns GitHub's 405 message when the base branch's
+// protection is not satisfied, or "".
+func (s *Server) protectionBlocks(rp *repo, p *pull, head string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prot, ok := rp.protection[p.baseRef]
+	if !ok {
+		return ""
+	}
+	if n := prot.RequiredApprovingReviewCount; n > 0 {
+		latest := map[string]string{}
+		for _, rv := range p.reviews {
+			switch rv.state {
+			case "APPROVED", "CHANGES_REQUESTED", "DISMISSED":
+				if rv.user != p.user {
+					latest[rv.user.login] = rv.state
+				}
+			}
+		}
+		approvals := 0
+		for _, st := range latest {
+			if st == "CHANGES_REQUESTED" {
+				return "Changes must be made through a pull request. Changes were requested."
+			}
+			if st == "APPROVED" {
+				approvals++
+			}
+		}
+		if approvals < n {
+			return fmt.Sprintf("At least %d approving review%s required by reviewers with write access.", n, map[bool]string{true: " is", false: "s are"}[n == 1])
+		}
+	}
+	for _, ctxName := range prot.RequiredStatusChecks {
+		if s.checkState(rp, head, ctxName) != "success" {
+			return "Required status check \"" + ctxName + "\" is expected."
+		}
+	}
+	return ""
+}
+
+// checkState is the state of a required check context on sha: the latest
+// commit status with that context, or a completed check run by that name.
+func (s *Server) checkState(rp *repo, sha, name string) string {
+	state := ""
+	for _, st := range rp.statuses[sha] {
+		if st.context == name {
+			state = st.state
+		}
+	}
+	for _, cr := range rp.checkRuns {
+		if cr.headSHA == sha && cr.name == name && cr.status == "completed" && cr.conclusion != nil {
+			switch *cr.conclusion {
+			case "success", "neutral", "skipped":
+				state = "success"
+			default:
+				state = "failure"
+			}
+		}
+	}
+	return state
+}
+
+// PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch
+func (s *Server) updateBranch(c *call) {
+	var in struct {
+		ExpectedHeadSHA string `json:"expected_head_sha"`
+	}
+	if !c.decode(&in) || !c.canWrite("contents") {
+		return
+	}
+	p := c.pullParam()
+	if p == nil {
+		return
+	}
+	rp := c.rp
+	rp.writeMu.Lock()
+	defer rp.writeMu.Unlock()
+	s.mu.Lock()
+	head, baseRef, headRef, number, open := p.headSHA, p.baseRef, p.headRef, p.number, p.state == "open"
+	s.mu.Unlock()
+	if !open {
+		c.invalid("PullRequest", "state", "invalid", "Pull request is closed")
+		return
+	}
+	if in.ExpectedHeadSHA != "" && in.ExpectedHeadSHA != head {
+		c.fail(http.StatusUnprocessableEntity, "expected head sha didn’t match current head ref.")
+		return
+	}
+	base, ok := rp.git.resolve(c.ctx, "refs/heads/"+baseRef)
+	if !ok {
+		c.fail(http.StatusUnprocessableEntity, "Base branch does not exist")
+		return
+	}
+	if up, err := rp.git.isAncestor(c.ctx, base, head); err == nil && up {
+		c.fail(http.StatusUnprocessableEntity, "There are no new commits on the base branch.")
+		return
+	}
+	tree, clean, err := rp.git.mergeTree(c.ctx, head, base)
+	if err != nil || !clean {
+		c.fail(http.StatusUnprocessableEntity, "merge conflict between base and head")
+		return
+	}
+	who := signature{name: c.id.acct.commitName(), email: c.id.acct.commitEmail(), when: s.now()}
+	sha, err := rp.git.commitTree(c.ctx, tree, []string{head, base}, "Merge branch '"+baseRef+"' into "+headRef, who, who)
+	if err == nil {
+		err = rp.git.updateRef(c.ctx, "refs/heads/"+headRef, sha, head)
+	}
+	if err != nil {
+		c.fail(http.StatusUnprocessableEntity, "Head branch was modified. Review and try the update again.")
+		return
+	}
+	s.refsChanged(c.ctx, rp, c.id, []refChange{{ref: "refs/heads/" + headRef, before: head, after: sha}}, false)
+	c.json(http.StatusAccepted, obj{"message": "Updating pull request branch.",
+		"url": s.URL + "/" + rp.fullName() + "/pull/" + strconv.Itoa(number)})
+}
