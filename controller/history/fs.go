@@ -1,0 +1,218 @@
+package history
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// FS returns the tree of commit c as a read-only fs.FS (also implementing
+// fs.ReadDirFS, fs.ReadFileFS and fs.StatFS). Symbolic links show as
+// fs.ModeSymlink and are never followed; submodules show as irregular files.
+// Every file reports the commit's committer time as its modification time.
+func (r *Repo) FS(c *object.Commit) (fs.FS, error) {
+	t, err := c.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("reading tree of %s: %w", short(c.Hash), err)
+	}
+	return &treeFS{repo: r, root: t, when: c.Committer.When}, nil
+}
+
+type treeFS struct {
+	repo *Repo
+	root *object.Tree
+	when time.Time
+}
+
+func (t *treeFS) lookup(op, name string) (object.TreeEntry, error) {
+	if !fs.ValidPath(name) {
+		return object.TreeEntry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	if name == "." {
+		return object.TreeEntry{Name: ".", Mode: filemode.Dir, Hash: t.root.Hash}, nil
+	}
+	e, err := t.root.FindEntry(name)
+	if err != nil {
+		if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) || errors.Is(err, object.ErrFileNotFound) {
+			return object.TreeEntry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+		}
+		return object.TreeEntry{}, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	return *e, nil
+}
+
+func (t *treeFS) info(name string, e object.TreeEntry) (*entryInfo, error) {
+	fi := &entryInfo{name: path.Base(name), mode: goMode(e.Mode), when: t.when}
+	if e.Mode.IsFile() {
+		size, err := t.repo.r.Storer.EncodedObjectSize(e.Hash)
+		if err != nil {
+			return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+		}
+		fi.size = size
+	}
+	return fi, nil
+}
+
+func (t *treeFS) Stat(name string) (fs.FileInfo, error) {
+	e, err := t.lookup("stat", name)
+	if err != nil {
+		return nil, err
+	}
+	return t.info(name, e)
+}
+
+func (t *treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	e, err := t.lookup("readdir", name)
+	if err != nil {
+		return nil, err
+	}
+	if e.Mode != filemode.Dir {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: errors.New("not a directory")}
+	}
+	dir := t.root
+	if name != "." {
+		if dir, err = t.root.Tree(name); err != nil {
+			return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
+		}
+	}
+	out := make([]fs.DirEntry, 0, len(dir.Entries))
+	for _, ce := range dir.Entries {
+		ce := ce
+		out = append(out, &dirEntry{fs: t, path: path.Join(name, ce.Name), e: ce})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out, nil
+}
+
+func (t *treeFS) ReadFile(name string) ([]byte, error) {
+	f, err := t.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+func (t *treeFS) Open(name string) (fs.File, error) {
+	e, err := t.lookup("open", name)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := t.info(name, e)
+	if err != nil {
+		return nil, err
+	}
+	if e.Mode == filemode.Dir {
+		return &dirFile{fs: t, name: name, info: fi}, nil
+	}
+	if !e.Mode.IsFile() {
+		return &blobFile{info: fi, r: io.NopCloser(eofReader{})}, nil
+	}
+	blob, err := t.repo.r.BlobObject(e.Hash)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	rd, err := blob.Reader()
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return &blobFile{info: fi, r: rd}, nil
+}
+
+func goMode(m filemode.FileMode) fs.FileMode {
+	switch m {
+	case filemode.Dir:
+		return fs.ModeDir | 0o755
+	case filemode.Symlink:
+		return fs.ModeSymlink | 0o777
+	case filemode.Executable:
+		return 0o755
+	case filemode.Regular, filemode.Deprecated:
+		return 0o644
+	}
+	return fs.ModeIrregular
+}
+
+type entryInfo struct {
+	name string
+	size int64
+	mode fs.FileMode
+	when time.Time
+}
+
+func (i *entryInfo) Name() string       { return i.name }
+func (i *entryInfo) Size() int64        { return i.size }
+func (i *entryInfo) Mode() fs.FileMode  { return i.mode }
+func (i *entryInfo) ModTime() time.Time { return i.when }
+func (i *entryInfo) IsDir() bool        { return i.mode.IsDir() }
+func (i *entryInfo) Sys() any           { return nil }
+
+type dirEntry struct {
+	fs   *treeFS
+	path string
+	e    object.TreeEntry
+}
+
+func (d *dirEntry) Name() string               { return d.e.Name }
+func (d *dirEntry) IsDir() bool                { return d.e.Mode == filemode.Dir }
+func (d *dirEntry) Type() fs.FileMode          { return goMode(d.e.Mode).Type() }
+func (d *dirEntry) Info() (fs.FileInfo, error) { return d.fs.info(d.path, d.e) }
+
+type blobFile struct {
+	info *entryInfo
+	r    io.ReadCloser
+}
+
+func (f *blobFile) Stat() (fs.FileInfo, error) { return f.info, nil }
+func (f *blobFile) Read(p []byte) (int, error) { return f.r.Read(p) }
+func (f *blobFile) Close() error               { return f.r.Close() }
+
+type dirFile struct {
+	fs      *treeFS
+	name    string
+	info    *entryInfo
+	entries []fs.DirEntry
+	read    bool
+}
+
+func (d *dirFile) Stat() (fs.FileInfo, error) { return d.info, nil }
+func (d *dirFile) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: d.name, Err: errors.New("is a directory")}
+}
+func (d *dirFile) Close() error { return nil }
+
+// ReadDir implements fs.ReadDirFile.
+func (d *dirFile) ReadDir(n int) ([]fs.DirEntry, error) {
+	if !d.read {
+		es, err := d.fs.ReadDir(d.name)
+		if err != nil {
+			return nil, err
+		}
+		d.entries, d.read = es, true
+	}
+	if n <= 0 {
+		out := d.entries
+		d.entries = nil
+		return out, nil
+	}
+	if len(d.entries) == 0 {
+		return nil, io.EOF
+	}
+	if n > len(d.entries) {
+		n = len(d.entries)
+	}
+	out := d.entries[:n]
+	d.entries = d.entries[n:]
+	return out, nil
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
