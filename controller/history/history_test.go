@@ -34,7 +34,7 @@ func buildHistory(t *testing.T) (*gittest.Repo, *history.Repo) {
 }
 
 func TestIntroductions(t *testing.T) {
-	g, h := buildHistory(t)
+	_, h := buildHistory(t)
 	intro, err := h.Introductions("main")
 	if err != nil {
 		t.Fatal(err)
