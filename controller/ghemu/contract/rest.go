@@ -203,6 +203,8 @@ func restViolations(err error) []Violation {
 			out = append(out, Violation{Pointer: pointer(se.JSONPointer()), Msg: schemaReason(se)})
 		case errors.As(err, &re) && re.Err == nil:
 			out = append(out, Violation{Msg: re.Reason})
+		case errors.As(err, &re) && strings.HasPrefix(re.Reason, "failed to decode"):
+			out = append(out, Violation{Msg: "body is not JSON: " + re.Err.Error()})
 		default:
 			out = append(out, Violation{Msg: err.Error()})
 		}
