@@ -21,8 +21,10 @@ locals {
   # <database>_write (see README.md).
   group_role = "${var.database}_${var.privileges}"
 
-  # What an auditor sees in psql's \du+ and pg_shdescription.
-  comment = "jit grant ${var.grant_id} for ${var.requester}, expires ${var.expires_at}"
+  # What an auditor sees in psql's \du+ (whose "Attributes" column also shows
+  # the expiry, "Password valid until"). The expiry is not part of the
+  # comment, so an extension does not replace the role.
+  comment = "jit grant ${var.grant_id} for ${var.requester}"
 
   # psql's connection comes from the environment terraform runs in (PGHOST,
   # PGPORT, PGUSER, PGPASSWORD, PGSSLMODE, ...); only the database is ours.
@@ -62,7 +64,7 @@ resource "terraform_data" "role" {
   provisioner "local-exec" {
     when        = destroy
     interpreter = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"]
-    command     = "destroy.sql"
+    command     = "${path.module}/destroy.sql"
     environment = {
       PGDATABASE = self.input.database
       PGAPPNAME  = "jit postgres-role destroy"
