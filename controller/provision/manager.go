@@ -270,8 +270,24 @@ func (m *Manager) issue(ctx context.Context, req grant.Request) (verifier string
 // from jit's record in it. Destroying a grant that has no workspace succeeds
 // and does nothing.
 func (m *Manager) Destroy(ctx context.Context, id string) (Destroyed, error) {
-	ws := render.WorkspaceName(id)
+	return m.destroy(ctx, render.WorkspaceName(id), id)
+}
+
+// DestroyWorkspace destroys the grant workspace ws, whichever grant it
+// records (used for a workspace that records none).
+func (m *Manager) DestroyWorkspace(ctx context.Context, ws string) (Destroyed, error) {
+	if !render.IsWorkspaceName(ws) {
+		return Destroyed{Workspace: ws}, fmt.Errorf("workspace %s is not a jit grant workspace", ws)
+	}
+	return m.destroy(ctx, ws, "")
+}
+
+// destroy destroys workspace ws of grant id; id is empty when unknown.
+func (m *Manager) destroy(ctx context.Context, ws, id string) (Destroyed, error) {
 	out := Destroyed{Grant: id, Workspace: ws}
+	if id == "" {
+		id = "in workspace " + ws
+	}
 	defer m.lock(ws)()
 	release, err := m.acquire(ctx)
 	if err != nil {
@@ -308,9 +324,10 @@ func (m *Manager) Destroy(ctx context.Context, id string) (Destroyed, error) {
 		if err != nil {
 			return out, fmt.Errorf("grant %s: workspace %s: %w", id, ws, err)
 		}
-		if meta.Grant != id {
-			return out, fmt.Errorf("grant %s: workspace %s records grant %s instead", id, ws, meta.Grant)
+		if render.WorkspaceName(meta.Grant) != ws {
+			return out, fmt.Errorf("grant %s: workspace %s records grant %s, whose workspace is %s", id, ws, meta.Grant, render.WorkspaceName(meta.Grant))
 		}
+		id, out.Grant = meta.Grant, meta.Grant
 		p, err := m.prepare(ctx, id, meta.Template)
 		if err != nil {
 			return out, err

@@ -1,0 +1,259 @@
+package reconcile_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/jitops/jit/controller/grant"
+	"github.com/jitops/jit/controller/reconcile"
+	"github.com/jitops/jit/controller/render"
+)
+
+var now = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+
+func want(id string, expires time.Time) reconcile.Desired {
+	return reconcile.Desired{Request: grant.Request{ID: id, Template: "t"}, ExpiresAt: expires}
+}
+
+func have(id string, complete bool) reconcile.Actual {
+	return reconcile.Actual{Workspace: render.WorkspaceName(id), Grant: id, Complete: complete}
+}
+
+func TestPlan(t *testing.T) {
+	later, earlier := now.Add(time.Hour), now.Add(-time.Minute)
+	tests := map[string]struct {
+		desired []reconcile.Desired
+		actual  []reconcile.Actual
+		want    []reconcile.Outcome
+	}{
+		"nothing": {},
+		"missing grant is applied": {
+			desired: []reconcile.Desired{want("a", later)},
+			want:    []reconcile.Outcome{{Grant: "a", Action: reconcile.Apply, Reason: reconcile.ReasonMissing}},
+		},
+		"complete grant is left alone": {
+			desired: []reconcile.Desired{want("a", later)},
+			actual:  []reconcile.Actual{have("a", true)},
+		},
+		"incomplete grant is applied again": {
+			desired: []reconcile.Desired{want("a", later)},
+			actual:  []reconcile.Actual{have("a", false)},
+			want:    []reconcile.Outcome{{Grant: "a", Workspace: render.WorkspaceName("a"), Action: reconcile.Apply, Reason: reconcile.ReasonIncomplete}},
+		},
+		"workspace without record of a desired grant is applied again": {
+			desired: []reconcile.Desired{want("a", later)},
+			actual:  []reconcile.Actual{{Workspace: render.WorkspaceName("a")}},
+			want:    []reconcile.Outcome{{Grant: "a", Workspace: render.WorkspaceName("a"), Action: reconcile.Apply, Reason: reconcile.ReasonIncomplete}},
+		},
+		"expired grant is destroyed": {
+			desired: []reconcile.Desired{want("a", earlier)},
+			actual:  []reconcile.Actual{have("a", true)},
+			want:    []reconcile.Outcome{{Grant: "a", Workspace: render.WorkspaceName("a"), Action: reconcile.Destroy, Reason: reconcile.ReasonExpired}},
+		},
+		"expiry exactly now is expired": {
+			desired: []reconcile.Desired{want("a", now)},
+			actual:  []reconcile.Actual{have("a", false)},
+			want:    []reconcile.Outcome{{Grant: "a", Workspace: render.WorkspaceName("a"), Action: reconcile.Destroy, Reason: reconcile.ReasonExpired}},
+		},
+		"expired grant without workspace needs nothing": {
+			desired: []reconcile.Desired{want("a", earlier)},
+		},
+		"removed grant is destroyed": {
+			actual: []reconcile.Actual{have("a", true)},
+			want:   []reconcile.Outcome{{Grant: "a", Workspace: render.WorkspaceName("a"), Action: reconcile.Destroy, Reason: reconcile.ReasonRemoved}},
+		},
+		"unrecorded workspace of no desired grant is destroyed": {
+			actual: []reconcile.Actual{{Workspace: render.WorkspaceName("x")}},
+			want:   []reconcile.Outcome{{Workspace: render.WorkspaceName("x"), Action: reconcile.Destroy, Reason: reconcile.ReasonUnknown}},
+		},
+		"mixed, ordered by grant": {
+			desired: []reconcile.Desired{want("c", later), want("b", earlier), want("a", later)},
+			actual:  []reconcile.Actual{have("b", true), have("a", true), have("d", true)},
+			want: []reconcile.Outcome{
+				{Grant: "b", Workspace: render.WorkspaceName("b"), Action: reconcile.Destroy, Reason: reconcile.ReasonExpired},
+				{Grant: "c", Action: reconcile.Apply, Reason: reconcile.ReasonMissing},
+				{Grant: "d", Workspace: render.WorkspaceName("d"), Action: reconcile.Destroy, Reason: reconcile.ReasonRemoved},
+			},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := reconcile.Plan(tc.desired, tc.actual, now)
+			if d := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("Plan (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// fakeSource serves a fixed list of desired grants.
+type fakeSource struct {
+	list []reconcile.Desired
+	err  error
+}
+
+func (s *fakeSource) Desired(context.Context) ([]reconcile.Desired, error) { return s.list, s.err }
+
+// fakeProvisioner keeps workspaces in memory like a state backend does, and
+// fails the grants listed in fail.
+type fakeProvisioner struct {
+	mu      sync.Mutex
+	ws      map[string]reconcile.Actual
+	fail    map[string]error
+	calls   []string
+	listErr error
+}
+
+func newFake() *fakeProvisioner {
+	return &fakeProvisioner{ws: map[string]reconcile.Actual{}, fail: map[string]error{}}
+}
+
+func (f *fakeProvisioner) Actual(context.Context) ([]reconcile.Actual, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.listErr != nil {
+		return nil, f.listErr
+	}
+	var out []reconcile.Actual
+	for _, a := range f.ws {
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func (f *fakeProvisioner) Apply(_ context.Context, d reconcile.Desired) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := d.Request.ID
+	f.calls = append(f.calls, "apply "+id)
+	ws := render.WorkspaceName(id)
+	if err := f.fail[id]; err != nil {
+		f.ws[ws] = reconcile.Actual{Workspace: ws, Grant: id, Complete: false}
+		return nil, fmt.Errorf("grant %s: terraform apply: %w", id, err)
+	}
+	f.ws[ws] = reconcile.Actual{Workspace: ws, Grant: id, Complete: true}
+	return []string{"terraform_data.x"}, nil
+}
+
+func (f *fakeProvisioner) Destroy(_ context.Context, a reconcile.Actual) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "destroy "+a.Grant)
+	if err := f.fail[a.Grant]; err != nil {
+		return nil, fmt.Errorf("grant %s: terraform destroy: %w", a.Grant, err)
+	}
+	delete(f.ws, a.Workspace)
+	return []string{"terraform_data.x"}, nil
+}
+
+func (f *fakeProvisioner) takeCalls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.calls
+	f.calls = nil
+	sort.Strings(c)
+	return c
+}
+
+func TestRunConvergesAndIsIdempotent(t *testing.T) {
+	src := &fakeSource{list: []reconcile.Desired{want("a", now.Add(time.Hour)), want("b", now.Add(2*time.Hour))}}
+	prov := newFake()
+	r := reconcile.New(src, prov, nil)
+	r.Now = func() time.Time { return now }
+	ctx := context.Background()
+
+	res, err := r.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := prov.takeCalls(); !cmp.Equal(got, []string{"apply a", "apply b"}) {
+		t.Errorf("first pass calls %v", got)
+	}
+	if res.Desired != 2 || res.Actual != 0 || len(res.Outcomes) != 2 || res.Err() != nil {
+		t.Errorf("first pass result %+v", res)
+	}
+
+	res, err = r.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := prov.takeCalls(); len(got) != 0 || len(res.Outcomes) != 0 {
+		t.Errorf("second pass did %v (%+v), want nothing", got, res.Outcomes)
+	}
+
+	// a expires, b's file is removed.
+	r.Now = func() time.Time { return now.Add(90 * time.Minute) }
+	src.list = src.list[:1]
+	res, err = r.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOut := []reconcile.Outcome{
+		{Grant: "a", Workspace: render.WorkspaceName("a"), Action: reconcile.Destroy, Reason: reconcile.ReasonExpired, Resources: []string{"terraform_data.x"}},
+		{Grant: "b", Workspace: render.WorkspaceName("b"), Action: reconcile.Destroy, Reason: reconcile.ReasonRemoved, Resources: []string{"terraform_data.x"}},
+	}
+	if d := cmp.Diff(wantOut, res.Outcomes); d != "" {
+		t.Errorf("third pass (-want +got):\n%s", d)
+	}
+	if res, _ := r.Run(ctx); len(res.Outcomes) != 0 {
+		t.Errorf("fourth pass did %+v", res.Outcomes)
+	}
+}
+
+func TestRunFailureOfOneGrantDoesNotStopOthers(t *testing.T) {
+	var desired []reconcile.Desired
+	for i := range 10 {
+		desired = append(desired, want(fmt.Sprintf("g%d", i), now.Add(time.Hour)))
+	}
+	prov := newFake()
+	prov.fail["g3"] = errors.New("state backend down")
+	r := reconcile.New(&fakeSource{list: desired}, prov, nil)
+	r.Now = func() time.Time { return now }
+
+	res, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := res.Failed()
+	if len(failed) != 1 || failed[0].Grant != "g3" {
+		t.Fatalf("failed = %+v, want only g3", failed)
+	}
+	if msg := res.Err().Error(); msg != "grant g3: terraform apply: state backend down" {
+		t.Errorf("Err() = %q", msg)
+	}
+	if n := len(prov.takeCalls()); n != 10 {
+		t.Errorf("%d applies, want 10", n)
+	}
+
+	// The next pass retries only the failed grant, and succeeds once the
+	// cause is gone.
+	delete(prov.fail, "g3")
+	res, err = r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := prov.takeCalls(); !cmp.Equal(got, []string{"apply g3"}) || res.Err() != nil {
+		t.Errorf("second pass calls %v, err %v", got, res.Err())
+	}
+}
+
+func TestRunGatherErrors(t *testing.T) {
+	prov := newFake()
+	prov.listErr = errors.New("connection refused")
+	_, err := reconcile.New(&fakeSource{}, prov, nil).Run(context.Background())
+	if err == nil || err.Error() != "reading the grants that exist: connection refused" {
+		t.Errorf("err = %v", err)
+	}
+	_, err = reconcile.New(&fakeSource{err: errors.New("bad repo")}, newFake(), nil).Run(context.Background())
+	if err == nil || !strings.HasPrefix(err.Error(), "reading the desired grants: bad repo") {
+		t.Errorf("err = %v", err)
+	}
+}
