@@ -201,8 +201,12 @@ type app struct {
 // botAccount is the "<slug>[bot]" user the App's installation tokens act as.
 func (a *app) botAccount() *account {
 	if a.bot == nil {
+		// GitHub's own bot address is "<id>+<slug>[bot]@users.noreply.github.com",
+		// but "[" is not allowed in an unquoted e-mail local part and GitHub's
+		// webhook schema asserts format "email" on commit authors; the
+		// emulator drops the brackets so every push payload validates.
 		a.bot = &account{login: a.slug + "[bot]", id: 9000000 + a.id, typ: "Bot", name: a.slug + "[bot]",
-			email: itoa(9000000+a.id) + "+" + a.slug + "[bot]@users.noreply.github.com"}
+			email: itoa(9000000+a.id) + "+" + a.slug + "-bot@users.noreply.github.com"}
 	}
 	return a.bot
 }
