@@ -41,6 +41,11 @@ type command struct {
 var commands = map[string]command{
 	"validate": {"validate grant files, or a change between two revisions", runValidate},
 	"owners":   {"print the CODEOWNERS owners of paths at a revision", runOwners},
+
+	// provisioning (issue 4)
+	"apply":     {"apply unexpired grants (all, or --grant ID) with terraform", runApply},
+	"destroy":   {"destroy grants' resources and workspaces", runDestroy},
+	"reconcile": {"apply missing grants and destroy expired or removed ones", runReconcile},
 }
 
 // Main runs jit with args (without the program name) and returns the exit code.
