@@ -2,8 +2,16 @@ package contract
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
+
+// sortViolations orders vs by pointer, keeping the validator's order for
+// equal pointers, so that messages do not change from run to run.
+func sortViolations(vs []Violation) []Violation {
+	sort.SliceStable(vs, func(i, j int) bool { return vs[i].Pointer < vs[j].Pointer })
+	return vs
+}
 
 // Violation is one way a document breaks GitHub's schema.
 type Violation struct {

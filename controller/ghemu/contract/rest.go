@@ -148,7 +148,7 @@ func (r *REST) ValidateResponse(req *http.Request, status int, header http.Heade
 	}
 	in.SetBodyBytes(body)
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
-		return &Error{Subject: subject, Violations: restViolations(err)}
+		return &Error{Subject: subject, Violations: sortViolations(restViolations(err))}
 	}
 	return nil
 }

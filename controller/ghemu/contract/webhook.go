@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 )
@@ -67,6 +69,12 @@ func ParseWebhooks(data []byte) (*Webhooks, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
+	c.RegisterFormat(&jsonschema.Format{Name: "uri-template", Validate: func(v any) error {
+		if s, ok := v.(string); ok {
+			return validateURITemplate(s)
+		}
+		return nil
+	}})
 	if err := c.AddResource(head.ID, doc); err != nil {
 		return nil, fmt.Errorf("adding GitHub's webhook schemas: %w", err)
 	}
@@ -114,7 +122,7 @@ func (w *Webhooks) ValidatePayload(event, action string, body []byte) error {
 	err = sch.Validate(inst)
 	var ve *jsonschema.ValidationError
 	if errors.As(err, &ve) {
-		return &Error{Subject: "webhook " + k.String(), Violations: hookViolations(ve)}
+		return &Error{Subject: "webhook " + k.String(), Violations: sortViolations(hookViolations(ve))}
 	}
 	if err != nil {
 		return fmt.Errorf("webhook %s: %w", k, err)
@@ -132,10 +140,22 @@ func hookViolations(ve *jsonschema.ValidationError) []Violation {
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		if len(e.Causes) == 0 {
-			v := Violation{Pointer: pointer(e.InstanceLocation), Msg: e.ErrorKind.LocalizedString(printer)}
-			if !seen[v] {
-				seen[v] = true
-				out = append(out, v)
+			vs := []Violation{{Pointer: pointer(e.InstanceLocation), Msg: e.ErrorKind.LocalizedString(printer)}}
+			// Point at each missing property, as the REST errors do.
+			if req, ok := e.ErrorKind.(*kind.Required); ok {
+				vs = vs[:0]
+				for _, p := range req.Missing {
+					vs = append(vs, Violation{
+						Pointer: pointer(append(slices.Clone(e.InstanceLocation), p)),
+						Msg:     fmt.Sprintf("property %q is missing", p),
+					})
+				}
+			}
+			for _, v := range vs {
+				if !seen[v] {
+					seen[v] = true
+					out = append(out, v)
+				}
 			}
 			return
 		}
