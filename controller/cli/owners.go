@@ -2,10 +2,110 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/jitops/jit/controller/codeowners"
+	"github.com/jitops/jit/controller/history"
 )
 
+const ownersUsage = `usage: jit owners [--repo DIR] [--ref REV] PATH...
+
+Prints one line per PATH: the path, then its code owners separated by spaces
+(nothing after the path when it has none), read from the CODEOWNERS file that
+GitHub would use (.github/CODEOWNERS, then CODEOWNERS, then docs/CODEOWNERS).
+Without --ref the working tree's file is read.
+
+A CODEOWNERS file with errors prints the errors and exits 1: jit treats such
+a file as "nobody is eligible". Exit status 2 is a usage or internal error.
+`
+
 func runOwners(ctx context.Context, o IO, args []string) int {
-	fmt.Fprintln(o.Stderr, "jit owners: not built yet")
-	return ExitUsage
+	flags := flag.NewFlagSet("owners", flag.ContinueOnError)
+	flags.SetOutput(o.Stderr)
+	flags.Usage = func() { fmt.Fprint(o.Stderr, ownersUsage) }
+	repo := flags.String("repo", ".", "the access repository")
+	ref := flags.String("ref", "", "revision to read CODEOWNERS from (default: the working tree)")
+	if err := flags.Parse(args); err != nil {
+		return usageExit(err)
+	}
+	if flags.NArg() == 0 {
+		fmt.Fprint(o.Stderr, "jit owners: give at least one PATH\n"+ownersUsage)
+		return ExitUsage
+	}
+	var fsys fs.FS
+	if *ref == "" {
+		fsys = os.DirFS(*repo)
+	} else {
+		r, err := history.Open(*repo)
+		if err != nil {
+			fmt.Fprintf(o.Stderr, "jit owners: %v\n", err)
+			return ExitUsage
+		}
+		c, err := r.Commit(*ref)
+		if err != nil {
+			fmt.Fprintf(o.Stderr, "jit owners: %v\n", err)
+			return ExitUsage
+		}
+		if fsys, err = r.FS(c); err != nil {
+			fmt.Fprintf(o.Stderr, "jit owners: %v\n", err)
+			return ExitUsage
+		}
+	}
+	file, err := readCodeowners(fsys)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "jit owners: %v\n", err)
+		return ExitUsage
+	}
+	if file == nil {
+		fmt.Fprintf(o.Stderr, "jit owners: no CODEOWNERS file (looked for %s); every path is unowned\n", strings.Join(codeowners.Locations, ", "))
+	}
+	code := ExitOK
+	if err := file.Err(); err != nil {
+		fmt.Fprintf(o.Stderr, "jit owners: CODEOWNERS has errors, so jit considers nobody eligible:\n%v\n", err)
+		code = ExitProblems
+	}
+	var b strings.Builder
+	for _, p := range flags.Args() {
+		clean := strings.TrimPrefix(path.Clean("/"+p), "/")
+		if strings.HasSuffix(p, "/") && clean != "" {
+			clean += "/"
+		}
+		b.WriteString(p)
+		for _, owner := range file.Owners(clean) {
+			b.WriteByte(' ')
+			b.WriteString(owner.String())
+		}
+		b.WriteByte('\n')
+	}
+	fmt.Fprint(o.Stdout, b.String())
+	return code
+}
+
+// readCodeowners finds and parses the CODEOWNERS file GitHub would use in
+// fsys; nil when there is none.
+func readCodeowners(fsys fs.FS) (*codeowners.File, error) {
+	p, data, found, err := codeowners.Find(func(p string) ([]byte, bool, error) {
+		info, err := fs.Stat(fsys, p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if info.Size() >= codeowners.MaxSize {
+			return make([]byte, codeowners.MaxSize), true, nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		return data, err == nil, err
+	})
+	if err != nil || !found {
+		return nil, err
+	}
+	return codeowners.Parse(p, data), nil
 }

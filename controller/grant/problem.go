@@ -14,10 +14,10 @@ type Pos struct {
 // Problem is one thing wrong with an input, located so that a person (or a
 // check-run annotation) can find it.
 type Problem struct {
-	File    string
-	Line    int
-	Column  int
-	Message string
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Message string `json:"message"`
 }
 
 // At returns a Problem at pos in file.

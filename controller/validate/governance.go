@@ -1,0 +1,182 @@
+package validate
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/jitops/jit/controller/codeowners"
+	"github.com/jitops/jit/controller/grant"
+	"github.com/jitops/jit/controller/policy"
+	"github.com/jitops/jit/controller/template"
+)
+
+// Governance is what one revision's governing files say: its policies, its
+// templates and its CODEOWNERS. Any problem in them makes every grant judged
+// by them fail (closed), and is reported once, at its own file and line.
+type Governance struct {
+	fsys     fs.FS
+	Policies []grant.Policy
+	// Owners is the CODEOWNERS file in force, nil when there is none.
+	Owners *codeowners.File
+	// Problems are the problems in the governing files themselves.
+	Problems []grant.Problem
+
+	templates map[string]templateResult
+}
+
+type templateResult struct {
+	module   *template.Module
+	problems []grant.Problem
+	err      error
+}
+
+// LoadGovernance reads the governing files of the tree fsys.
+func LoadGovernance(fsys fs.FS) *Governance {
+	g := &Governance{fsys: fsys, templates: map[string]templateResult{}}
+	var problems []grant.Problem
+	g.Policies, problems = policy.Load(fsys)
+	g.Problems = append(g.Problems, problems...)
+
+	path, data, found, err := codeowners.Find(func(p string) ([]byte, bool, error) {
+		info, err := fs.Stat(fsys, p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if !info.Mode().IsRegular() {
+			return nil, false, fmt.Errorf("%s is not a regular file", p)
+		}
+		if info.Size() >= codeowners.MaxSize {
+			// Parse reports the size; do not read a huge file to say so.
+			return make([]byte, codeowners.MaxSize), true, nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		return data, err == nil, err
+	})
+	switch {
+	case err != nil:
+		g.Problems = append(g.Problems, grant.Problem{File: "CODEOWNERS", Message: fmt.Sprintf("reading CODEOWNERS: %v", err)})
+	case found:
+		g.Owners = codeowners.Parse(path, data)
+		for _, e := range g.Owners.Errors {
+			msg := fmt.Sprintf("%s (%s); while CODEOWNERS has errors nobody is eligible to approve grants", e.Message, e.Kind)
+			if e.Suggestion != "" {
+				msg += "; " + e.Suggestion
+			}
+			g.Problems = append(g.Problems, grant.Problem{File: path, Line: e.Line, Column: e.Column, Message: msg})
+		}
+	}
+
+	for _, p := range g.Policies {
+		for _, t := range p.Templates {
+			if _, err := fs.Stat(fsys, template.Dir+"/"+t); err != nil {
+				g.Problems = append(g.Problems, grant.At(p.File, p.Pos, "policy %s allows template %s, but there is no directory %s/%s", p.Name, t, template.Dir, t))
+			}
+		}
+	}
+	grant.SortProblems(g.Problems)
+	return g
+}
+
+// Template returns the named template's inputs, loading each template once.
+// Its problems are added to g.Problems the first time.
+func (g *Governance) Template(name string) (*template.Module, error) {
+	r, ok := g.templates[name]
+	if !ok {
+		r.module, r.problems, r.err = template.Load(g.fsys, name)
+		g.templates[name] = r
+		if len(r.problems) > 0 {
+			g.Problems = append(g.Problems, r.problems...)
+			grant.SortProblems(g.Problems)
+		}
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	if len(r.problems) > 0 {
+		return nil, fmt.Errorf("template %s has errors (%s)", name, r.problems[0])
+	}
+	return r.module, nil
+}
+
+// templateNames lists the directories under templates/.
+func (g *Governance) templateNames() []string {
+	entries, _ := fs.ReadDir(g.fsys, template.Dir)
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Check judges one grant: its template and scope, the policies that cover
+// it, and who could approve it. It returns the grant's summary and its
+// problems.
+func (g *Governance) Check(req grant.Request) (Grant, []grant.Problem) {
+	var problems []grant.Problem
+	out := Grant{ID: req.ID, File: req.File, Template: req.Template, Requester: req.Requester,
+		DurationSeconds: int64(req.Duration.Seconds()), BreakGlass: req.BreakGlass}
+
+	mod, err := g.Template(req.Template)
+	switch {
+	case errors.Is(err, template.ErrNotFound):
+		problems = append(problems, grant.At(req.File, req.Position("template"), "template %s does not exist (no directory templates/%s); available templates: %s",
+			req.Template, req.Template, strings.Join(g.templateNames(), ", ")))
+	case err != nil:
+		problems = append(problems, grant.At(req.File, req.Position("template"), "%v", err))
+	default:
+		problems = append(problems, mod.CheckScope(req)...)
+	}
+
+	reqs, ps := grant.CheckPolicies(req, g.Policies)
+	problems = append(problems, ps...)
+	out.Policies = reqs.Policies
+	out.ApprovalsRequired = reqs.Approvals
+	out.PolicyApprovers = reqs.ApproverSets
+	if out.Policies == nil {
+		out.Policies = []string{}
+	}
+
+	out.EligibleApprovers = []string{}
+	switch {
+	case g.Owners == nil:
+		problems = append(problems, grant.At(req.File, grant.Pos{Line: 1, Column: 1},
+			"no CODEOWNERS file (looked for %s), so nobody is eligible to approve; add one that owns %s", strings.Join(codeowners.Locations, ", "), req.File))
+	case g.Owners.Err() != nil:
+		e := g.Owners.Errors[0]
+		problems = append(problems, grant.At(req.File, grant.Pos{Line: 1, Column: 1},
+			"nobody is eligible to approve while %s has errors (first at %s:%d); fix CODEOWNERS in its own pull request", g.Owners.Path, e.Path, e.Line))
+	default:
+		rule, ok := g.Owners.Match(req.File)
+		for _, o := range rule.Owners {
+			out.EligibleApprovers = append(out.EligibleApprovers, o.String())
+		}
+		if !ok || len(rule.Owners) == 0 {
+			where := "no rule matches it"
+			if ok {
+				where = fmt.Sprintf("%s:%d has no owners for it", g.Owners.Path, rule.Line)
+			}
+			problems = append(problems, grant.At(req.File, grant.Pos{Line: 1, Column: 1},
+				"nobody is eligible to approve %s: %s in %s; add an owner for this path", req.File, where, g.Owners.Path))
+		}
+	}
+	return out, problems
+}
+
+// CheckFiles validates the governing files of this tree themselves (for a
+// pull request that changes them). It loads every template in the tree.
+func (g *Governance) CheckFiles() []grant.Problem {
+	for _, name := range g.templateNames() {
+		_, _ = g.Template(name)
+	}
+	return slices.Clone(g.Problems)
+}

@@ -1,0 +1,99 @@
+package validate_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/jitops/jit/controller/validate"
+)
+
+func TestTreeValid(t *testing.T) {
+	r := validate.Tree(mapFS(tree(map[string]string{
+		"access/prod/db/alice-inc-1234.yaml": prodGrant,
+		"access/staging/bob-migration.yaml":  stagingGrant,
+	})))
+	if !r.Valid || len(r.Problems) != 0 {
+		t.Fatalf("want valid, got %v", r.Problems)
+	}
+	want := []validate.Grant{
+		{ID: "prod/db/alice-inc-1234", File: "access/prod/db/alice-inc-1234.yaml", Template: "pg", Requester: "alice", DurationSeconds: 7200,
+			Policies: []string{"prod"}, ApprovalsRequired: 1, EligibleApprovers: []string{"@acme/dba"}},
+		{ID: "staging/bob-migration", File: "access/staging/bob-migration.yaml", Template: "pg", Requester: "bob", DurationSeconds: 8 * 3600,
+			Policies: []string{"staging"}, ApprovalsRequired: 1, EligibleApprovers: []string{"@acme/dba", "@acme/developers"}},
+	}
+	if diff := cmp.Diff(want, r.Grants); diff != "" {
+		t.Errorf("grants mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestTreeProblems has one case per way a tree can be invalid; each checks
+// the problem's file, line and message.
+func TestTreeProblems(t *testing.T) {
+	tests := map[string]struct {
+		files map[string]string
+		want  string // "file:line:col: substring"
+	}{
+		"unknown template": {map[string]string{"access/prod/a.yaml": strings.Replace(prodGrant, "template: pg", "template: mysql", 1)},
+			"access/prod/a.yaml:1:11: template mysql does not exist (no directory templates/mysql); available templates: pg"},
+		"scope type": {map[string]string{"access/prod/a.yaml": strings.Replace(prodGrant, "database: orders", "database: 42", 1)},
+			"access/prod/a.yaml:7:13: scope.database: must be a string, got the number 42"},
+		"scope validation": {map[string]string{"access/prod/a.yaml": strings.Replace(prodGrant, "database: orders", "database: \"x'; DROP ROLE admin; --\"", 1)},
+			"access/prod/a.yaml:7:13: scope.database: The database must be a lower-case PostgreSQL identifier."},
+		"no policy": {map[string]string{"access/dev/a.yaml": prodGrant},
+			"access/dev/a.yaml:1:1: no policy covers access/dev/a.yaml"},
+		"over max duration": {map[string]string{"access/prod/a.yaml": strings.Replace(prodGrant, "2h", "5h", 1)},
+			"access/prod/a.yaml:3:11: duration 5h exceeds the max_duration of 4h set by policy prod (policies/prod.hcl:1)"},
+		"owner-less line un-owns": {map[string]string{"access/staging/unowned/a.yaml": stagingGrant},
+			"access/staging/unowned/a.yaml:1:1: nobody is eligible to approve access/staging/unowned/a.yaml: .github/CODEOWNERS:4 has no owners for it"},
+		"no rule matches": {map[string]string{"access/unowned/a.yaml": stagingGrant},
+			"access/unowned/a.yaml:1:1: nobody is eligible to approve access/unowned/a.yaml: no rule matches it in .github/CODEOWNERS"},
+		"no CODEOWNERS": {map[string]string{".github/CODEOWNERS": "", "access/prod/a.yaml": prodGrant},
+			"access/prod/a.yaml:1:1: no CODEOWNERS file (looked for .github/CODEOWNERS, CODEOWNERS, docs/CODEOWNERS)"},
+		"CODEOWNERS error fails closed (grant)": {map[string]string{".github/CODEOWNERS": "/access/ @acme/dba\n/x/ not-an-owner\n", "access/prod/a.yaml": prodGrant},
+			"access/prod/a.yaml:1:1: nobody is eligible to approve while .github/CODEOWNERS has errors (first at .github/CODEOWNERS:2)"},
+		"CODEOWNERS error fails closed (line)": {map[string]string{".github/CODEOWNERS": "/access/ @acme/dba\n/x/ not-an-owner\n", "access/prod/a.yaml": prodGrant},
+			".github/CODEOWNERS:2:5: "},
+		"CODEOWNERS over 3 MB": {map[string]string{".github/CODEOWNERS": "/access/ @acme/dba\n" + strings.Repeat("#", 3<<20), "access/prod/a.yaml": prodGrant},
+			"access/prod/a.yaml:1:1: nobody is eligible to approve while .github/CODEOWNERS has errors"},
+		"root CODEOWNERS used when .github has none": {map[string]string{".github/CODEOWNERS": "", "CODEOWNERS": "/access/prod/ \n", "access/prod/a.yaml": prodGrant},
+			"access/prod/a.yaml:1:1: nobody is eligible to approve access/prod/a.yaml: CODEOWNERS:1 has no owners for it"},
+		"broken policy": {map[string]string{"policies/prod.hcl": "policy \"prod\" {\n  paths = 1\n}\n", "access/prod/a.yaml": prodGrant},
+			"policies/prod.hcl:2:11: paths must be a list of strings"},
+		"broken policy denies": {map[string]string{"policies/prod.hcl": "policy \"prod\" {\n  paths = 1\n}\n", "access/prod/a.yaml": prodGrant},
+			"access/prod/a.yaml:1:1: no policy covers access/prod/a.yaml"},
+		"policy names missing template": {map[string]string{"policies/x.hcl": "policy \"x\" {\n  paths = [\"access/x/**\"]\n  templates = [\"nope\"]\n  max_duration = \"1h\"\n  approvals = 1\n}\n"},
+			"policies/x.hcl:1:1: policy x allows template nope, but there is no directory templates/nope"},
+		"broken template": {map[string]string{"templates/pg/main.tf": "resource {", "access/prod/a.yaml": prodGrant},
+			"templates/pg/main.tf:1:10: "},
+		"broken template fails grant": {map[string]string{"templates/pg/main.tf": "resource {", "access/prod/a.yaml": prodGrant},
+			"access/prod/a.yaml:1:11: template pg has errors"},
+		"parse error": {map[string]string{"access/prod/a.yaml": prodGrant + "extra: 1\n"},
+			`access/prod/a.yaml:8:1: unknown field "extra"`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			r := validate.Tree(mapFS(tree(tc.files)))
+			if r.Valid {
+				t.Fatalf("want invalid, got valid with grants %+v", r.Grants)
+			}
+			for _, p := range r.Problems {
+				s := p.String()
+				i := strings.Index(tc.want, ": ")
+				if strings.HasPrefix(s, tc.want[:i]+":") && strings.Contains(s, tc.want[i+2:]) {
+					return
+				}
+			}
+			t.Errorf("want a problem %q, got:\n%s", tc.want, problemLines(r))
+		})
+	}
+}
+
+func problemLines(r validate.Report) string {
+	var b strings.Builder
+	for _, p := range r.Problems {
+		b.WriteString("  " + p.String() + "\n")
+	}
+	return b.String()
+}
