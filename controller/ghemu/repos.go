@@ -208,3 +208,11 @@ func (s *Server) checkCodeowners(path, text string) []obj {
 	}
 	return errs
 }
+
+// GET /repos/{owner}/{repo}/rules/branches/{branch}
+//
+// The emulator models classic branch protection only, never rulesets, so
+// every branch has no ruleset rules (GitHub answers an empty list then).
+func (s *Server) branchRules(c *call) {
+	c.json(http.StatusOK, paged(c, []obj{}))
+}

@@ -3,6 +3,7 @@ package ghemu
 import (
 	"context"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -89,6 +90,7 @@ const (
 )
 
 func (s *Server) handle(pattern string, kind routeKind, h func(*call)) {
+	s.routeNames = append(s.routeNames, routeName(pattern))
 	s.mux.HandleFunc(strings.Replace(pattern, " /", " /api/v3/", 1), func(w http.ResponseWriter, r *http.Request) {
 		ci, _ := r.Context().Value(callKey{}).(*callInfo)
 		c := &call{s: s, w: w, r: r, ctx: r.Context(), id: ci.id, route: ci.route}
@@ -125,6 +127,15 @@ func (s *Server) handle(pattern string, kind routeKind, h func(*call)) {
 	})
 }
 
+// Routes lists the REST operations the emulator implements, as
+// "METHOD /path/{param}" in GitHub's spelling, sorted.
+func Routes() []string {
+	s := &Server{mux: http.NewServeMux()}
+	s.routes()
+	sort.Strings(s.routeNames)
+	return s.routeNames
+}
+
 // routes registers every emulated operation.
 func (s *Server) routes() {
 	// apps
@@ -146,6 +157,7 @@ func (s *Server) routes() {
 	s.handle("GET /repos/{owner}/{repo}/branches/{branch}/protection", repoRoute, s.getBranchProtection)
 	s.handle("GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews", repoRoute, s.getReviewProtection)
 	s.handle("GET /repos/{owner}/{repo}/codeowners/errors", repoRoute, s.codeownersErrors)
+	s.handle("GET /repos/{owner}/{repo}/rules/branches/{branch}", repoRoute, s.branchRules)
 
 	// pulls
 	s.handle("GET /repos/{owner}/{repo}/pulls", repoRoute, s.listPulls)

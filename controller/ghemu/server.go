@@ -63,11 +63,13 @@ type Server struct {
 	// APIURL is URL + "/api/v3/", the base URL for go-github.
 	APIURL string
 
-	cfg     Config
-	log     *slog.Logger
-	now     func() time.Time
-	mux     *http.ServeMux
-	handler http.Handler
+	cfg Config
+	log *slog.Logger
+	now func() time.Time
+	mux *http.ServeMux
+	// routeNames are the registered operations (see Routes).
+	routeNames []string
+	handler    http.Handler
 
 	mu         sync.Mutex
 	st         *state
