@@ -2,56 +2,100 @@ package codeowners
 
 import "strings"
 
-// index narrows the rules a path has to be tested against. Every rule sits in
-// exactly one place:
+// index narrows the rules a path has to be tested against. A rule's key is
+// the run of elements at the start of its pattern that are a literal segment
+// or a lone * (after the leading ** of an unanchored pattern). Rules sit in:
 //
-//   - anchored: rules whose pattern starts with literal segments, in a trie
-//     keyed by those segments from the root (/access/team-1/ sits at
-//     access → team-1); a path visits only the nodes along its own prefix;
-//   - floating: unanchored rules whose first segment is literal (logs/,
-//     **/logs, foo/bar after **), in a trie walked from every segment of the path;
-//   - ext: unanchored rules of the form *.ext, keyed by ".ext", looked up
-//     with each segment's extension;
-//   - wild: everything else (/*, f*, */x, ...), always tested.
+//   - anchored: a trie of keys from the root (/access/team-1/ sits at
+//     access → team-1 → *); a path visits only the nodes along its own
+//     segments, following literal and * edges;
+//   - floating: a trie of keys of unanchored rules (logs/, **/logs, x/y
+//     after **), walked from every segment of the path;
+//   - at a trie node, a rule whose next element is a glob starting with a
+//     literal (svc-*) is filed under the first bytes of that literal, and is
+//     visited only for segments with those first bytes;
+//   - ext: unanchored rules *.ext, keyed by ".ext", looked up with each
+//     segment's extension;
+//   - wild: everything else (f*, ?x, ...), always tested.
 //
 // Each list holds rule indices in increasing line order. Matching scans each
 // candidate list from its highest line down and stops at the first match or
 // at a line not above the best match found so far, so the winner is the last
-// matching rule in the file, exactly as a full scan would find it.
+// matching rule in the file, exactly as a full scan would find it. A list
+// reached twice for one path is scanned once.
 type index struct {
 	anchored trie
 	floating trie
-	ext      map[string][]int32
-	wild     []int32
+	ext      map[string]*ruleList
+	wild     ruleList
 }
+
+type ruleList struct{ rules []int32 }
+
+// prefixLen is how many leading bytes of a glob's literal prefix key it.
+const prefixLen = 3
 
 type trie struct {
 	children map[string]*trie
-	rules    []int32
+	any      *trie                // edge for a lone * segment
+	prefixed map[string]*ruleList // rules whose next element is a glob with a literal prefix
+	here     ruleList             // rules whose key ends here
 }
 
-func (t *trie) insert(key []elem, rule int32) {
-	n := t
-	for _, e := range key {
-		if n.children == nil {
-			n.children = make(map[string]*trie)
-		}
-		c := n.children[e.lit]
-		if c == nil {
-			c = &trie{}
-			n.children[e.lit] = c
-		}
-		n = c
-	}
-	n.rules = append(n.rules, rule)
+func isLoneStar(e elem) bool {
+	return e.kind == elemGlob && len(e.glob) == 1 && e.glob[0].op == opStar
 }
 
-func literalPrefix(es []elem) []elem {
-	n := 0
-	for n < len(es) && es[n].kind == elemLit {
-		n++
+// insert files rule under its key, the leading literal and lone-* elements
+// of es; it returns false when es has no key.
+func (t *trie) insert(es []elem, rule int32) bool {
+	n, depth := t, 0
+	for ; depth < len(es); depth++ {
+		e := es[depth]
+		var next *trie
+		switch {
+		case e.kind == elemLit:
+			if n.children == nil {
+				n.children = make(map[string]*trie)
+			}
+			if next = n.children[e.lit]; next == nil {
+				next = &trie{}
+				n.children[e.lit] = next
+			}
+		case isLoneStar(e):
+			if n.any == nil {
+				n.any = &trie{}
+			}
+			next = n.any
+		}
+		if next == nil {
+			break
+		}
+		n = next
 	}
-	return es[:n]
+	if depth < len(es) {
+		if e := es[depth]; e.kind == elemGlob && e.glob[0].op == opLit {
+			key := e.glob[0].lit
+			if len(key) > prefixLen {
+				key = key[:prefixLen]
+			}
+			if n.prefixed == nil {
+				n.prefixed = make(map[string]*ruleList)
+			}
+			l := n.prefixed[key]
+			if l == nil {
+				l = &ruleList{}
+				n.prefixed[key] = l
+			}
+			l.rules = append(l.rules, rule)
+			return true
+		}
+	}
+	if depth == 0 {
+		return false
+	}
+	n.here.rules = append(n.here.rules, rule)
+	return true
 }
 
 // extKey returns ".ext" when e is the glob *.ext with no other dot or
@@ -68,7 +112,7 @@ func extKey(e elem) (string, bool) {
 }
 
 func buildIndex(rules []Rule) *index {
-	x := &index{ext: make(map[string][]int32)}
+	x := &index{ext: make(map[string]*ruleList)}
 	for i := range rules {
 		r := int32(i)
 		es := rules[i].pat.elems
@@ -76,27 +120,111 @@ func buildIndex(rules []Rule) *index {
 			continue
 		}
 		if es[0].kind != elemAny {
-			if key := literalPrefix(es); len(key) > 0 {
-				x.anchored.insert(key, r)
-				continue
+			if !x.anchored.insert(es, r) {
+				x.wild.rules = append(x.wild.rules, r)
 			}
-			x.wild = append(x.wild, r)
 			continue
 		}
 		rest := es[1:]
-		if key := literalPrefix(rest); len(key) > 0 {
-			x.floating.insert(key, r)
+		if len(rest) > 0 && !isLoneStar(rest[0]) && x.floating.insert(rest, r) {
 			continue
 		}
 		if len(rest) > 0 {
 			if k, ok := extKey(rest[0]); ok {
-				x.ext[k] = append(x.ext[k], r)
+				l := x.ext[k]
+				if l == nil {
+					l = &ruleList{}
+					x.ext[k] = l
+				}
+				l.rules = append(l.rules, r)
 				continue
 			}
 		}
-		x.wild = append(x.wild, r)
+		x.wild.rules = append(x.wild.rules, r)
 	}
 	return x
+}
+
+// matcher holds the state of one match call.
+type matcher struct {
+	rules []Rule
+	segs  []string
+	best  int32
+	// lists already scanned: the first few in an array, the rest in a map
+	nseen    int
+	seen     [16]*ruleList
+	seenMore map[*ruleList]bool
+}
+
+// visit reports whether l is scanned for the first time in this match.
+func (m *matcher) visit(l *ruleList) bool {
+	for _, s := range m.seen[:m.nseen] {
+		if s == l {
+			return false
+		}
+	}
+	if m.nseen < len(m.seen) {
+		m.seen[m.nseen] = l
+		m.nseen++
+		return true
+	}
+	if m.seenMore[l] {
+		return false
+	}
+	if m.seenMore == nil {
+		m.seenMore = make(map[*ruleList]bool)
+	}
+	m.seenMore[l] = true
+	return true
+}
+
+func (m *matcher) scan(l *ruleList) {
+	if l == nil || len(l.rules) == 0 || l.rules[len(l.rules)-1] <= m.best {
+		return
+	}
+	if !m.visit(l) {
+		return
+	}
+	for j := len(l.rules) - 1; j >= 0; j-- {
+		r := l.rules[j]
+		if r <= m.best {
+			return
+		}
+		if m.rules[r].pat.match(m.segs) {
+			m.best = r
+			return
+		}
+	}
+}
+
+// walk visits the trie along segs, scanning the rules filed at each node
+// reached and under each glob prefix of the next segment.
+func (m *matcher) walk(root *trie, segs []string) {
+	var abuf, bbuf [8]*trie
+	active := append(abuf[:0], root)
+	next := bbuf[:0]
+	for _, s := range segs {
+		next = next[:0]
+		for _, n := range active {
+			if n.prefixed != nil {
+				for k := 1; k <= prefixLen && k <= len(s); k++ {
+					m.scan(n.prefixed[s[:k]])
+				}
+			}
+			if c := n.children[s]; c != nil {
+				m.scan(&c.here)
+				next = append(next, c)
+			}
+			if n.any != nil {
+				m.scan(&n.any.here)
+				next = append(next, n.any)
+			}
+		}
+		if len(next) == 0 {
+			return
+		}
+		active, next = next, active
+	}
 }
 
 // match returns the index of the last rule matching path, or -1.
@@ -105,48 +233,24 @@ func (x *index) match(rules []Rule, path string) int {
 	if path == "" {
 		return -1
 	}
-	var buf [32]string
-	segs := splitPath(path, buf[:0])
+	var sbuf [32]string
+	m := matcher{rules: rules, segs: splitPath(path, sbuf[:0]), best: -1}
 
-	best := int32(-1)
-	scan := func(list []int32) {
-		for j := len(list) - 1; j >= 0; j-- {
-			r := list[j]
-			if r <= best {
-				return
-			}
-			if rules[r].pat.match(segs) {
-				best = r
-				return
-			}
-		}
-	}
-
-	n := &x.anchored
-	for _, s := range segs {
-		if n = n.children[s]; n == nil {
-			break
-		}
-		scan(n.rules)
-	}
-	for i := range segs {
-		n := &x.floating
-		for _, s := range segs[i:] {
-			if n = n.children[s]; n == nil {
-				break
-			}
-			scan(n.rules)
+	m.walk(&x.anchored, m.segs)
+	if x.floating.children != nil || x.floating.prefixed != nil {
+		for i := range m.segs {
+			m.walk(&x.floating, m.segs[i:])
 		}
 	}
 	if len(x.ext) > 0 {
-		for _, s := range segs {
+		for _, s := range m.segs {
 			if d := strings.LastIndexByte(s, '.'); d >= 0 {
-				scan(x.ext[s[d:]])
+				m.scan(x.ext[s[d:]])
 			}
 		}
 	}
-	scan(x.wild)
-	return int(best)
+	m.scan(&x.wild)
+	return int(m.best)
 }
 
 func splitPath(p string, buf []string) []string {

@@ -66,31 +66,60 @@ func (o Owner) Slug() string {
 	return slug
 }
 
-// parseOwner classifies one owner token, or explains why it is not an owner.
-func parseOwner(tok string) (Owner, string) {
+// ownerProblem says what is wrong with an owner token.
+type ownerProblem uint8
+
+const (
+	badNone ownerProblem = iota
+	badForm
+	badUser
+	badOrg
+	badTeam
+	badEmail
+)
+
+// parseOwner classifies one owner token, or says what is wrong with it.
+func parseOwner(tok string) (Owner, ownerProblem) {
 	if strings.HasPrefix(tok, "@") {
 		name := tok[1:]
 		if org, team, ok := strings.Cut(name, "/"); ok {
 			if !isLogin(org) {
-				return Owner{}, fmt.Sprintf("invalid owner %q: %q is not a valid organisation name", tok, org)
+				return Owner{}, badOrg
 			}
 			if !isTeamSlug(team) {
-				return Owner{}, fmt.Sprintf("invalid owner %q: %q is not a valid team name", tok, team)
+				return Owner{}, badTeam
 			}
-			return Owner{Kind: Team, Value: name}, ""
+			return Owner{Kind: Team, Value: name}, badNone
 		}
 		if !isLogin(name) {
-			return Owner{}, fmt.Sprintf("invalid owner %q: %q is not a valid GitHub username", tok, name)
+			return Owner{}, badUser
 		}
-		return Owner{Kind: User, Value: name}, ""
+		return Owner{Kind: User, Value: name}, badNone
 	}
 	if strings.Contains(tok, "@") {
 		if !isEmail(tok) {
-			return Owner{}, fmt.Sprintf("invalid owner %q: not a valid email address", tok)
+			return Owner{}, badEmail
 		}
-		return Owner{Kind: Email, Value: tok}, ""
+		return Owner{Kind: Email, Value: tok}, badNone
 	}
-	return Owner{}, fmt.Sprintf("invalid owner %q: owners are @username, @org/team-name or an email address", tok)
+	return Owner{}, badForm
+}
+
+// ownerMessage explains problem bad with owner token tok.
+func ownerMessage(tok string, bad ownerProblem) string {
+	name := strings.TrimPrefix(tok, "@")
+	org, team, _ := strings.Cut(name, "/")
+	switch bad {
+	case badUser:
+		return fmt.Sprintf("invalid owner %q: %q is not a valid GitHub username", short(tok), short(name))
+	case badOrg:
+		return fmt.Sprintf("invalid owner %q: %q is not a valid organisation name", short(tok), short(org))
+	case badTeam:
+		return fmt.Sprintf("invalid owner %q: %q is not a valid team name", short(tok), short(team))
+	case badEmail:
+		return fmt.Sprintf("invalid owner %q: not a valid email address", short(tok))
+	}
+	return fmt.Sprintf("invalid owner %q: owners are @username, @org/team-name or an email address", short(tok))
 }
 
 // isLogin accepts GitHub user and organisation names: letters, digits and

@@ -106,6 +106,19 @@ func col(line string, off int) int {
 	return utf8.RuneCountInString(line[:off]) + 1
 }
 
+// short shortens s for quoting in a message: at most 60 bytes, cut at a
+// character boundary, with "..." when cut.
+func short(s string) string {
+	if len(s) <= 60 {
+		return s
+	}
+	cut := 57
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
 // clip shortens the first line of s to at most 200 bytes of valid UTF-8, so
 // that errors stay small whatever the input.
 func clip(s string) string {
@@ -180,8 +193,11 @@ func (p *parser) line(n int, line string) {
 	pat, perr := compile(raw)
 	if perr != nil {
 		errs++
+		if p.tooMany {
+			return // the line is skipped and no more errors are recorded
+		}
 		p.add(Error{Line: n, Column: c.at(start + perr.off), Kind: KindInvalidPattern, Source: clip(line),
-			Message: fmt.Sprintf("pattern %q: %s", raw, perr.msg), Suggestion: perr.suggestion})
+			Message: fmt.Sprintf("pattern %q: %s", short(raw), perr.msg), Suggestion: perr.suggestion})
 	}
 
 	var owners []Owner
@@ -196,14 +212,19 @@ func (p *parser) line(n int, line string) {
 		for i < len(line) && !isBlank(line[i]) {
 			i++
 		}
-		o, msg := parseOwner(line[ts:i])
-		if msg != "" {
+		o, bad := parseOwner(line[ts:i])
+		if bad != badNone {
 			errs++
+			if p.tooMany {
+				return
+			}
 			p.add(Error{Line: n, Column: c.at(ts), Kind: KindInvalidOwner, Source: clip(line),
-				Message: msg + ", so GitHub skips this line", Suggestion: "write the owner as @username, @org/team-name or an email address"})
+				Message: ownerMessage(line[ts:i], bad) + ", so GitHub skips this line", Suggestion: "write the owner as @username, @org/team-name or an email address"})
 			continue
 		}
-		owners = append(owners, o)
+		if errs == 0 {
+			owners = append(owners, o)
+		}
 	}
 	if errs > 0 {
 		return

@@ -65,22 +65,41 @@ type patternError struct {
 
 // rawSeg is one "/"-separated piece of the pattern while compiling; lit
 // collects the current literal run so that long runs are built in linear time.
+// A run written without escapes stays a substring of the pattern (pending);
+// only runs joined across escapes are copied into buf.
 type rawSeg struct {
-	off   int
-	toks  []gtok
-	lit   []byte
-	dstar bool
+	off     int
+	toks    []gtok
+	pending string
+	buf     []byte
+	dstar   bool
 }
 
-func (s *rawSeg) empty() bool { return !s.dstar && len(s.toks) == 0 && len(s.lit) == 0 }
+func (s *rawSeg) empty() bool {
+	return !s.dstar && len(s.toks) == 0 && s.pending == "" && len(s.buf) == 0
+}
 
-func (s *rawSeg) addLit(t string) { s.lit = append(s.lit, t...) }
+func (s *rawSeg) addLit(t string) {
+	switch {
+	case len(s.buf) > 0:
+		s.buf = append(s.buf, t...)
+	case s.pending == "":
+		s.pending = t
+	default:
+		s.buf = append(append(s.buf, s.pending...), t...)
+		s.pending = ""
+	}
+}
 
 func (s *rawSeg) flush() {
-	if len(s.lit) > 0 {
-		s.toks = append(s.toks, gtok{op: opLit, lit: string(s.lit)})
-		s.lit = nil
+	lit := s.pending
+	if len(s.buf) > 0 {
+		lit = string(s.buf)
 	}
+	if lit != "" {
+		s.toks = append(s.toks, gtok{op: opLit, lit: lit})
+	}
+	s.pending, s.buf = "", nil
 }
 
 func (s *rawSeg) addOp(op gop) {
@@ -112,7 +131,7 @@ func compile(raw string) (pattern, *patternError) {
 		}
 	}
 
-	segs := []rawSeg{{off: 0}}
+	segs := make([]rawSeg, 1, strings.Count(raw, "/")+1)
 	cur := &segs[0]
 	for i := 0; i < len(raw); {
 		c := raw[i]
