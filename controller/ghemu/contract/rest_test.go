@@ -571,8 +571,8 @@ func FuzzValidateResponse(f *testing.F) {
 			t.Skip()
 		}
 		err = r.ValidateResponse(req, status, jsonHeader, body)
-		if err != nil && !strings.HasPrefix(err.Error(), method+" "+req.URL.Path) {
-			t.Errorf("error %q does not start with the request %s %s", err, method, req.URL.Path)
+		if err != nil && !strings.HasPrefix(err.Error(), req.Method+" "+req.URL.Path) {
+			t.Errorf("error %q does not start with the request %s %s", err, req.Method, req.URL.Path)
 		}
 	})
 }
