@@ -322,8 +322,8 @@ func (p *parser) value(n *yaml.Node, depth int) (any, bool) {
 	return nil, false
 }
 
-// rejectAnchorsAndTags reports anchors, aliases, merge keys and explicit tags
-// anywhere in the document; it returns true when it found any.
+// rejectAnchorsAndTags reports the first anchor, alias, merge key or explicit
+// tag in the document; it returns true when it found one.
 func (p *parser) rejectAnchorsAndTags(n *yaml.Node, depth int) bool {
 	bad := false
 	if depth > 64 {
@@ -345,9 +345,10 @@ func (p *parser) rejectAnchorsAndTags(n *yaml.Node, depth int) bool {
 		bad = true
 	}
 	for _, c := range n.Content {
-		if p.rejectAnchorsAndTags(c, depth+1) {
-			bad = true
+		if bad {
+			break // one such problem per file is enough; a YAML bomb holds thousands
 		}
+		bad = p.rejectAnchorsAndTags(c, depth+1)
 	}
 	return bad
 }
