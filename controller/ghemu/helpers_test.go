@@ -2,6 +2,7 @@ package ghemu_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
 
 	"github.com/jitops/jit/controller/ghemu"
@@ -56,7 +58,8 @@ func testSeed(webhookURL string) ghemu.Seed {
 	}
 }
 
-// hit is one webhook received.
+// hit is one webhook received (signature verified with go-github, payload
+// validated against GitHub's schema and parsed by go-github).
 type hit struct {
 	event, guid string
 	body        []byte
@@ -80,6 +83,22 @@ func newReceiver(t testing.TB, secret string) *receiver {
 			t.Errorf("webhook %s: signature: %v", r.Header.Get("X-GitHub-Event"), err)
 			http.Error(w, "bad signature", http.StatusBadRequest)
 			return
+		}
+		var top struct {
+			Action string `json:"action"`
+		}
+		if err := json.Unmarshal(body, &top); err != nil {
+			t.Errorf("webhook %s: payload is not JSON: %v", github.WebHookType(r), err)
+		}
+		hooks, err := contract.LoadWebhooks()
+		if err != nil {
+			t.Fatalf("loading webhook schemas: %v", err)
+		}
+		if err := hooks.ValidatePayload(github.WebHookType(r), top.Action, body); err != nil {
+			t.Errorf("webhook %s.%s breaks GitHub's schema: %v", github.WebHookType(r), top.Action, err)
+		}
+		if _, err := github.ParseWebHook(github.WebHookType(r), body); err != nil {
+			t.Errorf("webhook %s: go-github cannot parse it: %v", github.WebHookType(r), err)
 		}
 		rc.mu.Lock()
 		rc.hits = append(rc.hits, hit{event: github.WebHookType(r), guid: github.DeliveryID(r), body: body, header: r.Header.Clone()})
@@ -174,4 +193,31 @@ func readAll(t testing.TB, r io.Reader) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// kinds lists the received webhooks as "event.action" (or "event").
+func (rc *receiver) kinds() []string {
+	var out []string
+	for _, h := range rc.got() {
+		var top struct {
+			Action string `json:"action"`
+		}
+		_ = json.Unmarshal(h.body, &top)
+		out = append(out, strings.TrimSuffix(h.event+"."+top.Action, "."))
+	}
+	return out
+}
+
+// installationClient is a go-github client acting as the App's installation,
+// through ghinstallation with validated answers.
+func installationClient(t testing.TB, s *ghemu.Server, app ghemu.App) *github.Client {
+	t.Helper()
+	itr, err := ghinstallation.New(contractTransport(t), app.ID, app.InstallationID, app.PrivateKeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	itr.BaseURL = strings.TrimSuffix(s.APIURL, "/")
+	c := github.NewClient(&http.Client{Transport: itr})
+	c.BaseURL, _ = url.Parse(s.APIURL)
+	return c
 }

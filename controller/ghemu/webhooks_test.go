@@ -1,0 +1,120 @@
+package ghemu_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/jitops/jit/controller/ghemu"
+)
+
+// TestWebhookPayloads makes the emulator emit every kind of event it knows
+// and checks each arrives signed, schema-valid and parseable by go-github
+// (the receiver checks all three), with the fields consumers branch on.
+func TestWebhookPayloads(t *testing.T) {
+	requireGit(t)
+	ctx := context.Background()
+	rc := newReceiver(t, "It's a Secret to Everybody")
+	srv := ghemu.NewServer(t, testSeed(rc.srv.URL))
+	alice, bob := client(t, srv, "alice"), client(t, srv, "bob")
+	app, _ := srv.App()
+	bot := installationClient(t, srv, app)
+
+	srv.Ping()
+	srv.SendInstallationCreated()
+	head := pushBranch(t, srv, "alice", "access", "grant", map[string]string{"access/x.yaml": "x\n"})
+	pr := must[*github.PullRequest](t, "create PR")(alice.PullRequests.Create(ctx, "acme", "access",
+		&github.NewPullRequest{Title: github.String("x"), Head: github.String("grant"), Base: github.String("main")}))
+	n := pr.GetNumber()
+	must[*github.PullRequestReview](t, "approve")(bob.PullRequests.CreateReview(ctx, "acme", "access", n, &github.PullRequestReviewRequest{Event: github.String("APPROVE")}))
+	// A push to the head: synchronize, and the approval is dismissed as stale.
+	must[*github.RepositoryContentResponse](t, "push to head")(alice.Repositories.CreateFile(ctx, "acme", "access", "access/y.yaml",
+		&github.RepositoryContentFileOptions{Message: github.String("y"), Content: []byte("y\n"), Branch: github.String("grant")}))
+	must[*github.PullRequest](t, "edit")(alice.PullRequests.Edit(ctx, "acme", "access", n, &github.PullRequest{Title: github.String("x and y")}))
+	must[*github.PullRequest](t, "close")(alice.PullRequests.Edit(ctx, "acme", "access", n, &github.PullRequest{State: github.String("closed")}))
+	must[*github.PullRequest](t, "reopen")(alice.PullRequests.Edit(ctx, "acme", "access", n, &github.PullRequest{State: github.String("open")}))
+	cur := must[*github.PullRequest](t, "get")(alice.PullRequests.Get(ctx, "acme", "access", n))
+	cr := must[*github.CheckRun](t, "check")(bot.Checks.CreateCheckRun(ctx, "acme", "access", github.CreateCheckRunOptions{Name: "jit/validate", HeadSHA: cur.GetHead().GetSHA()}))
+	must[*github.CheckRun](t, "check done")(bot.Checks.UpdateCheckRun(ctx, "acme", "access", cr.GetID(), github.UpdateCheckRunOptions{Name: "jit/validate", Conclusion: github.String("success")}))
+	must[*github.IssueComment](t, "comment")(bot.Issues.CreateComment(ctx, "acme", "access", n, &github.IssueComment{Body: github.String("hello")}))
+	must[*github.PullRequestMergeResult](t, "merge")(bot.PullRequests.Merge(ctx, "acme", "access", n, "", &github.PullRequestOptions{SHA: cur.GetHead().GetSHA()}))
+	waitDeliveries(t, srv)
+
+	got := rc.kinds()
+	want := []string{"ping", "installation.created", "push", "pull_request.opened", "pull_request_review.submitted",
+		"push", "pull_request.synchronize", "pull_request_review.dismissed", "pull_request.edited", "pull_request.closed",
+		"pull_request.reopened", "check_run.created", "check_run.completed", "issue_comment.created", "pull_request.closed", "push"}
+	if !slices.Equal(got, want) {
+		t.Errorf("webhooks =\n%v\nwant\n%v", got, want)
+	}
+	hits := rc.got()
+	for _, h := range hits {
+		if h.header.Get("X-GitHub-Hook-Installation-Target-Type") != "integration" || h.header.Get("X-GitHub-Hook-Installation-Target-ID") != "42" {
+			t.Errorf("%s target headers = %q %q", h.event, h.header.Get("X-GitHub-Hook-Installation-Target-Type"), h.header.Get("X-GitHub-Hook-Installation-Target-ID"))
+		}
+	}
+	var sync struct {
+		Before, After string
+		PullRequest   struct{ Head struct{ SHA string } } `json:"pull_request"`
+	}
+	var dismissed struct {
+		Review struct {
+			State string
+			User  struct{ Login string }
+		}
+	}
+	var closed struct {
+		PullRequest struct{ Merged bool } `json:"pull_request"`
+		Sender      struct{ Login, Type string }
+	}
+	var pushed struct {
+		Ref     string
+		Created bool
+		Commits []struct{ Added []string }
+	}
+	mustJSON(t, hits[6].body, &sync)
+	mustJSON(t, hits[7].body, &dismissed)
+	mustJSON(t, hits[14].body, &closed)
+	mustJSON(t, hits[2].body, &pushed)
+	if sync.Before != head || sync.After == head || sync.PullRequest.Head.SHA != sync.After {
+		t.Errorf("synchronize before %s after %s head %s; pushed %s", sync.Before, sync.After, sync.PullRequest.Head.SHA, head)
+	}
+	if dismissed.Review.State != "dismissed" || dismissed.Review.User.Login != "bob" {
+		t.Errorf("dismissed review = %+v", dismissed.Review)
+	}
+	if !closed.PullRequest.Merged || closed.Sender.Login != "jit[bot]" || closed.Sender.Type != "Bot" {
+		t.Errorf("merge closed = %+v", closed)
+	}
+	if pushed.Ref != "refs/heads/grant" || !pushed.Created || len(pushed.Commits) != 1 || !slices.Equal(pushed.Commits[0].Added, []string{"access/x.yaml"}) {
+		t.Errorf("push = %+v", pushed)
+	}
+
+	// Redelivery keeps the GUID and is logged as a new delivery.
+	ds := srv.Deliveries()
+	if len(ds) != len(want) {
+		t.Fatalf("delivery log has %d entries, want %d", len(ds), len(want))
+	}
+	again, err := srv.Redeliver(ctx, ds[3].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.GUID != ds[3].GUID || !again.Redelivery || again.StatusCode != http.StatusAccepted {
+		t.Errorf("redelivery = guid %s redelivery %v status %d; original guid %s", again.GUID, again.Redelivery, again.StatusCode, ds[3].GUID)
+	}
+	last := rc.got()[len(rc.got())-1]
+	if last.guid != ds[3].GUID || last.event != "pull_request" {
+		t.Errorf("redelivered %s %s, want pull_request %s", last.event, last.guid, ds[3].GUID)
+	}
+}
+
+func mustJSON(t *testing.T, b []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("decoding %s: %v", strings.SplitN(string(b), "\n", 2)[0], err)
+	}
+}
