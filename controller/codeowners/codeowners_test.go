@@ -515,3 +515,69 @@ func TestFind(t *testing.T) {
 		})
 	}
 }
+
+// TestDocsExample reads a file built from the examples on GitHub's "About
+// code owners" page, in their order, and checks the owners the page states.
+func TestDocsExample(t *testing.T) {
+	const file = `# This is a comment.
+# Each line is a file pattern followed by one or more owners.
+
+# These owners will be the default owners for everything in the repo.
+*       @global-owner1 @global-owner2
+
+# In this example, @js-owner owns any .js files.
+*.js    @js-owner #This is an inline comment.
+
+# Email addresses can be used too.
+*.go docs@example.com
+
+# Teams can be specified as code owners as well.
+*.txt @octo-org/octocats
+
+# @doctocat owns any files in the build/logs directory at the root.
+/build/logs/ @doctocat
+
+# docs@example.com owns files directly in docs/, not in its subdirectories.
+docs/*  docs@example.com
+
+# @octocat owns any file in an apps directory anywhere.
+apps/ @octocat
+
+# @doctocat owns any file in the /docs directory at the root.
+/docs/ @doctocat
+
+# @octocat owns any file in a logs directory anywhere.
+**/logs @octocat
+
+# /apps/github has no owners, the rest of /apps/ is owned by @octocat.
+/apps/ @octocat
+/apps/github
+
+# Either @doctocat or @octocat for anything in /scripts.
+/scripts/ @doctocat @octocat
+`
+	f := codeowners.Parse(".github/CODEOWNERS", []byte(file))
+	if err := f.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"README.md":                          "@global-owner1 @global-owner2",
+		"src/app.js":                         "@js-owner",
+		"main.go":                            "docs@example.com",
+		"notes/a.txt":                        "@octo-org/octocats",
+		"build/logs/today.log":               "@octocat", // **/logs comes later and wins
+		"build/logs.txt":                     "@octo-org/octocats",
+		"docs/getting-started.md":            "@doctocat", // /docs/ comes after docs/*
+		"docs/build-app/troubleshooting.md":  "@doctocat",
+		"src/apps/main.c":                    "@octocat",
+		"apps/github/index.js":               "-",
+		"apps/other/index.js":                "@octocat",
+		"scripts/deploy.sh":                  "@doctocat @octocat",
+		"deeply/nested/logs/output.txt":      "@octocat",
+		"deeply/nested/not-logs/output.text": "@global-owner1 @global-owner2",
+	} {
+		if got := ownersOf(f, path); got != want {
+			t.Errorf("owners of %q = %q, want %q", path, got, want)
+		}
+	}
+}

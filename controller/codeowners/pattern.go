@@ -16,11 +16,14 @@ import (
 // starts with elemAny (it matches at any depth). What follows the pattern's
 // own segments decides what below a match is covered:
 //
-//	foo, /foo, f*     + elemAny          the path itself or anything below it
-//	foo/, foo/**      + anySegment, elemAny  only things below it (a directory)
-//	foo/*, /*         nothing            only files directly in it (GitHub's
-//	                                     docs: docs/* does not match
-//	                                     docs/build-app/troubleshooting.md)
+//	foo, /foo, f*   + elemAny              the path itself or anything below it
+//	foo/, foo/**    + anySegment, elemAny  only what is below it (a directory)
+//	foo/*, /*       nothing                only files directly inside (GitHub's
+//	                                       docs: docs/* does not match
+//	                                       docs/build-app/troubleshooting.md)
+//
+// Patterns made only of ** are special: ** and /** match every path, while
+// **/, /**/ and **/** match every path below some directory.
 type pattern struct {
 	elems []elem
 }
