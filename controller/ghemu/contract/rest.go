@@ -3,6 +3,7 @@ package contract
 import (
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -51,10 +52,14 @@ var slashParams = regexp.MustCompile(`\{(path|ref|basehead|branch)\}`)
 // ParseREST parses an OpenAPI 3.0 description and prepares it for
 // ValidateResponse. Most callers want LoadREST.
 func ParseREST(data []byte) (*REST, error) {
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromData(data)
-	if err != nil {
-		return nil, fmt.Errorf("loading GitHub's REST description: %w", err)
+	// Decoding as JSON and then resolving is several times faster than
+	// Loader.LoadFromData, which goes through a YAML parser.
+	doc := &openapi3.T{}
+	if err := json.Unmarshal(data, doc); err != nil {
+		return nil, fmt.Errorf("parsing GitHub's REST description: %w", err)
+	}
+	if err := openapi3.NewLoader().ResolveRefsIn(doc, nil); err != nil {
+		return nil, fmt.Errorf("resolving $refs in GitHub's REST description: %w", err)
 	}
 	// Match any host and scheme; APIPrefix is stripped before routing.
 	doc.Servers = nil
