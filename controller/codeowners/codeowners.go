@@ -32,7 +32,8 @@ type File struct {
 	// increasing line order.
 	Errors []Error
 
-	idx *index
+	pats []pattern // pats[i] is Rules[i] compiled
+	idx  *index
 }
 
 // Rule is one valid CODEOWNERS line: a pattern and the owners it assigns.
@@ -45,8 +46,6 @@ type Rule struct {
 	// Owners are the owners in the order written; empty means the line
 	// un-owns what it matches.
 	Owners []Owner
-
-	pat pattern
 }
 
 // Kind classifies an Error, in the style of GitHub's CODEOWNERS errors API
@@ -142,7 +141,7 @@ func (f *File) Match(path string) (rule Rule, ok bool) {
 	if f == nil || f.idx == nil {
 		return Rule{}, false
 	}
-	i := f.idx.match(f.Rules, path)
+	i := f.idx.match(f.pats, path)
 	if i < 0 {
 		return Rule{}, false
 	}

@@ -201,9 +201,7 @@ func TestMatchReturnsTheDecidingRule(t *testing.T) {
 		t.Fatal("no rule matched")
 	}
 	want := codeowners.Rule{Line: 4, Pattern: "/access/prod/", Owners: []codeowners.Owner{{Kind: codeowners.Team, Value: "acme/dba"}}}
-	if diff := cmp.Diff(want, r, cmp.Comparer(func(a, b codeowners.Rule) bool {
-		return a.Line == b.Line && a.Pattern == b.Pattern && cmp.Equal(a.Owners, b.Owners)
-	})); diff != "" {
+	if diff := cmp.Diff(want, r); diff != "" {
 		t.Errorf("Match mismatch (-want +got):\n%s", diff)
 	}
 	if got := f.Owners("access/prod/db/alice.yaml"); len(got) != 1 || got[0].Org() != "acme" || got[0].Slug() != "dba" {

@@ -71,14 +71,14 @@ func BenchmarkMatchFullScan(b *testing.B) {
 		var buf [32]string
 		segs := splitPath(strings.TrimPrefix(path, "/"), buf[:0])
 		for i := len(f.Rules) - 1; i >= 0; i-- {
-			if f.Rules[i].pat.match(segs) {
+			if f.pats[i].match(segs) {
 				return i
 			}
 		}
 		return -1
 	}
 	for _, p := range paths {
-		if got, want := full(p), f.idx.match(f.Rules, p); got != want {
+		if got, want := full(p), f.idx.match(f.pats, p); got != want {
 			b.Fatalf("%s: full scan picks rule %d, index picks %d", p, got, want)
 		}
 	}

@@ -111,11 +111,11 @@ func extKey(e elem) (string, bool) {
 	return lit, true
 }
 
-func buildIndex(rules []Rule) *index {
+func buildIndex(pats []pattern) *index {
 	x := &index{ext: make(map[string]*ruleList)}
-	for i := range rules {
+	for i := range pats {
 		r := int32(i)
-		es := rules[i].pat.elems
+		es := pats[i].elems
 		if len(es) == 0 {
 			continue
 		}
@@ -147,9 +147,9 @@ func buildIndex(rules []Rule) *index {
 
 // matcher holds the state of one match call.
 type matcher struct {
-	rules []Rule
-	segs  []string
-	best  int32
+	pats []pattern
+	segs []string
+	best int32
 	// lists already scanned: the first few in an array, the rest in a map
 	nseen    int
 	seen     [16]*ruleList
@@ -190,7 +190,7 @@ func (m *matcher) scan(l *ruleList) {
 		if r <= m.best {
 			return
 		}
-		if m.rules[r].pat.match(m.segs) {
+		if m.pats[r].match(m.segs) {
 			m.best = r
 			return
 		}
@@ -228,13 +228,13 @@ func (m *matcher) walk(root *trie, segs []string) {
 }
 
 // match returns the index of the last rule matching path, or -1.
-func (x *index) match(rules []Rule, path string) int {
+func (x *index) match(pats []pattern, path string) int {
 	path = strings.TrimPrefix(path, "/")
 	if path == "" {
 		return -1
 	}
 	var sbuf [32]string
-	m := matcher{rules: rules, segs: splitPath(path, sbuf[:0]), best: -1}
+	m := matcher{pats: pats, segs: splitPath(path, sbuf[:0]), best: -1}
 
 	m.walk(&x.anchored, m.segs)
 	if x.floating.children != nil || x.floating.prefixed != nil {

@@ -16,7 +16,7 @@ func fullScan(f *File, path string) int {
 	}
 	segs := strings.Split(path, "/")
 	for i := len(f.Rules) - 1; i >= 0; i-- {
-		if f.Rules[i].pat.match(segs) {
+		if f.pats[i].match(segs) {
 			return i
 		}
 	}
@@ -58,7 +58,7 @@ func TestIndexAgreesWithFullScan(t *testing.T) {
 				segs = append(segs, pick())
 			}
 			path := strings.Join(segs, "/")
-			if got, want := f.idx.match(f.Rules, path), fullScan(f, path); got != want {
+			if got, want := f.idx.match(f.pats, path), fullScan(f, path); got != want {
 				t.Fatalf("trial %d: path %q: index picks rule %d, full scan %d\n%s", trial, path, got, want, b.String())
 			}
 		}
@@ -71,7 +71,7 @@ func FuzzIndex(f *testing.F) {
 	f.Add([]byte("/sv*/ @a\n/svc/ @b\ns* @c\n"), "svc/x")
 	f.Fuzz(func(t *testing.T, data []byte, path string) {
 		file := Parse("CODEOWNERS", data)
-		if got, want := file.idx.match(file.Rules, path), fullScan(file, path); got != want {
+		if got, want := file.idx.match(file.pats, path), fullScan(file, path); got != want {
 			t.Errorf("path %q: index picks rule %d, full scan %d", path, got, want)
 		}
 	})

@@ -57,7 +57,7 @@ func Parse(path string, data []byte) *File {
 		text = rest
 		p.line(n, strings.TrimSuffix(line, "\r"))
 	}
-	p.f.idx = buildIndex(p.f.Rules)
+	p.f.idx = buildIndex(p.f.pats)
 	return p.f
 }
 
@@ -229,5 +229,6 @@ func (p *parser) line(n int, line string) {
 	if errs > 0 {
 		return
 	}
-	p.f.Rules = append(p.f.Rules, Rule{Line: n, Pattern: raw, Owners: owners, pat: pat})
+	p.f.Rules = append(p.f.Rules, Rule{Line: n, Pattern: raw, Owners: owners})
+	p.f.pats = append(p.f.pats, pat)
 }
