@@ -46,6 +46,7 @@ var commands = map[string]command{
 	"apply":     {"apply unexpired grants (all, or --grant ID) with terraform", runApply},
 	"destroy":   {"destroy grants' resources and workspaces", runDestroy},
 	"reconcile": {"apply missing grants and destroy expired or removed ones", runReconcile},
+	"ghemu":     {"run the GitHub emulator standalone", runGHEmu},
 }
 
 // Main runs jit with args (without the program name) and returns the exit code.

@@ -279,6 +279,16 @@ func (s *Server) seedRepo(ctx context.Context, st *state, i int, sr SeedRepo) (*
 	if err := rp.git.initBare(ctx, rp.defaultBranch); err != nil {
 		return nil, fmt.Errorf("seed: repository %s: %w", rp.fullName(), err)
 	}
+	if sr.Content != "" {
+		abs, err := filepath.Abs(sr.Content)
+		if err != nil {
+			return nil, fmt.Errorf("seed: repos[%d]: content %q: %w", i, sr.Content, err)
+		}
+		if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("seed: repos[%d]: content %q is not a directory; give the path of the tree to commit", i, sr.Content)
+		}
+		sr.Content = abs
+	}
 	if sr.Content != "" || len(sr.Files) > 0 {
 		who := signature{name: "ghemu", email: "ghemu@users.noreply.github.com", when: rp.created}
 		if _, err := rp.git.seedCommit(ctx, rp.defaultBranch, sr.Content, sr.Files, "Initial commit", who); err != nil {
