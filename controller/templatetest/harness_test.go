@@ -40,7 +40,6 @@ func runner(t testing.TB) *terraform.Runner {
 // workspace is one grant's terraform working directory: a copy of the
 // template with local state, run against a pgtest cluster.
 type workspace struct {
-	t   testing.TB
 	tf  *terraform.Runner
 	dir terraform.Dir
 }
@@ -58,64 +57,64 @@ func newWorkspace(t testing.TB, c *pgtest.Cluster) *workspace {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
-	w := &workspace{t: t, tf: tf, dir: terraform.Dir{Grant: t.Name(), Work: work, Data: filepath.Join(root, "data"), Env: env}}
+	w := &workspace{tf: tf, dir: terraform.Dir{Grant: t.Name(), Work: work, Data: filepath.Join(root, "data"), Env: env}}
 	if err := tf.Init(context.Background(), w.dir); err != nil {
 		t.Fatalf("terraform init: %v", err)
 	}
 	return w
 }
 
-func (w *workspace) writeVars(vars map[string]any) string {
-	w.t.Helper()
+func (w *workspace) writeVars(t testing.TB, vars map[string]any) string {
+	t.Helper()
 	b, err := json.Marshal(vars)
 	if err != nil {
-		w.t.Fatal(err)
+		t.Fatal(err)
 	}
 	path := filepath.Join(filepath.Dir(w.dir.Work), "vars.tfvars.json")
 	if err := os.WriteFile(path, b, 0o600); err != nil {
-		w.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return path
 }
 
 // apply runs terraform apply with vars and returns its error.
-func (w *workspace) apply(vars map[string]any) error {
-	w.t.Helper()
-	_, err := w.tf.Apply(context.Background(), w.dir, w.writeVars(vars))
+func (w *workspace) apply(t testing.TB, vars map[string]any) error {
+	t.Helper()
+	_, err := w.tf.Apply(context.Background(), w.dir, w.writeVars(t, vars))
 	return err
 }
 
 // destroy runs terraform destroy with vars and returns its error.
-func (w *workspace) destroy(vars map[string]any) error {
-	w.t.Helper()
-	_, err := w.tf.Destroy(context.Background(), w.dir, w.writeVars(vars))
+func (w *workspace) destroy(t testing.TB, vars map[string]any) error {
+	t.Helper()
+	_, err := w.tf.Destroy(context.Background(), w.dir, w.writeVars(t, vars))
 	return err
 }
 
-func (w *workspace) mustApply(vars map[string]any) {
-	w.t.Helper()
-	if err := w.apply(vars); err != nil {
-		w.t.Fatalf("terraform apply: %v", err)
+func (w *workspace) mustApply(t testing.TB, vars map[string]any) {
+	t.Helper()
+	if err := w.apply(t, vars); err != nil {
+		t.Fatalf("terraform apply: %v", err)
 	}
 }
 
-func (w *workspace) mustDestroy(vars map[string]any) {
-	w.t.Helper()
-	if err := w.destroy(vars); err != nil {
-		w.t.Fatalf("terraform destroy: %v", err)
+func (w *workspace) mustDestroy(t testing.TB, vars map[string]any) {
+	t.Helper()
+	if err := w.destroy(t, vars); err != nil {
+		t.Fatalf("terraform destroy: %v", err)
 	}
 }
 
 // output returns a string output of the workspace's state.
-func (w *workspace) output(name string) string {
-	w.t.Helper()
+func (w *workspace) output(t testing.TB, name string) string {
+	t.Helper()
 	outs, err := w.tf.Outputs(context.Background(), w.dir)
 	if err != nil {
-		w.t.Fatalf("terraform output: %v", err)
+		t.Fatalf("terraform output: %v", err)
 	}
 	var s string
 	if err := json.Unmarshal(outs[name], &s); err != nil {
-		w.t.Fatalf("output %s = %s: %v", name, outs[name], err)
+		t.Fatalf("output %s = %s: %v", name, outs[name], err)
 	}
 	return s
 }

@@ -17,13 +17,13 @@ func TestLoginWorksUntilDestroy(t *testing.T) {
 	expires := time.Now().Add(time.Hour).Truncate(time.Second)
 	g := newGrant(t, "orders", "prod/db/alice-inc-1234", expires)
 	w := newWorkspace(t, c)
-	w.mustApply(g.vars)
+	w.mustApply(t, g.vars)
 
-	role := w.output("role")
+	role := w.output(t, "role")
 	if want := roleName("prod/db/alice-inc-1234"); role != want || !strings.HasPrefix(role, "jit_prod_db_alice_inc_1234_") {
 		t.Errorf("role = %q, want %q", role, want)
 	}
-	if got := w.output("group_role"); got != "orders_read" {
+	if got := w.output(t, "group_role"); got != "orders_read" {
 		t.Errorf("group_role = %q, want orders_read", got)
 	}
 	got := c.Psql(t, "postgres", `
@@ -55,7 +55,7 @@ SELECT r.rolcanlogin, r.rolsuper, r.rolinherit, r.rolconnlimit, r.rolvaliduntil 
 		t.Error("login with a wrong password succeeded")
 	}
 
-	w.mustDestroy(g.vars)
+	w.mustDestroy(t, g.vars)
 	if roleExists(t, c, role) {
 		t.Errorf("role %s still exists after destroy", role)
 	}
@@ -73,8 +73,8 @@ func TestWriteGrantCanWrite(t *testing.T) {
 	g.vars["privileges"] = "write"
 	g.vars["connection_limit"] = 1
 	w := newWorkspace(t, c)
-	w.mustApply(g.vars)
-	role := w.output("role")
+	w.mustApply(t, g.vars)
+	role := w.output(t, "role")
 
 	s := c.OpenSession(t, "billing", role, g.password)
 	if _, err := s.Query("INSERT INTO items VALUES (2, 'written');"); err != nil {
@@ -85,7 +85,7 @@ func TestWriteGrantCanWrite(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "too many connections for role") {
 		t.Errorf("second session with connection_limit 1: %v, want too many connections", err)
 	}
-	w.mustDestroy(g.vars)
+	w.mustDestroy(t, g.vars)
 	if got := c.Psql(t, "billing", "SELECT note FROM items WHERE id = 2;"); got != "written" {
 		t.Errorf("the written row = %q; data written through the grant must stay after revocation", got)
 	}
@@ -101,8 +101,8 @@ func TestNativeExpiry(t *testing.T) {
 	// RFC 3339 in whole seconds: at least two seconds ahead.
 	expires := time.Now().Add(3 * time.Second).Truncate(time.Second)
 	g := newGrant(t, "expiry", "prod/db/short", expires)
-	w.mustApply(g.vars)
-	role := w.output("role")
+	w.mustApply(t, g.vars)
+	role := w.output(t, "role")
 	if err := c.TryLogin("expiry", role, g.password); err != nil {
 		t.Fatalf("login before expiry (%s): %v", expires.Format(time.RFC3339), err)
 	}
@@ -114,7 +114,7 @@ func TestNativeExpiry(t *testing.T) {
 	if !roleExists(t, c, role) {
 		t.Error("the role vanished without a destroy")
 	}
-	w.mustDestroy(g.vars)
+	w.mustDestroy(t, g.vars)
 }
 
 // TestDestroyTerminatesSessions keeps a session open across the destroy: it
@@ -124,14 +124,14 @@ func TestDestroyTerminatesSessions(t *testing.T) {
 	c.CreateDatabase(t, "live")
 	w := newWorkspace(t, c)
 	g := newGrant(t, "live", "prod/db/live-session", time.Now().Add(time.Hour))
-	w.mustApply(g.vars)
-	role := w.output("role")
+	w.mustApply(t, g.vars)
+	role := w.output(t, "role")
 	s := c.OpenSession(t, "live", role, g.password)
 	if got := c.Psql(t, "postgres", "SELECT count(*) FROM pg_stat_activity WHERE usename = :'r';", "r="+role); got != "1" {
 		t.Fatalf("sessions of %s before destroy = %s, want 1", role, got)
 	}
 
-	w.mustDestroy(g.vars)
+	w.mustDestroy(t, g.vars)
 
 	_, err := s.Query("SELECT 1;")
 	if err == nil || !strings.Contains(err.Error(), "terminating connection due to administrator command") {
@@ -151,21 +151,21 @@ func TestDestroyIsIdempotent(t *testing.T) {
 
 	t.Run("twice", func(t *testing.T) {
 		w := newWorkspace(t, c)
-		w.mustApply(g.vars)
-		w.mustDestroy(g.vars)
-		w.mustDestroy(g.vars)
+		w.mustApply(t, g.vars)
+		w.mustDestroy(t, g.vars)
+		w.mustDestroy(t, g.vars)
 		if roleExists(t, c, roleName("prod/db/idem")) {
 			t.Error("role exists after two destroys")
 		}
 	})
 	t.Run("after a manual drop", func(t *testing.T) {
 		w := newWorkspace(t, c)
-		w.mustApply(g.vars)
-		role := w.output("role")
+		w.mustApply(t, g.vars)
+		role := w.output(t, "role")
 		c.Psql(t, "postgres", `DROP ROLE :"r";`, "r="+role)
 		// The state still records the role, so the destroy provisioner runs
 		// and must find nothing to do.
-		w.mustDestroy(g.vars)
+		w.mustDestroy(t, g.vars)
 	})
 }
 
@@ -178,16 +178,16 @@ func TestApplyTakesOverAnInterruptedCreate(t *testing.T) {
 	c.CreateDatabase(t, "orphan")
 	g := newGrant(t, "orphan", "prod/db/orphan", time.Now().Add(time.Hour))
 	first := newWorkspace(t, c)
-	first.mustApply(g.vars)
-	role := first.output("role")
+	first.mustApply(t, g.vars)
+	role := first.output(t, "role")
 	// Meanwhile the role drifted: extra group, superuser, other password.
 	c.Psql(t, "postgres", `CREATE ROLE orphan_extra; GRANT orphan_extra, orphan_write TO :"r";
 ALTER ROLE :"r" SUPERUSER PASSWORD 'drifted';`, "r="+role)
 
 	second := newWorkspace(t, c) // empty state: the first run's state is lost
 	g2 := newGrant(t, "orphan", "prod/db/orphan", time.Now().Add(2*time.Hour))
-	second.mustApply(g2.vars)
-	if got := second.output("role"); got != role {
+	second.mustApply(t, g2.vars)
+	if got := second.output(t, "role"); got != role {
 		t.Fatalf("second apply made role %q, want the same %q", got, role)
 	}
 	got := c.Psql(t, "postgres", `
@@ -202,7 +202,7 @@ SELECT r.rolsuper, (SELECT string_agg(g.rolname, ',' ORDER BY g.rolname) FROM pg
 	if err := c.TryLogin("orphan", role, "drifted"); err == nil {
 		t.Error("the drifted password still works")
 	}
-	second.mustDestroy(g2.vars)
+	second.mustDestroy(t, g2.vars)
 	if roleExists(t, c, role) {
 		t.Error("orphaned role survived the destroy")
 	}
@@ -215,13 +215,13 @@ func TestExtensionKeepsSessions(t *testing.T) {
 	c.CreateDatabase(t, "extend")
 	g := newGrant(t, "extend", "prod/db/extend", time.Now().Add(time.Hour))
 	w := newWorkspace(t, c)
-	w.mustApply(g.vars)
-	role := w.output("role")
+	w.mustApply(t, g.vars)
+	role := w.output(t, "role")
 	s := c.OpenSession(t, "extend", role, g.password)
 
 	later := time.Now().Add(3 * time.Hour).UTC().Format(time.RFC3339)
 	g.vars["expires_at"] = later
-	w.mustApply(g.vars)
+	w.mustApply(t, g.vars)
 
 	if got := c.Psql(t, "postgres", `SELECT rolvaliduntil = :'t'::timestamptz FROM pg_roles WHERE rolname = :'r';`, "r="+role, "t="+later); got != "t" {
 		t.Errorf("VALID UNTIL after the extension is not %s", later)
@@ -232,7 +232,7 @@ func TestExtensionKeepsSessions(t *testing.T) {
 	if err := c.TryLogin("extend", role, g.password); err != nil {
 		t.Errorf("login after the extension: %v", err)
 	}
-	w.mustDestroy(g.vars)
+	w.mustDestroy(t, g.vars)
 }
 
 // TestRoleNames checks the naming rule on the role terraform really creates.
@@ -249,9 +249,9 @@ func TestRoleNames(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			g := newGrant(t, "names", tc.id, time.Now().Add(time.Hour))
-			w.mustApply(g.vars)
-			defer w.mustDestroy(g.vars)
-			role := w.output("role")
+			w.mustApply(t, g.vars)
+			defer w.mustDestroy(t, g.vars)
+			role := w.output(t, "role")
 			if role != roleName(tc.id) || !strings.HasPrefix(role, tc.want) {
 				t.Errorf("role for %q = %q, want %q (prefix %q)", tc.id, role, roleName(tc.id), tc.want)
 			}

@@ -44,6 +44,13 @@ resource "terraform_data" "role" {
 
   triggers_replace = [local.role, var.database, local.group_role, var.connection_limit, local.comment]
 
+  lifecycle {
+    precondition {
+      condition     = can(regex("^SCRAM-SHA-256\\$[0-9]+:[A-Za-z0-9+/]+={0,2}\\$[A-Za-z0-9+/]+={0,2}:[A-Za-z0-9+/]+={0,2}$", var.password_verifier))
+      error_message = "The password_verifier must be a SCRAM-SHA-256 verifier (SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>), never a plaintext password."
+    }
+  }
+
   provisioner "local-exec" {
     interpreter = local.psql
     command     = "${path.module}/create.sql"
