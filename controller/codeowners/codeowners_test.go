@@ -269,15 +269,19 @@ func TestRejectedLines(t *testing.T) {
 		},
 		"owner without @": {
 			file: "/docs/ octocat\n", line: 1, col: 8, kind: codeowners.KindInvalidOwner,
-			msg: `.github/CODEOWNERS:1:8: invalid owner "octocat": owners are @username, @org/team-name or an email address, so GitHub skips this line; write the owner as`,
+			msg: `.github/CODEOWNERS:1:8: invalid owner "octocat": owners are @username, @org/team-name or an email address, so GitHub skips this line; did you mean @octocat?`,
 		},
 		"owner with bad characters": {
 			file: "# c\n\n/docs/ @ok @bad!name\n", line: 3, col: 12, kind: codeowners.KindInvalidOwner,
-			msg: `invalid owner "@bad!name": "bad!name" is not a valid GitHub username`,
+			msg: `invalid owner "@bad!name": "bad!name" is not a valid GitHub username, so GitHub skips this line; usernames have only letters, digits and hyphens`,
 		},
 		"username starting with a hyphen": {
 			file: "* @-x\n", line: 1, col: 3, kind: codeowners.KindInvalidOwner,
 			msg: `"-x" is not a valid GitHub username`,
+		},
+		"word that is no owner": {
+			file: "/docs/ see-wiki!\n", line: 1, col: 8, kind: codeowners.KindInvalidOwner,
+			msg: `invalid owner "see-wiki!": owners are @username, @org/team-name or an email address, so GitHub skips this line; write each owner as @username, @org/team-name or an email address, or start a comment with #`,
 		},
 		"team with empty slug": {
 			file: "* @acme/\n", line: 1, col: 3, kind: codeowners.KindInvalidOwner,
@@ -576,6 +580,69 @@ apps/ @octocat
 	} {
 		if got := ownersOf(f, path); got != want {
 			t.Errorf("owners of %q = %q, want %q", path, got, want)
+		}
+	}
+}
+
+func TestHostileFiles(t *testing.T) {
+	t.Run("binary data", func(t *testing.T) {
+		data := make([]byte, 64<<10)
+		x := uint32(1)
+		for i := range data {
+			x = x*1664525 + 1013904223 // a fixed LCG: the same bytes every run
+			data[i] = byte(x >> 24)
+		}
+		f := codeowners.Parse("CODEOWNERS", data)
+		if f.Err() == nil || len(f.Errors) == 0 {
+			t.Fatal("binary data parsed without errors")
+		}
+		for _, e := range f.Errors[:1] {
+			if e.Kind != codeowners.KindInvalidText || e.Line != 1 {
+				t.Errorf("first error = %v (kind %q), want invalid text on line 1", e, e.Kind)
+			}
+		}
+	})
+	t.Run("very long valid line", func(t *testing.T) {
+		dir := strings.Repeat("d/", 500_000)
+		f := codeowners.Parse("CODEOWNERS", []byte("/"+dir+" @deep\n"))
+		if err := f.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if got := ownersOf(f, dir+"x"); got != "@deep" {
+			t.Errorf("owners = %q, want @deep", got)
+		}
+		if got := ownersOf(f, "d/x"); got != "" {
+			t.Errorf("owners of d/x = %q, want none", got)
+		}
+	})
+	t.Run("very long invalid line keeps errors short", func(t *testing.T) {
+		f := codeowners.Parse("CODEOWNERS", []byte("/x "+strings.Repeat("bad", 1_000_000)))
+		if len(f.Errors) != 1 {
+			t.Fatalf("got %d errors", len(f.Errors))
+		}
+		if n := len(f.Errors[0].Error()); n > 400 {
+			t.Errorf("error text is %d bytes, want it short", n)
+		}
+	})
+}
+
+// TestConcurrentMatch lets the race detector check that a File is only read
+// by Match.
+func TestConcurrentMatch(t *testing.T) {
+	f := codeowners.Parse("CODEOWNERS", []byte("* @a\n/access/ @b\n**/logs @c\n/svc-*/ @d\n*.yaml @e\n"))
+	done := make(chan string)
+	for g := range 4 {
+		go func() {
+			got := ""
+			for i := range 200 {
+				got = ownersOf(f, fmt.Sprintf("access/t-%d/logs/%d.yaml", g, i))
+			}
+			done <- got
+		}()
+	}
+	for range 4 {
+		if got := <-done; got != "@e" {
+			t.Errorf("owners = %q, want @e", got)
 		}
 	}
 }

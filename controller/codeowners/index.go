@@ -35,6 +35,11 @@ type ruleList struct{ rules []int32 }
 // prefixLen is how many leading bytes of a glob's literal prefix key it.
 const prefixLen = 3
 
+// maxKeyDepth bounds the trie's depth, so that a hostile pattern of very many
+// segments costs one node per level only up to here; deeper segments are left
+// to the rule's own matcher.
+const maxKeyDepth = 16
+
 type trie struct {
 	children map[string]*trie
 	any      *trie                // edge for a lone * segment
@@ -50,7 +55,7 @@ func isLoneStar(e elem) bool {
 // of es; it returns false when es has no key.
 func (t *trie) insert(es []elem, rule int32) bool {
 	n, depth := t, 0
-	for ; depth < len(es); depth++ {
+	for ; depth < len(es) && depth < maxKeyDepth; depth++ {
 		e := es[depth]
 		var next *trie
 		switch {

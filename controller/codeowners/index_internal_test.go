@@ -76,3 +76,27 @@ func FuzzIndex(f *testing.F) {
 		}
 	})
 }
+
+// TestIndexDeepPatterns covers patterns deeper than the trie's key depth.
+func TestIndexDeepPatterns(t *testing.T) {
+	deep := strings.Repeat("a/", maxKeyDepth+3)
+	rules := []string{
+		"/" + deep + "b* @1",
+		"/" + deep + "c/ @2",
+		"/" + deep + "*/d @3",
+		"**/" + deep + "e @4",
+		"/" + deep + "? @5",
+	}
+	f := Parse("CODEOWNERS", []byte(strings.Join(rules, "\n")))
+	if err := f.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{deep + "bx", deep + "c/x", deep + "x/d", "z/" + deep + "e", deep + "q", deep + "qq", "a/a/b", deep + "c"} {
+		if got, want := f.idx.match(f.pats, path), fullScan(f, path); got != want {
+			t.Errorf("path %q: index picks rule %d, full scan %d", path, got, want)
+		}
+		if want := fullScan(f, path); path != "a/a/b" && path != deep+"qq" && path != deep+"c" && want < 0 {
+			t.Errorf("path %q matches no rule; the test means it to", path)
+		}
+	}
+}

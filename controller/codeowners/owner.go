@@ -105,21 +105,28 @@ func parseOwner(tok string) (Owner, ownerProblem) {
 	return Owner{}, badForm
 }
 
-// ownerMessage explains problem bad with owner token tok.
-func ownerMessage(tok string, bad ownerProblem) string {
+// ownerMessage explains problem bad with owner token tok and suggests a fix.
+func ownerMessage(tok string, bad ownerProblem) (msg, suggestion string) {
 	name := strings.TrimPrefix(tok, "@")
 	org, team, _ := strings.Cut(name, "/")
+	const forms = "owners are @username, @org/team-name or an email address"
 	switch bad {
 	case badUser:
-		return fmt.Sprintf("invalid owner %q: %q is not a valid GitHub username", short(tok), short(name))
+		return fmt.Sprintf("invalid owner %q: %q is not a valid GitHub username", short(tok), short(name)),
+			"usernames have only letters, digits and hyphens and do not start with a hyphen"
 	case badOrg:
-		return fmt.Sprintf("invalid owner %q: %q is not a valid organisation name", short(tok), short(org))
+		return fmt.Sprintf("invalid owner %q: %q is not a valid organisation name", short(tok), short(org)), forms
 	case badTeam:
-		return fmt.Sprintf("invalid owner %q: %q is not a valid team name", short(tok), short(team))
+		return fmt.Sprintf("invalid owner %q: %q is not a valid team name", short(tok), short(team)),
+			"write a team as @org/team-slug"
 	case badEmail:
-		return fmt.Sprintf("invalid owner %q: not a valid email address", short(tok))
+		return fmt.Sprintf("invalid owner %q: not a valid email address", short(tok)), forms
 	}
-	return fmt.Sprintf("invalid owner %q: owners are @username, @org/team-name or an email address", short(tok))
+	msg = fmt.Sprintf("invalid owner %q: %s", short(tok), forms)
+	if _, bad := parseOwner("@" + tok); bad == badNone {
+		return msg, fmt.Sprintf("did you mean @%s?", short(tok))
+	}
+	return msg, "write each owner as @username, @org/team-name or an email address, or start a comment with #"
 }
 
 // isLogin accepts GitHub user and organisation names: letters, digits and

@@ -218,8 +218,9 @@ func (p *parser) line(n int, line string) {
 			if p.tooMany {
 				return
 			}
+			msg, sugg := ownerMessage(line[ts:i], bad)
 			p.add(Error{Line: n, Column: c.at(ts), Kind: KindInvalidOwner, Source: clip(line),
-				Message: ownerMessage(line[ts:i], bad) + ", so GitHub skips this line", Suggestion: "write the owner as @username, @org/team-name or an email address"})
+				Message: msg + ", so GitHub skips this line", Suggestion: sugg})
 			continue
 		}
 		if errs == 0 {
