@@ -252,6 +252,13 @@ func TestValidateResponseBites(t *testing.T) {
 	pr := findExample(t, "pulls/get", 200)
 	merge := findExample(t, "pulls/merge", 200)
 	token := findExample(t, "apps/create-installation-access-token", 201)
+	var user example
+	for _, e := range loadExamples(t) {
+		if e.op == "users/get-by-username" && e.name == "default-response" {
+			user = e
+		}
+	}
+	public := func(m map[string]any) { m["user_view_type"] = "public" }
 	tests := map[string]struct {
 		ex      example
 		change  func(m map[string]any)
@@ -303,6 +310,17 @@ func TestValidateResponseBites(t *testing.T) {
 		"pulls/merge, sha missing": {ex: merge, change: func(m map[string]any) { delete(m, "sha") }, wantErr: []string{"at /sha: property \"sha\" is missing"}},
 		"pulls/merge, merged as string": {ex: merge, change: func(m map[string]any) { m["merged"] = "true" },
 			wantErr: []string{"at /merged: value must be a boolean"}},
+		"users/get, discriminator added": {ex: user, change: public},
+		"users/get, email format asserted": {ex: user, change: func(m map[string]any) {
+			public(m)
+			m["email"] = "octocat at github.com"
+		}, wantErr: []string{"at /email: string doesn't match the format \"email\""}},
+		"users/get, null email allowed": {ex: user, change: func(m map[string]any) {
+			public(m)
+			m["email"] = nil
+		}},
+		"users/get, unknown user_view_type": {ex: user, change: func(m map[string]any) { m["user_view_type"] = "secret" },
+			wantErr: []string{`at /: discriminator property "user_view_type" has invalid value`}},
 		"installation token valid": {ex: token, change: func(map[string]any) {}},
 		"installation token, token missing": {ex: token, change: func(m map[string]any) { delete(m, "token") },
 			wantErr: []string{"at /token: property \"token\" is missing"}},

@@ -402,7 +402,8 @@ func (d *Dispatcher) Wait(ctx context.Context) error {
 }
 
 // Deliveries returns a copy of the delivery log, ordered by ID. Deliveries
-// still queued or in flight are not in it yet.
+// still queued or in flight are not in it yet. The entries share their
+// Payload, header maps and ResponseBody with the log: treat them as read-only.
 func (d *Dispatcher) Deliveries() []Delivery {
 	d.mu.Lock()
 	defer d.mu.Unlock()
