@@ -145,8 +145,8 @@ func TestMatchRules(t *testing.T) {
 			file:   `/my\ docs/ @d` + "\n",
 			checks: []check{{"my docs/a.md", "@d"}, {"my/a.md", ""}},
 		},
-		"brackets are literal, not ranges": {
-			file:   "/apps/[param]/file.ts @p\n/[abc] @r\n",
+		"escaped brackets are literal": {
+			file:   `/apps/\[param\]/file.ts @p` + "\n" + `/\[abc\] @r` + "\n",
 			checks: []check{{"apps/[param]/file.ts", "@p"}, {"apps/p/file.ts", ""}, {"apps/param/file.ts", ""}, {"[abc]", "@r"}, {"a", ""}},
 		},
 		"colon, caret and other punctuation are literal": {
@@ -254,6 +254,14 @@ func TestRejectedLines(t *testing.T) {
 		"escaped leading #": {
 			file: `\#notes @a` + "\n", line: 1, col: 1, kind: codeowners.KindInvalidPattern,
 			msg: `escaping a leading # with \ does not work in CODEOWNERS`,
+		},
+		"unescaped bracket": {
+			file: "* @a\n/apps/[param]/file.ts @b\n", line: 2, col: 7, kind: codeowners.KindInvalidPattern,
+			msg: `.github/CODEOWNERS:2:7: pattern "/apps/[param]/file.ts": unescaped '[': [ ] character ranges do not work in CODEOWNERS and GitHub skips this line; escape both brackets to match them literally, for example /apps/\[param\]/`, rulesAfter: 1,
+		},
+		"unescaped closing bracket": {
+			file: "a] @b\n", line: 1, col: 2, kind: codeowners.KindInvalidPattern,
+			msg: `unescaped ']'`,
 		},
 		"bare slash": {
 			file: "* @a\n/ @b\n", line: 2, col: 1, kind: codeowners.KindInvalidPattern,

@@ -177,7 +177,7 @@ var matchSeeds = []struct{ pattern, path string }{
 	{"*", "a/b"}, {"/*", "a/b"}, {"foo/", "foo"}, {"foo/", "x/foo/y"}, {"/foo/bar/", "foo/bar/baz"},
 	{"**/logs", "deep/logs/x"}, {"a/**/b", "a/x/y/b/c"}, {"a/**", "a"}, {"a/**/", "a/b"}, {"**", "x"},
 	{"/**", "x/y"}, {"***", "x/y"}, {"a**b", "axxb"}, {"*.js", "a.js/b"}, {"f?o", "fé"}, {"?", "é"},
-	{`f\*o`, "f*o"}, {`\!x`, "!x"}, {`a\ b`, "a b"}, {"[ab]", "[ab]"}, {"*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaa"},
+	{`f\*o`, "f*o"}, {`\!x`, "!x"}, {`a\ b`, "a b"}, {`\[ab\]`, "[ab]"}, {"*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaa"},
 	{"**/**/x", "x"}, {"/a/*/", "a/b/c"}, {"*/", "x/"}, {"x", "/x"}, {"docs/*", "docs/a/b"}, {"é*", "éa/b"},
 	{"a/b", "a//b"}, {"*", ""}, {"*/*", "a/"}, {"**/", "0"}, {"**/", "a/b"}, {"**/**", "a"}, {"/**/", "a/b"},
 }

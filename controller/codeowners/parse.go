@@ -24,8 +24,10 @@ const bom = "\uFEFF"
 //     comments; after the pattern, a word starting with # starts a comment;
 //   - the first word is the pattern (a "\ " inside it is a space); every
 //     further word must be an owner: @user, @org/team or an email address;
-//   - a pattern using ! negation, a leading \#, the pattern / or an empty
-//     segment is an Error ([ and ] are literal characters, not ranges);
+//   - a pattern using ! negation, a leading \#, an unescaped [ or ] (GitHub:
+//     "both [ and ] must be escaped with a \"; there are no character
+//     ranges, and \[ \] match literally), the pattern / or an empty segment
+//     is an Error;
 //   - at most MaxErrors errors are recorded, then one of KindTooManyErrors.
 //
 // Parse reads no files; pass the bytes Find returned.

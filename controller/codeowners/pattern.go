@@ -1,6 +1,7 @@
 package codeowners
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -165,9 +166,17 @@ func compile(raw string) (pattern, *patternError) {
 		case '?':
 			cur.addOp(opQuest)
 			i++
+		case '[', ']':
+			// GitHub answers "both [ and ] must be escaped with a \" and
+			// skips the line; escaped, they match literally.
+			return pattern{}, &patternError{
+				off:        i,
+				msg:        fmt.Sprintf("unescaped %q: [ ] character ranges do not work in CODEOWNERS and GitHub skips this line", c),
+				suggestion: `escape both brackets to match them literally, for example /apps/\[param\]/`,
+			}
 		default:
 			j := i + 1
-			for j < len(raw) && !strings.ContainsRune(`\/*?`, rune(raw[j])) {
+			for j < len(raw) && !strings.ContainsRune(`\/*?[]`, rune(raw[j])) {
 				j++
 			}
 			cur.addLit(raw[i:j])
