@@ -36,7 +36,7 @@ func (c *call) pageBounds(total int) (lo, hi int) {
 		links = append(links, "<"+c.s.URL+c.r.URL.Path+"?"+q.Encode()+`>; rel="`+rel+`"`)
 	}
 	if page > 1 {
-		at(min(page-1, last), "prev")
+		at(page-1, "prev")
 	}
 	if page < last {
 		at(page+1, "next")

@@ -166,13 +166,11 @@ func (s *Server) checkCodeowners(path, text string) []obj {
 		}
 		fields := strings.Fields(body)
 		pattern := fields[0]
-		if strings.HasPrefix(pattern, "!") || strings.ContainsAny(pattern, "[]") && !strings.Contains(pattern, "\\[") {
-			if strings.HasPrefix(pattern, "!") {
-				add(line, strings.Index(src, pattern)+1, "Invalid pattern", src, "negation is not supported in CODEOWNERS")
-				continue
-			}
-		}
-		if pattern == "/" {
+		switch {
+		case strings.HasPrefix(pattern, "!"):
+			add(line, strings.Index(src, pattern)+1, "Invalid pattern", src, "negation is not supported in CODEOWNERS")
+			continue
+		case pattern == "/":
 			add(line, strings.Index(src, pattern)+1, "Invalid pattern", src, "the pattern `/` will never match anything, did you mean `*` instead?")
 			continue
 		}
