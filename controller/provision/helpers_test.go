@@ -2,6 +2,8 @@ package provision_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -57,8 +59,13 @@ func newEnv(t testing.TB) *env {
 
 func (e *env) manager(opts ...terraform.Option) *provision.Manager {
 	e.t.Helper()
+	var log *slog.Logger
+	if os.Getenv("JIT_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	m, err := provision.New(provision.Config{
-		Terraform:   terraform.NewRunner(terraformPath(e.t), nil, append(append([]terraform.Option{}, e.opts...), opts...)...),
+		Logger:      log,
+		Terraform:   terraform.NewRunner(terraformPath(e.t), log, append(append([]terraform.Option{}, e.opts...), opts...)...),
 		Backend:     e.backend,
 		Repo:        e.repo,
 		WorkDir:     e.work,
@@ -124,3 +131,5 @@ func (s *memSink) Deliver(_ context.Context, id string, ct []byte) error {
 	s.got[id] = ct
 	return nil
 }
+
+func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }

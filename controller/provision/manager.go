@@ -76,7 +76,8 @@ type Manager struct {
 	log     *slog.Logger
 	sem     chan struct{}
 
-	initMu sync.Mutex // serialises terraform init (the pg backend creates its schema)
+	initMu   sync.Mutex // serialises terraform init (the pg backend creates its schema)
+	createMu sync.Mutex // serialises workspace creation (one backend-wide lock in pg)
 
 	mu        sync.Mutex
 	templates map[string]*prepared // by name and content hash

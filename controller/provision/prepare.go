@@ -168,7 +168,12 @@ func (m *Manager) selectWorkspace(ctx context.Context, p *prepared, grantID, ws 
 	d := terraform.Dir{Grant: grantID, Work: p.config, Data: dd, Env: m.backend.Env()}
 	var err error
 	if create {
+		// The pg backend takes one backend-wide lock to create any workspace,
+		// so concurrent creations conflict; serialise them in this process
+		// (the runner still retries conflicts with other processes).
+		m.createMu.Lock()
 		err = m.tf.WorkspaceNew(ctx, d, ws)
+		m.createMu.Unlock()
 		if errors.Is(err, terraform.ErrWorkspaceExists) {
 			err = m.tf.WorkspaceSelect(ctx, d, ws)
 		}

@@ -145,7 +145,8 @@ func IsLocked(err error) bool {
 }
 
 func isLockMessage(s string) bool {
-	for _, m := range []string{"Error acquiring the state lock", "Error locking state", "Failed to lock state", "state lock", "already locked"} {
+	s = strings.ToLower(s)
+	for _, m := range []string{"error acquiring the state lock", "error locking state", "failed to lock state", "already locked"} {
 		if strings.Contains(s, m) {
 			return true
 		}

@@ -1,0 +1,2 @@
+\getenv role JIT_ROLE
+DROP ROLE IF EXISTS :"role";
