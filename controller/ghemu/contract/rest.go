@@ -107,6 +107,34 @@ func validateEmail(s string) error {
 	return nil
 }
 
+// Operation is one operation of GitHub's REST description.
+type Operation struct {
+	Method string // upper case, such as "PUT"
+	Path   string // GitHub's template, such as "/repos/{owner}/{repo}/pulls/{pull_number}/merge"
+	ID     string // operationId, such as "pulls/merge"
+}
+
+// Operations lists every operation in the description, sorted by path and
+// method, so that a test can check which ones the emulator serves.
+func (r *REST) Operations() []Operation {
+	var out []Operation
+	for p, item := range r.doc.Paths.Map() {
+		for m, op := range item.Operations() {
+			out = append(out, Operation{Method: m, Path: routeParam.ReplaceAllString(p, "{$1}"), ID: op.OperationID})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Path != out[j].Path {
+			return out[i].Path < out[j].Path
+		}
+		return out[i].Method < out[j].Method
+	})
+	return out
+}
+
+// routeParam undoes the slashParams rewrite.
+var routeParam = regexp.MustCompile(`\{([a-z_]+):\.\+\}`)
+
 // Operation returns the operationId (such as "pulls/get") that GitHub's
 // description assigns to method and path (with or without APIPrefix), or ""
 // when it has none.

@@ -441,6 +441,25 @@ func TestOperationRouting(t *testing.T) {
 	}
 }
 
+func TestOperationsListsTheDescription(t *testing.T) {
+	r := loadREST(t)
+	ops := r.Operations()
+	if len(ops) != 60 {
+		t.Errorf("Operations() has %d entries; the description holds 60", len(ops))
+	}
+	want := contract.Operation{Method: "GET", Path: "/repos/{owner}/{repo}/contents/{path}", ID: "repos/get-content"}
+	found := false
+	for _, op := range ops {
+		found = found || op == want
+		if got := r.Operation(op.Method, strings.NewReplacer("{", "", "}", "").Replace(op.Path)); got != op.ID {
+			t.Errorf("%s %s is %s, but routing its own path finds %q", op.Method, op.Path, op.ID, got)
+		}
+	}
+	if !found {
+		t.Errorf("Operations() lacks %+v", want)
+	}
+}
+
 func TestTransportReportsViolations(t *testing.T) {
 	pr := findExample(t, "pulls/get", 200)
 	good := mutate(t, pr.body, fixStalePR)
