@@ -1,0 +1,243 @@
+package terraform_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jitops/jit/controller/terraform"
+)
+
+func terraformPath(t testing.TB) string {
+	t.Helper()
+	path, _, err := terraform.Find(os.Getenv("JIT_TEST_TERRAFORM"))
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but %v", err)
+		}
+		t.Skipf("skipping: %v", err)
+	}
+	return path
+}
+
+func TestFindMissing(t *testing.T) {
+	_, _, err := terraform.Find(filepath.Join(t.TempDir(), "terraform"))
+	if !errors.Is(err, terraform.ErrNotFound) {
+		t.Fatalf("Find = %v, want ErrNotFound", err)
+	}
+	if !strings.HasPrefix(err.Error(), "terraform not found: install terraform ≥ 1.5 or pass --terraform PATH") {
+		t.Errorf("message %q", err)
+	}
+	t.Setenv("PATH", t.TempDir())
+	_, _, err = terraform.Find("")
+	if !errors.Is(err, terraform.ErrNotFound) || !strings.Contains(err.Error(), "not on PATH") {
+		t.Errorf("Find with an empty PATH = %v", err)
+	}
+}
+
+func TestFindTooOld(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, "terraform")
+	// A stand-in that answers `version -json` like terraform 1.4 does.
+	if err := os.WriteFile(old, []byte("#!/bin/sh\necho '{\"terraform_version\":\"1.4.6\"}'\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := terraform.Find(old)
+	want := old + " is terraform 1.4.6, but jit needs ≥ 1.5.0: install a newer terraform or pass --terraform PATH"
+	if err == nil || err.Error() != want {
+		t.Errorf("Find = %v, want %q", err, want)
+	}
+	notTF := filepath.Join(dir, "nottf")
+	if err := os.WriteFile(notTF, []byte("#!/bin/sh\necho hello\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = terraform.Find(notTF)
+	if err == nil || !strings.Contains(err.Error(), `not terraform ≥ 1.5 (got "hello")`) {
+		t.Errorf("Find(non-terraform) = %v", err)
+	}
+}
+
+func TestFindReal(t *testing.T) {
+	path := terraformPath(t)
+	_, v, err := terraform.Find(path)
+	if err != nil || v == "" {
+		t.Fatalf("Find(%s) = %q, %v", path, v, err)
+	}
+}
+
+// module copies testdata/module into a fresh directory and returns a Dir for
+// it with a local state.
+func module(t *testing.T, grant string) terraform.Dir {
+	t.Helper()
+	dir := t.TempDir()
+	src, err := os.ReadFile("testdata/module/main.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return terraform.Dir{Grant: grant, Work: dir, Data: filepath.Join(dir, "data")}
+}
+
+func varFile(t *testing.T, dir, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, "vars.tfvars.json")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRunnerLifecycle(t *testing.T) {
+	r := terraform.NewRunner(terraformPath(t), nil)
+	// The environment may point at a missing CLI configuration and carry
+	// variables that must not leak into runs.
+	t.Setenv("TF_CLI_CONFIG_FILE", filepath.Join(t.TempDir(), "missing.tfrc"))
+	t.Setenv("TF_VAR_value", "from the environment")
+	t.Setenv("TF_WORKSPACE", "elsewhere")
+	ctx := context.Background()
+	d := module(t, "dev/x")
+	if err := r.Init(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WorkspaceNew(ctx, d, "w1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WorkspaceNew(ctx, d, "w1"); !errors.Is(err, terraform.ErrWorkspaceExists) {
+		t.Errorf("second WorkspaceNew = %v, want ErrWorkspaceExists", err)
+	}
+	if err := r.WorkspaceSelect(ctx, d, "nope"); !errors.Is(err, terraform.ErrWorkspaceMissing) {
+		t.Errorf("WorkspaceSelect(nope) = %v, want ErrWorkspaceMissing", err)
+	}
+	ws, err := r.Workspaces(ctx, d)
+	if err != nil || !cmp.Equal(ws, []string{"default", "w1"}) {
+		t.Errorf("Workspaces = %v, %v", ws, err)
+	}
+	vf := varFile(t, d.Work, `{"value": "v1"}`)
+	created, err := r.Apply(ctx, d, vf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"terraform_data.a", "terraform_data.b[0]", "terraform_data.b[1]"}; !cmp.Equal(sorted(created), want) {
+		t.Errorf("Apply created %v, want %v", created, want)
+	}
+	st, err := r.State(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(st.Outputs["value"]); got != `"v1"` {
+		t.Errorf("output value = %s, want \"v1\" (TF_VAR_ from the environment must not apply)", got)
+	}
+	if len(st.Resources) != 2 || st.Resources[0].Tainted {
+		t.Errorf("State resources = %+v", st.Resources)
+	}
+	destroyed, err := r.Destroy(ctx, d, vf)
+	if err != nil || len(destroyed) != 3 {
+		t.Errorf("Destroy = %v, %v", destroyed, err)
+	}
+	if err := r.WorkspaceSelect(ctx, d, "default"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WorkspaceDelete(ctx, d, "w1"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+func TestRunnerErrorsNameGrantAndStep(t *testing.T) {
+	r := terraform.NewRunner(terraformPath(t), nil)
+	ctx := context.Background()
+	d := module(t, "prod/db/alice")
+	if err := r.Init(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.Apply(ctx, d, varFile(t, d.Work, `{"value": "v", "sleep": "soon"}`))
+	var te *terraform.Error
+	if !errors.As(err, &te) || te.Grant != "prod/db/alice" || te.Step != "apply" {
+		t.Fatalf("Apply = %v, want a *terraform.Error for the grant's apply", err)
+	}
+	if !strings.HasPrefix(err.Error(), "grant prod/db/alice: terraform apply: ") || !strings.Contains(err.Error(), "sleep") {
+		t.Errorf("message %q", err)
+	}
+}
+
+func TestRunnerTimeout(t *testing.T) {
+	r := terraform.NewRunner(terraformPath(t), nil, terraform.WithTimeout(2*time.Second), terraform.WithKillGrace(500*time.Millisecond))
+	ctx := context.Background()
+	d := module(t, "dev/slow")
+	if err := r.Init(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.Apply(ctx, d, varFile(t, d.Work, `{"value": "v", "sleep": 30}`))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Apply = %v, want DeadlineExceeded", err)
+	}
+	if !strings.HasPrefix(err.Error(), "grant dev/slow: terraform apply: timed out after 2s") {
+		t.Errorf("message %q", err)
+	}
+}
+
+func TestRunnerLockConflictIsRetriedThenReported(t *testing.T) {
+	path := terraformPath(t)
+	ctx := context.Background()
+	holder := module(t, "dev/holder")
+	r := terraform.NewRunner(path, nil)
+	if err := r.Init(ctx, holder); err != nil {
+		t.Fatal(err)
+	}
+	// A second data directory on the same configuration and state.
+	other := holder
+	other.Grant = "dev/other"
+	other.Data = filepath.Join(holder.Work, "data2")
+	if err := r.Init(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	vf := varFile(t, holder.Work, `{"value": "v", "sleep": 6}`)
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Apply(ctx, holder, vf)
+		done <- err
+	}()
+	time.Sleep(1500 * time.Millisecond) // the holder is in its provisioner, holding the lock
+	quick := terraform.NewRunner(path, nil, terraform.WithLockTimeout(0), terraform.WithLockRetry(2, 50*time.Millisecond))
+	_, err := quick.Apply(ctx, other, varFile(t, holder.Work, `{"value": "v"}`))
+	if !errors.Is(err, terraform.ErrLocked) || !terraform.IsLocked(err) {
+		t.Fatalf("Apply while locked = %v, want ErrLocked", err)
+	}
+	if !strings.HasPrefix(err.Error(), "grant dev/other: terraform apply: state is locked by another terraform process after 2 tries") {
+		t.Errorf("message %q", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// With enough retries it waits for the lock and succeeds.
+	patient := terraform.NewRunner(path, nil, terraform.WithLockTimeout(0), terraform.WithLockRetry(20, 100*time.Millisecond))
+	go func() {
+		_, err := r.Apply(ctx, holder, varFile(t, holder.Work, `{"value": "w", "sleep": 2}`))
+		done <- err
+	}()
+	time.Sleep(1000 * time.Millisecond)
+	if _, err := patient.Apply(ctx, other, varFile(t, holder.Work, `{"value": "w"}`)); err != nil {
+		t.Errorf("patient Apply = %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
