@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -297,7 +298,7 @@ func (d *Dispatcher) send(ctx context.Context, j job, redelivery bool) Delivery 
 	del := d.abandoned(j, "")
 	del.Redelivery = redelivery
 	log := d.log.With(logKeyDelivery, j.id, logKeyGUID, j.guid, logKeyEvent, j.event,
-		logKeyAction, del.Action, logKeyURL, j.url)
+		logKeyAction, del.Action, logKeyURL, loggable(j.url))
 	if len(j.payload) > MaxPayload {
 		del.Error = fmt.Sprintf("payload is %d bytes, over GitHub's %d-byte cap; not delivered", len(j.payload), MaxPayload)
 		log.Warn("webhook not delivered", "reason", "payload too large")
@@ -360,6 +361,16 @@ func (d *Dispatcher) setHeaders(h http.Header, j job) {
 		h[HeaderSignature] = []string{SignSHA1(d.cfg.Secret, j.payload)}
 		h[HeaderSignature256] = []string{Sign(d.cfg.Secret, j.payload)}
 	}
+}
+
+// loggable returns rawURL without user info, query and fragment, which may
+// carry credentials.
+func loggable(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 // canonical copies h with canonical keys.

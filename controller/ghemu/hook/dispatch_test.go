@@ -2,10 +2,13 @@ package hook_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -494,6 +497,78 @@ func TestActionIsTheTopLevelActionString(t *testing.T) {
 			t.Errorf("%s: Action = %q, want %q", name, del.Action, want)
 		}
 	}
+}
+
+func TestLogsOneLinePerDeliveryWithoutSecrets(t *testing.T) {
+	rc := newReceiver(t, func(n int, _ *http.Request) int {
+		if n == 2 {
+			return http.StatusBadGateway
+		}
+		return http.StatusOK
+	})
+	var buf syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	d := newDispatcher(t, hook.Config{Secret: secret, Logger: logger})
+	body := `{"action":"created","comment":{"body":"private words"}}`
+	target := strings.Replace(rc.URL, "http://", "http://user:hunter2@", 1) + "/hook?token=abc123"
+	g1 := d.Enqueue(target, "issue_comment", []byte(body))
+	g2 := d.Enqueue(target, "issue_comment", []byte(body))
+	wait(t, d)
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("got %d log lines, want 2:\n%s", len(lines), buf.String())
+	}
+	type line struct {
+		Level, Msg, GUID, Event, Action, URL string
+		Status                               int
+	}
+	var got []line
+	for _, l := range lines {
+		var v struct {
+			Level  string `json:"level"`
+			Msg    string `json:"msg"`
+			GUID   string `json:"guid"`
+			Event  string `json:"event"`
+			Action string `json:"action"`
+			URL    string `json:"url"`
+			Status int    `json:"status"`
+		}
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		got = append(got, line(v))
+	}
+	want := []line{
+		{"INFO", "webhook delivered", g1, "issue_comment", "created", rc.URL + "/hook", 200},
+		{"WARN", "webhook delivery failed", g2, "issue_comment", "created", rc.URL + "/hook", 502},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("log lines differ (-want +got):\n%s", diff)
+	}
+	for _, leak := range []string{"private words", "hunter2", "abc123", string(secret), hook.Sign(secret, []byte(body))} {
+		if strings.Contains(buf.String(), leak) {
+			t.Errorf("log contains %q:\n%s", leak, buf.String())
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the dispatcher's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestNewGUIDIsFreshAndWellFormed(t *testing.T) {
