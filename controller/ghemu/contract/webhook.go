@@ -64,7 +64,7 @@ func ParseWebhooks(data []byte) (*Webhooks, error) {
 		return nil, fmt.Errorf("reading x-webhook-index of GitHub's webhook schemas: %w", err)
 	}
 	if head.ID == "" || len(head.Index) == 0 {
-		return nil, errors.New("GitHub's webhook schemas: the bundle needs an $id and a non-empty x-webhook-index")
+		return nil, errors.New("webhook schema bundle: it needs an $id and a non-empty x-webhook-index")
 	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
