@@ -10,35 +10,39 @@ import (
 // segment matches zero or more whole segments. A malformed pattern matches
 // nothing (ValidGlob reports it).
 func MatchGlob(pattern, name string) bool {
-	return matchSegments(strings.Split(pattern, "/"), strings.Split(name, "/"))
-}
-
-func matchSegments(pat, name []string) bool {
-	for len(pat) > 0 {
-		if pat[0] == "**" {
-			rest := pat[1:]
-			for len(rest) > 0 && rest[0] == "**" {
-				rest = rest[1:]
+	// Segments are walked in place: this runs for every grant and every
+	// policy path, so it does not allocate.
+	for pattern != "" {
+		var pseg string
+		pseg, pattern, _ = strings.Cut(pattern, "/")
+		if pseg == "**" {
+			for strings.HasPrefix(pattern, "**/") || pattern == "**" {
+				pattern = strings.TrimPrefix(strings.TrimPrefix(pattern, "**"), "/")
 			}
-			if len(rest) == 0 {
+			if pattern == "" {
 				return true
 			}
-			for i := 0; i <= len(name); i++ {
-				if matchSegments(rest, name[i:]) {
+			for {
+				if MatchGlob(pattern, name) {
 					return true
 				}
+				i := strings.IndexByte(name, '/')
+				if i < 0 {
+					return false
+				}
+				name = name[i+1:]
 			}
+		}
+		if name == "" {
 			return false
 		}
-		if len(name) == 0 {
+		var nseg string
+		nseg, name, _ = strings.Cut(name, "/")
+		if ok, err := path.Match(pseg, nseg); err != nil || !ok {
 			return false
 		}
-		if ok, err := path.Match(pat[0], name[0]); err != nil || !ok {
-			return false
-		}
-		pat, name = pat[1:], name[1:]
 	}
-	return len(name) == 0
+	return name == ""
 }
 
 // ValidGlob reports whether pattern is well formed for MatchGlob.

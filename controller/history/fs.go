@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -22,13 +23,59 @@ func (r *Repo) FS(c *object.Commit) (fs.FS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading tree of %s: %w", short(c.Hash), err)
 	}
-	return &treeFS{repo: r, root: t, when: c.Committer.When}, nil
+	return &treeFS{repo: r, root: t, when: c.Committer.When, dirs: map[string]*dirIndex{".": newDirIndex(t)}}, nil
 }
 
 type treeFS struct {
 	repo *Repo
 	root *object.Tree
 	when time.Time
+
+	mu   sync.Mutex
+	dirs map[string]*dirIndex // decoded directories by path, "." for the root
+}
+
+// dirIndex is a decoded tree with its entries by name.
+type dirIndex struct {
+	tree    *object.Tree
+	entries map[string]object.TreeEntry
+}
+
+func newDirIndex(t *object.Tree) *dirIndex {
+	d := &dirIndex{tree: t, entries: make(map[string]object.TreeEntry, len(t.Entries))}
+	for _, e := range t.Entries {
+		d.entries[e.Name] = e
+	}
+	return d
+}
+
+// dir returns the decoded directory at p, decoding each tree once: looking
+// up a thousand grant files must not decode their parent trees a thousand
+// times.
+func (t *treeFS) dir(p string) (*dirIndex, error) {
+	t.mu.Lock()
+	d, ok := t.dirs[p]
+	t.mu.Unlock()
+	if ok {
+		return d, nil
+	}
+	parent, err := t.dir(path.Dir(p))
+	if err != nil {
+		return nil, err
+	}
+	e, ok := parent.entries[path.Base(p)]
+	if !ok || e.Mode != filemode.Dir {
+		return nil, fs.ErrNotExist
+	}
+	tree, err := t.repo.r.TreeObject(e.Hash)
+	if err != nil {
+		return nil, err
+	}
+	d = newDirIndex(tree)
+	t.mu.Lock()
+	t.dirs[p] = d
+	t.mu.Unlock()
+	return d, nil
 }
 
 func (t *treeFS) lookup(op, name string) (object.TreeEntry, error) {
@@ -38,14 +85,18 @@ func (t *treeFS) lookup(op, name string) (object.TreeEntry, error) {
 	if name == "." {
 		return object.TreeEntry{Name: ".", Mode: filemode.Dir, Hash: t.root.Hash}, nil
 	}
-	e, err := t.root.FindEntry(name)
+	d, err := t.dir(path.Dir(name))
 	if err != nil {
-		if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) || errors.Is(err, object.ErrFileNotFound) {
+		if errors.Is(err, fs.ErrNotExist) {
 			return object.TreeEntry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
 		}
 		return object.TreeEntry{}, &fs.PathError{Op: op, Path: name, Err: err}
 	}
-	return *e, nil
+	e, ok := d.entries[path.Base(name)]
+	if !ok {
+		return object.TreeEntry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+	}
+	return e, nil
 }
 
 func (t *treeFS) info(name string, e object.TreeEntry) (*entryInfo, error) {
@@ -76,14 +127,12 @@ func (t *treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if e.Mode != filemode.Dir {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: errors.New("not a directory")}
 	}
-	dir := t.root
-	if name != "." {
-		if dir, err = t.root.Tree(name); err != nil {
-			return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
-		}
+	dir, err := t.dir(name)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
 	}
-	out := make([]fs.DirEntry, 0, len(dir.Entries))
-	for _, ce := range dir.Entries {
+	out := make([]fs.DirEntry, 0, len(dir.tree.Entries))
+	for _, ce := range dir.tree.Entries {
 		ce := ce
 		out = append(out, &dirEntry{fs: t, path: path.Join(name, ce.Name), e: ce})
 	}

@@ -3,7 +3,12 @@ package history
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
+
+	"github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -12,7 +17,8 @@ import (
 
 // Repo is a git repository opened for reading.
 type Repo struct {
-	r *git.Repository
+	r      *git.Repository
+	closer io.Closer
 }
 
 // Open opens the git repository containing dir (dir or any parent).
@@ -21,7 +27,29 @@ func Open(dir string) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening git repository at %s: %w", dir, err)
 	}
+	// Reopen the same object store keeping pack files open: by default
+	// go-git reopens the pack for every object read, which dominates reading
+	// a thousand grant files.
+	if st, ok := r.Storer.(*filesystem.Storage); ok {
+		keep := filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+		wt, _ := r.Worktree()
+		var wtfs billy.Filesystem
+		if wt != nil {
+			wtfs = wt.Filesystem
+		}
+		if r2, err := git.Open(keep, wtfs); err == nil {
+			return &Repo{r: r2, closer: keep}, nil
+		}
+	}
 	return &Repo{r: r}, nil
+}
+
+// Close releases the pack files held open. The Repo must not be used after.
+func (r *Repo) Close() error {
+	if r.closer == nil {
+		return nil
+	}
+	return r.closer.Close()
 }
 
 // New wraps an already opened go-git repository (for example an in-memory

@@ -69,10 +69,14 @@ func (m *Module) checkValidations(req grant.Request, vals map[string]cty.Value) 
 		Variables: map[string]cty.Value{"var": cty.ObjectVal(all)},
 		Functions: functions,
 	}
+	// Many grants share values (the same database, the same privileges), and
+	// evaluating a rule compiles its regular expressions each time, so
+	// outcomes are memoised by the values the rule could see.
+	key := m.Name + "\x00" + ctyKey(cty.ObjectVal(all))
 	var problems []grant.Problem
 	for _, name := range sortedKeys(vals) {
-		for _, v := range m.Inputs[name].Validations {
-			ok, decided := evalCondition(ctx, v.Condition)
+		for i, v := range m.Inputs[name].Validations {
+			ok, decided := m.evalCached(fmt.Sprintf("%s\x00%d\x00%s", name, i, key), ctx, v.Condition)
 			if !decided || ok {
 				continue
 			}
@@ -85,6 +89,33 @@ func (m *Module) checkValidations(req grant.Request, vals map[string]cty.Value) 
 	}
 	return problems
 }
+
+type outcome struct{ ok, decided bool }
+
+func (m *Module) evalCached(key string, ctx *hcl.EvalContext, expr hcl.Expression) (ok, decided bool) {
+	m.mu.Lock()
+	o, hit := m.outcomes[key]
+	m.mu.Unlock()
+	if hit {
+		return o.ok, o.decided
+	}
+	ok, decided = evalCondition(ctx, expr)
+	m.mu.Lock()
+	if m.outcomes == nil {
+		m.outcomes = map[string]outcome{}
+	}
+	if len(m.outcomes) < maxOutcomes {
+		m.outcomes[key] = outcome{ok, decided}
+	}
+	m.mu.Unlock()
+	return ok, decided
+}
+
+// maxOutcomes bounds the memo of validation outcomes per template.
+const maxOutcomes = 100_000
+
+// ctyKey renders a value (unknowns included) as a memo key.
+func ctyKey(v cty.Value) string { return v.GoString() }
 
 func evalCondition(ctx *hcl.EvalContext, expr hcl.Expression) (ok, decided bool) {
 	v, diags := expr.Value(ctx)

@@ -7,6 +7,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -33,6 +34,9 @@ type Module struct {
 	Name string
 	// Inputs are the declared variables by name.
 	Inputs map[string]Input
+
+	mu       sync.Mutex
+	outcomes map[string]outcome // validation results by input, rule and values
 }
 
 // Input is one declared variable of a template.
