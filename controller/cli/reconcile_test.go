@@ -1,0 +1,285 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jitops/jit/controller/cli"
+	"github.com/jitops/jit/controller/credential"
+	"github.com/jitops/jit/controller/gittest"
+	"github.com/jitops/jit/controller/pgtest"
+	"github.com/jitops/jit/controller/terraform"
+	"golang.org/x/crypto/ssh"
+)
+
+// needTerraform skips a test without terraform, except under CI=true.
+func needTerraform(t *testing.T) {
+	t.Helper()
+	if _, _, err := terraform.Find(""); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but %v", err)
+		}
+		t.Skipf("skipping: %v", err)
+	}
+}
+
+// templateFiles reads a template directory into gittest files under
+// templates/<name>/.
+func templateFiles(t *testing.T, src, name string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files["templates/"+name+"/"+e.Name()] = string(b)
+	}
+	return files
+}
+
+// sshKey makes an ed25519 key pair: the authorized_keys line and the
+// private key in OpenSSH PEM form.
+func sshKey(t *testing.T) (authorized string, private []byte) {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(ssh.MarshalAuthorizedKey(sp)), pem.EncodeToMemory(block)
+}
+
+func runJit(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	code := cli.Main(ctx, args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+const aliceGrant = `template: postgres-role
+requester: alice
+duration: 2h
+reason: Investigate stuck orders
+ticket: INC-1
+scope:
+  database: orders
+`
+
+const bobGrant = `template: postgres-role
+requester: bob
+duration: 30m
+reason: Check a refund
+scope:
+  database: orders
+  privileges: write
+`
+
+func jitRole(t *testing.T, c *pgtest.Cluster, like string) string {
+	t.Helper()
+	return c.Psql(t, "postgres", "SELECT coalesce(string_agg(rolname, ',' ORDER BY rolname), '') FROM pg_roles WHERE rolname LIKE '"+like+"'")
+}
+
+func TestReconcilePostgresRole(t *testing.T) {
+	needTerraform(t)
+	c := pgtest.Start(t)
+	c.CreateDatabase(t, "orders")
+	c.Psql(t, "postgres", "CREATE DATABASE jitstate")
+	for _, kv := range c.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	repo := gittest.New(t)
+	// Real times: PostgreSQL enforces VALID UNTIL by its own clock, while
+	// --now only moves jit's.
+	t0 := time.Now().UTC().Truncate(time.Second).Add(-2 * time.Hour)
+	repo.Commit("main", "admin", "add postgres-role", t0, templateFiles(t, "../../templates/postgres-role", "postgres-role"))
+	t1 := t0.Add(2*time.Hour - time.Minute)
+	repo.Commit("main", "jit", "Merge alice and bob", t1, map[string]string{
+		"access/prod/db/alice-inc-1.yaml": aliceGrant,
+		"access/prod/db/bob-2.yaml":       bobGrant,
+	})
+	repo.Checkout("main")
+
+	dir := t.TempDir()
+	keys, creds := filepath.Join(dir, "keys"), filepath.Join(dir, "creds")
+	if err := os.MkdirAll(keys, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	alicePub, alicePriv := sshKey(t)
+	if err := os.WriteFile(filepath.Join(keys, "alice.pub"), []byte(alicePub), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reconcile := func(now time.Time) (int, string, string) {
+		return runJit(t, "reconcile", "--repo", repo.Dir, "--state", "pg:"+c.ConnString("jitstate"),
+			"--work-dir", filepath.Join(dir, "work"), "--ssh-keys", keys, "--credentials-dir", creds,
+			"--now", now.Format(time.RFC3339))
+	}
+
+	// Pass 1: alice is applied; bob has no SSH key, so his grant is refused
+	// (nobody could read the password) and the pass reports a failure.
+	code, out, errOut := reconcile(t1.Add(time.Minute))
+	if code != cli.ExitProblems {
+		t.Fatalf("pass 1 exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, cli.ExitProblems, out, errOut)
+	}
+	for _, want := range []string{
+		"apply   prod/db/alice-inc-1 (missing) (terraform_data.login, terraform_data.role)\n",
+		"apply   prod/db/bob-2 (missing): FAILED: grant prod/db/bob-2: requester bob has no SSH public keys, so nobody could read the password template postgres-role would issue: add a key for bob (--ssh-keys DIR/bob.pub) and run again\n",
+		"reconciled: 2 desired, 0 existed, 2 actions, 1 failed\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("pass 1 output lacks %q:\n%s", want, out)
+		}
+	}
+	ct, err := os.ReadFile(filepath.Join(creds, "prod__db__alice-inc-1.age"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := os.Stat(filepath.Join(creds, "prod__db__alice-inc-1.age")); info.Mode().Perm() != 0o600 {
+		t.Errorf("credentials file mode %v, want 0600", info.Mode().Perm())
+	}
+	pw, err := credential.Decrypt(ct, alicePriv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aliceRole := jitRole(t, c, "jit_prod_db_alice%")
+	if aliceRole == "" {
+		t.Fatal("no role for alice")
+	}
+	if err := c.TryLogin("orders", aliceRole, string(pw)); err != nil {
+		t.Errorf("alice cannot log in with her decrypted password: %v", err)
+	}
+
+	// Pass 2: bob's key is there now; only bob is applied.
+	bobPub, _ := sshKey(t)
+	if err := os.WriteFile(filepath.Join(keys, "bob.pub"), []byte("# bob's laptop\n"+bobPub), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = reconcile(t1.Add(2 * time.Minute))
+	if code != cli.ExitOK || !strings.Contains(out, "apply   prod/db/bob-2 (missing)") || strings.Contains(out, "alice") {
+		t.Fatalf("pass 2 exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	// Pass 3: nothing to do.
+	code, out, errOut = reconcile(t1.Add(3 * time.Minute))
+	if code != cli.ExitOK || out != "reconciled: 2 desired, 2 existed, 0 actions, 0 failed\n" {
+		t.Fatalf("pass 3 exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	// Pass 4: bob's 30 minutes are over.
+	code, out, errOut = reconcile(t1.Add(31 * time.Minute))
+	if code != cli.ExitOK || out != "destroy prod/db/bob-2 (expired) (terraform_data.login, terraform_data.role)\nreconciled: 1 desired, 2 existed, 1 actions, 0 failed\n" {
+		t.Fatalf("pass 4 exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if r := jitRole(t, c, "jit_prod_db_bob%"); r != "" {
+		t.Errorf("bob's role %s survived expiry", r)
+	}
+
+	// Pass 5: alice's file is deleted (early revocation).
+	repo.Commit("main", "alice", "revoke", t1.Add(40*time.Minute), map[string]string{"access/prod/db/alice-inc-1.yaml": ""})
+	repo.Checkout("main")
+	code, out, errOut = reconcile(t1.Add(41 * time.Minute))
+	if code != cli.ExitOK || out != "destroy prod/db/alice-inc-1 (removed) (terraform_data.login, terraform_data.role)\nreconciled: 0 desired, 1 existed, 1 actions, 0 failed\n" {
+		t.Fatalf("pass 5 exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if err := c.TryLogin("orders", aliceRole, string(pw)); err == nil {
+		t.Error("alice can still log in after her grant was removed")
+	}
+	if r := jitRole(t, c, "jit_%"); r != "" {
+		t.Errorf("roles left: %s", r)
+	}
+	code, out, _ = reconcile(t1.Add(42 * time.Minute))
+	if code != cli.ExitOK || out != "reconciled: 0 desired, 0 existed, 0 actions, 0 failed\n" {
+		t.Errorf("final pass exit %d:\n%s", code, out)
+	}
+}
+
+func TestApplyAndDestroyCommands(t *testing.T) {
+	needTerraform(t)
+	repo := gittest.New(t)
+	t0 := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	files := templateFiles(t, "../provision/testdata/repo/templates/data", "data")
+	files["access/dev/a.yaml"] = "template: data\nrequester: alice\nduration: 1h\nreason: test\nscope:\n  value: \"a; $(id)\"\n"
+	files["access/dev/old.yaml"] = "template: data\nrequester: alice\nduration: 1h\nreason: test\nscope:\n  value: old\n"
+	files["access/dev/bad.yaml"] = "template: data\nrequester: alice\nduration: forever\nreason: test\n"
+	repo.Commit("main", "jit", "grants", t0, files)
+	repo.Checkout("main")
+	dir := t.TempDir()
+	common := []string{"--repo", repo.Dir, "--state", "local:" + filepath.Join(dir, "state"), "--work-dir", filepath.Join(dir, "work")}
+	now := "--now=" + t0.Add(30*time.Minute).Format(time.RFC3339)
+
+	code, out, errOut := runJit(t, append([]string{"apply", "--grant", "dev/a", now}, common...)...)
+	if code != cli.ExitOK || out != "applied dev/a until 2026-05-01T10:00:00Z (terraform_data.grant, terraform_data.second)\n" {
+		t.Fatalf("apply exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "jit apply: skipping invalid grant file: access/dev/bad.yaml:") {
+		t.Errorf("the invalid grant file is not reported:\n%s", errOut)
+	}
+	code, out, _ = runJit(t, append([]string{"apply", "--grant", "dev/missing", now}, common...)...)
+	if code != cli.ExitProblems {
+		t.Errorf("apply of a missing grant exit %d:\n%s", code, out)
+	}
+	// An expired grant is not applied.
+	code, out, _ = runJit(t, append([]string{"apply", "--grant", "dev/old", "--now=" + t0.Add(2*time.Hour).Format(time.RFC3339)}, common...)...)
+	if code != cli.ExitOK || out != "skipped dev/old: expired at 2026-05-01T10:00:00Z\n" {
+		t.Errorf("apply of an expired grant exit %d:\n%s", code, out)
+	}
+
+	destroy := append([]string{"destroy", "--grant", "dev/a"}, common[2:]...)
+	destroy = append(destroy, "--repo", repo.Dir)
+	code, out, errOut = runJit(t, destroy...)
+	if code != cli.ExitOK || out != "destroyed dev/a (terraform_data.grant, terraform_data.second)\n" {
+		t.Fatalf("destroy exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	code, out, _ = runJit(t, destroy...)
+	if code != cli.ExitOK || out != "destroyed dev/a (nothing to destroy)\n" {
+		t.Errorf("second destroy exit %d:\n%s", code, out)
+	}
+}
+
+func TestProvisioningUsageErrors(t *testing.T) {
+	tests := map[string]struct {
+		args []string
+		want string
+	}{
+		"destroy without grant": {[]string{"destroy"}, "jit destroy: name the grants to destroy with --grant ID\n"},
+		"bad state":             {[]string{"reconcile", "--state", "consul:x"}, `jit reconcile: --state "consul:x": unknown backend "consul", want local:DIR or pg:CONNSTR` + "\n"},
+		"bad now":               {[]string{"reconcile", "--now", "tomorrow"}, `jit reconcile: --now "tomorrow": want an RFC 3339 time such as 2026-05-01T12:00:00Z` + "\n"},
+		"terraform missing":     {[]string{"apply", "--terraform", "/nonexistent/terraform"}, "jit apply: terraform not found: install terraform ≥ 1.5 or pass --terraform PATH (--terraform /nonexistent/terraform: "},
+		"bad concurrency":       {[]string{"apply", "--concurrency", "0"}, "jit apply: --concurrency 0: want at least 1\n"},
+		"bad log level":         {[]string{"destroy", "--grant", "x", "--log-level", "loud"}, `jit destroy: --log-level "loud": want debug, info, warn or error` + "\n"},
+		"stray argument":        {[]string{"reconcile", "extra"}, `jit reconcile: unexpected argument "extra"` + "\n"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			code, out, errOut := runJit(t, tc.args...)
+			if code != cli.ExitUsage || out != "" || !strings.HasPrefix(errOut, tc.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and stderr starting %q", code, out, errOut, tc.want)
+			}
+		})
+	}
+}
