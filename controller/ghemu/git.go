@@ -197,15 +197,56 @@ func (g *gitRepo) refs(ctx context.Context) (map[string]string, error) {
 }
 
 // resolve turns a branch name, full ref or (abbreviated) SHA into a commit
-// SHA; ok is false when nothing matches.
+// SHA; ok is false when nothing matches. Branches are read from the
+// repository's files without running git (the hot path of most requests).
 func (g *gitRepo) resolve(ctx context.Context, rev string) (string, bool) {
 	if rev == "" || strings.HasPrefix(rev, "-") || strings.Contains(rev, "..") {
 		return "", false
 	}
-	for _, cand := range []string{"refs/heads/" + rev, "refs/tags/" + rev, rev} {
-		out, err := g.run(ctx, nil, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", cand+"^{commit}")
-		if err == nil {
-			return strings.TrimSpace(string(out)), true
+	if strings.HasPrefix(rev, "refs/heads/") {
+		return g.readRef(rev, 0)
+	}
+	if sha, ok := g.readRef("refs/heads/"+rev, 0); ok {
+		return sha, true
+	}
+	if len(rev) == 40 && isHex(rev) {
+		if g.objectType(ctx, rev) == "commit" {
+			return rev, true
+		}
+		return "", false
+	}
+	out, err := g.run(ctx, nil, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
+	if err != nil {
+		return "", false
+	}
+	return strings.TrimSpace(string(out)), true
+}
+
+// readRef reads a branch ref from the repository's files: the loose ref,
+// else packed-refs. git writes loose refs through a lock file and rename,
+// so a reader sees the old or the new value, never a torn one.
+func (g *gitRepo) readRef(name string, depth int) (string, bool) {
+	if depth > 5 || !validRefName(name) {
+		return "", false
+	}
+	b, err := os.ReadFile(filepath.Join(g.dir, filepath.FromSlash(name)))
+	if err == nil {
+		v := strings.TrimSpace(string(b))
+		if target, ok := strings.CutPrefix(v, "ref: "); ok {
+			return g.readRef(target, depth+1)
+		}
+		if len(v) == 40 && isHex(v) {
+			return v, true
+		}
+		return "", false
+	}
+	packed, err := os.ReadFile(filepath.Join(g.dir, "packed-refs"))
+	if err != nil {
+		return "", false
+	}
+	for _, line := range strings.Split(string(packed), "\n") {
+		if sha, ref, ok := strings.Cut(line, " "); ok && ref == name && len(sha) == 40 && isHex(sha) {
+			return sha, true
 		}
 	}
 	return "", false
@@ -459,9 +500,14 @@ type fileChange struct {
 	binary    bool
 }
 
-// diff lists the files that differ between trees a and b.
+// diff lists the files that differ between trees a and b; with b empty, a
+// is a range "base...head" (diffed against the merge base).
 func (g *gitRepo) diff(ctx context.Context, a, b string) ([]fileChange, error) {
-	out, err := g.run(ctx, nil, nil, "diff-tree", "-r", "-z", "--no-commit-id", "--raw", "--numstat", "--no-renames", a, b)
+	args := []string{"diff-tree", "-r", "-z", "--no-commit-id", "--raw", "--numstat", "--no-renames", a, b}
+	if b == "" {
+		args = []string{"diff", "--no-ext-diff", "--no-textconv", "-z", "--raw", "--numstat", "--no-renames", a}
+	}
+	out, err := g.run(ctx, nil, nil, args...)
 	if err != nil {
 		return nil, err
 	}

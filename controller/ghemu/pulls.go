@@ -2,6 +2,7 @@ package ghemu
 
 import (
 	"context"
+	"sync"
 	"net/http"
 	"sort"
 	"strconv"
@@ -30,35 +31,14 @@ func (s *Server) refreshPull(ctx context.Context, rp *repo, p *pull) {
 	s.mu.Unlock()
 	base := baseSHA
 	if open {
-		if tip, ok := rp.git.resolve(ctx, baseRef); ok {
+		if tip, ok := rp.git.resolve(ctx, "refs/heads/"+baseRef); ok {
 			base = tip
 		}
 	}
 	if base+head == key {
 		return
 	}
-	st := prStats{known: true, key: base + head}
-	mb, err := rp.git.mergeBase(ctx, base, head)
-	if err == nil {
-		if cs, err := rp.git.revList(ctx, head, []string{base}, 0); err == nil {
-			st.commits = len(cs)
-		}
-		from := mb
-		if from == "" {
-			from = base
-		}
-		if files, err := rp.git.diff(ctx, from, head); err == nil {
-			st.changedFiles = len(files)
-			for _, f := range files {
-				st.additions += f.additions
-				st.deletions += f.deletions
-			}
-		}
-		if open {
-			_, clean, err := rp.git.mergeTree(ctx, base, head)
-			st.mergeable = err == nil && clean
-		}
-	}
+	st := s.pullStats(ctx, rp, base, head, open)
 	s.mu.Lock()
 	if open {
 		p.baseSHA = base
@@ -67,6 +47,37 @@ func (s *Server) refreshPull(ctx context.Context, rp *repo, p *pull) {
 		p.stats = st
 	}
 	s.mu.Unlock()
+}
+
+// pullStats computes what a pull request from base to head shows: commit
+// count, diff size (against the merge base) and, when open, whether it
+// merges cleanly. The three git commands run in parallel.
+func (s *Server) pullStats(ctx context.Context, rp *repo, base, head string, open bool) prStats {
+	st := prStats{known: true, key: base + head}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if out, err := rp.git.run(ctx, nil, nil, "rev-list", "--count", head, "^"+base); err == nil {
+			st.commits, _ = strconv.Atoi(strings.TrimSpace(string(out)))
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if files, err := rp.git.diff(ctx, base+"..."+head, ""); err == nil {
+			st.changedFiles = len(files)
+			for _, f := range files {
+				st.additions += f.additions
+				st.deletions += f.deletions
+			}
+		}
+	}()
+	if open {
+		_, clean, err := rp.git.mergeTree(ctx, base, head)
+		st.mergeable = err == nil && clean
+	}
+	wg.Wait()
+	return st
 }
 
 // pullParam resolves {pull_number}; it answers 404 itself.
@@ -122,8 +133,8 @@ func (s *Server) createPull(c *call) {
 		c.invalid("PullRequest", "base", "invalid", "")
 		return
 	}
-	ahead, err := rp.git.revList(c.ctx, headSHA, []string{baseSHA}, 1)
-	if err != nil || len(ahead) == 0 {
+	stats := s.pullStats(c.ctx, rp, baseSHA, headSHA, true)
+	if stats.commits == 0 {
 		c.fail(http.StatusUnprocessableEntity, "Validation Failed", fieldError{Resource: "PullRequest", Code: "custom",
 			Message: "No commits between " + in.Base + " and " + head})
 		return
@@ -143,10 +154,8 @@ func (s *Server) createPull(c *call) {
 		number: rp.nextNumber, id: s.st.newID(), title: *in.Title, body: in.Body, user: c.id.acct, state: "open",
 		draft: in.Draft, headRef: head, headSHA: headSHA, baseRef: in.Base, baseSHA: baseSHA, created: now, updated: now,
 	}
+	p.stats = stats
 	rp.issues[p.number] = &issue{number: p.number, id: s.st.newID(), pr: p}
-	s.mu.Unlock()
-	s.refreshPull(c.ctx, rp, p)
-	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.log.Info("pull request opened", "repo", rp.fullName(), "pr", p.number, "by", c.id.login())
 	s.emitPullRequest(c.ctx, rp, c.id, p, "opened", nil)
