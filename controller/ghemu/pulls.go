@@ -2,11 +2,11 @@ package ghemu
 
 import (
 	"context"
-	"sync"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // prStats is what rendering a pull request needs from git, computed before
