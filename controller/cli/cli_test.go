@@ -247,3 +247,12 @@ func TestOwners(t *testing.T) {
 		t.Errorf("owners with a bad CODEOWNERS: exit %d, out %q, err %q", code, out, errOut)
 	}
 }
+
+// TestValidateThisRepository runs the README's run command: this repository
+// is also the example access repository, and it must be valid.
+func TestValidateThisRepository(t *testing.T) {
+	code, out, errOut := run(t, "validate", "--repo", repoRoot)
+	if code != cli.ExitOK {
+		t.Fatalf("jit validate --repo . exits %d:\n%s%s", code, out, errOut)
+	}
+}
