@@ -67,7 +67,8 @@ func (t *trie) insert(es []elem, rule int32) bool {
 				next = &trie{}
 				n.children[e.lit] = next
 			}
-		case isLoneStar(e):
+		case isLoneStar(e) && !(depth == len(es)-2 && es[depth+1].kind == elemAny):
+			// (a trailing "/" adds * and **: not worth a node of its own)
 			if n.any == nil {
 				n.any = &trie{}
 			}

@@ -71,16 +71,27 @@ type patternError struct {
 // collects the current literal run so that long runs are built in linear time.
 // A run written without escapes stays a substring of the pattern (pending);
 // only runs joined across escapes are copied into buf.
+// A segment that is one literal keeps it in only, without a token slice.
 type rawSeg struct {
 	off     int
 	toks    []gtok
+	only    string
 	pending string
 	buf     []byte
 	dstar   bool
 }
 
 func (s *rawSeg) empty() bool {
-	return !s.dstar && len(s.toks) == 0 && s.pending == "" && len(s.buf) == 0
+	return !s.dstar && len(s.toks) == 0 && s.only == "" && s.pending == "" && len(s.buf) == 0
+}
+
+// spill moves a lone literal into the token list, once the segment turns
+// out to be a glob.
+func (s *rawSeg) spill() {
+	if s.only != "" {
+		s.toks = append(s.toks, gtok{op: opLit, lit: s.only})
+		s.only = ""
+	}
 }
 
 func (s *rawSeg) addLit(t string) {
@@ -100,14 +111,20 @@ func (s *rawSeg) flush() {
 	if len(s.buf) > 0 {
 		lit = string(s.buf)
 	}
-	if lit != "" {
+	s.pending, s.buf = "", nil
+	switch {
+	case lit == "":
+	case len(s.toks) == 0 && s.only == "":
+		s.only = lit
+	default:
+		s.spill()
 		s.toks = append(s.toks, gtok{op: opLit, lit: lit})
 	}
-	s.pending, s.buf = "", nil
 }
 
 func (s *rawSeg) addOp(op gop) {
 	s.flush()
+	s.spill()
 	if op == opStar {
 		if n := len(s.toks); n > 0 && s.toks[n-1].op == opStar {
 			return // gitignore: other consecutive asterisks are regular asterisks
@@ -232,8 +249,8 @@ func compile(raw string) (pattern, *patternError) {
 				continue
 			}
 			elems = append(elems, elem{kind: elemAny})
-		case len(s.toks) == 1 && s.toks[0].op == opLit:
-			elems = append(elems, elem{kind: elemLit, lit: s.toks[0].lit})
+		case len(s.toks) == 0:
+			elems = append(elems, elem{kind: elemLit, lit: s.only})
 		default:
 			elems = append(elems, elem{kind: elemGlob, glob: s.toks})
 		}
