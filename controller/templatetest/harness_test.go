@@ -149,6 +149,7 @@ func newGrant(t testing.TB, db, id string, expires time.Time) grant {
 
 // roleName is the template's naming rule, restated: "jit_" + slug of the
 // grant id (≤ 40 bytes of [a-z0-9_]) + "_" + 12 hex digits of its sha256.
+// grantID must be in Unicode NFC, as terraform normalises it.
 func roleName(grantID string) string {
 	slug := regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(grantID), "_")
 	slug = strings.Trim(slug, "_")

@@ -182,3 +182,41 @@ func TestBadReservedValuesAreRejected(t *testing.T) {
 		t.Error("a rejected apply created the role")
 	}
 }
+
+// TestStringsTerraformChanges records what terraform itself does to strings
+// before they reach the template: it normalises them to Unicode NFC (so the
+// comment and the role name's hash follow the NFC form), and it cannot pass a
+// NUL byte to a provisioner's environment (the apply fails and creates
+// nothing). The controller should refuse such grant ids and logins earlier.
+func TestStringsTerraformChanges(t *testing.T) {
+	c := pgtest.Shared(t)
+	c.CreateDatabase(t, "unusual")
+	w := newWorkspace(t, c)
+
+	t.Run("NFD becomes NFC", func(t *testing.T) {
+		nfd, nfc := "prod/db/cafe\u0301", "prod/db/caf\u00e9"
+		g := newGrant(t, "unusual", nfd, time.Now().Add(time.Hour))
+		g.vars["requester"] = nfd
+		w.mustApply(t, g.vars)
+		defer w.mustDestroy(t, g.vars)
+		role := w.output(t, "role")
+		if role != roleName(nfc) {
+			t.Errorf("role = %q, want %q (named from the NFC form)", role, roleName(nfc))
+		}
+		if got, want := roleComment(t, c, role), "jit grant "+nfc+" for "+nfc; got != want {
+			t.Errorf("comment = %q, want %q", got, want)
+		}
+	})
+	t.Run("NUL byte", func(t *testing.T) {
+		_, jitBefore := snapshot(t, c, "unusual")
+		g := newGrant(t, "unusual", "prod/db/nul\x00byte", time.Now().Add(time.Hour))
+		err := w.apply(t, g.vars)
+		if err == nil || !strings.Contains(strings.Join(strings.Fields(err.Error()), " "), "environment variable contains NUL") {
+			t.Errorf("apply with a NUL byte in grant_id: %v, want the provisioner to refuse it", err)
+		}
+		if _, n := snapshot(t, c, "unusual"); n != jitBefore {
+			t.Errorf("jit roles after the failed apply = %d, want %d", n, jitBefore)
+		}
+		w.mustDestroy(t, g.vars) // clears the tainted resource; its role never existed
+	})
+}
