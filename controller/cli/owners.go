@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/jitops/jit/controller/codeowners"
 	"github.com/jitops/jit/controller/history"
+	"github.com/jitops/jit/controller/validate"
 )
 
 const ownersUsage = `usage: jit owners [--repo DIR] [--ref REV] PATH...
@@ -57,7 +57,7 @@ func runOwners(ctx context.Context, o IO, args []string) int {
 			return ExitUsage
 		}
 	}
-	file, err := readCodeowners(fsys)
+	file, err := validate.ReadCodeowners(fsys)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "jit owners: %v\n", err)
 		return ExitUsage
@@ -85,27 +85,4 @@ func runOwners(ctx context.Context, o IO, args []string) int {
 	}
 	fmt.Fprint(o.Stdout, b.String())
 	return code
-}
-
-// readCodeowners finds and parses the CODEOWNERS file GitHub would use in
-// fsys; nil when there is none.
-func readCodeowners(fsys fs.FS) (*codeowners.File, error) {
-	p, data, found, err := codeowners.Find(func(p string) ([]byte, bool, error) {
-		info, err := fs.Stat(fsys, p)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, false, nil
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		if info.Size() >= codeowners.MaxSize {
-			return make([]byte, codeowners.MaxSize), true, nil
-		}
-		data, err := fs.ReadFile(fsys, p)
-		return data, err == nil, err
-	})
-	if err != nil || !found {
-		return nil, err
-	}
-	return codeowners.Parse(p, data), nil
 }

@@ -102,14 +102,7 @@ func TestChangeProblems(t *testing.T) {
 			if r.Valid {
 				t.Fatalf("want invalid, got valid with grants %+v", r.Grants)
 			}
-			for _, p := range r.Problems {
-				s := p.String()
-				i := strings.Index(tc.want, ": ")
-				if strings.HasPrefix(s, tc.want[:i]+":") && strings.Contains(s, tc.want[i+2:]) {
-					return
-				}
-			}
-			t.Errorf("want a problem %q, got:\n%s", tc.want, problemLines(r))
+			wantProblem(t, r, tc.want)
 		})
 	}
 }

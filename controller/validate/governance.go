@@ -41,35 +41,18 @@ func LoadGovernance(fsys fs.FS) *Governance {
 	g.Policies, problems = policy.Load(fsys)
 	g.Problems = append(g.Problems, problems...)
 
-	path, data, found, err := codeowners.Find(func(p string) ([]byte, bool, error) {
-		info, err := fs.Stat(fsys, p)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, false, nil
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		if !info.Mode().IsRegular() {
-			return nil, false, fmt.Errorf("%s is not a regular file", p)
-		}
-		if info.Size() >= codeowners.MaxSize {
-			// Parse reports the size; do not read a huge file to say so.
-			return make([]byte, codeowners.MaxSize), true, nil
-		}
-		data, err := fs.ReadFile(fsys, p)
-		return data, err == nil, err
-	})
+	owners, err := ReadCodeowners(fsys)
 	switch {
 	case err != nil:
 		g.Problems = append(g.Problems, grant.Problem{File: "CODEOWNERS", Message: fmt.Sprintf("reading CODEOWNERS: %v", err)})
-	case found:
-		g.Owners = codeowners.Parse(path, data)
+	case owners != nil:
+		g.Owners = owners
 		for _, e := range g.Owners.Errors {
 			msg := fmt.Sprintf("%s (%s); while CODEOWNERS has errors nobody is eligible to approve grants", e.Message, e.Kind)
 			if e.Suggestion != "" {
 				msg += "; " + e.Suggestion
 			}
-			g.Problems = append(g.Problems, grant.Problem{File: path, Line: e.Line, Column: e.Column, Message: msg})
+			g.Problems = append(g.Problems, grant.Problem{File: e.Path, Line: e.Line, Column: e.Column, Message: msg})
 		}
 	}
 
@@ -82,6 +65,33 @@ func LoadGovernance(fsys fs.FS) *Governance {
 	}
 	grant.SortProblems(g.Problems)
 	return g
+}
+
+// ReadCodeowners finds and parses the CODEOWNERS file GitHub would use in
+// fsys (see codeowners.Locations); nil when there is none. A file of
+// codeowners.MaxSize or more is not read: Parse reports it from its size.
+func ReadCodeowners(fsys fs.FS) (*codeowners.File, error) {
+	p, data, found, err := codeowners.Find(func(p string) ([]byte, bool, error) {
+		info, err := fs.Stat(fsys, p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if !info.Mode().IsRegular() {
+			return nil, false, fmt.Errorf("%s is not a regular file", p)
+		}
+		if info.Size() >= codeowners.MaxSize {
+			return make([]byte, codeowners.MaxSize), true, nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		return data, err == nil, err
+	})
+	if err != nil || !found {
+		return nil, err
+	}
+	return codeowners.Parse(p, data), nil
 }
 
 // Template returns the named template's inputs, loading each template once.

@@ -78,16 +78,23 @@ func TestTreeProblems(t *testing.T) {
 			if r.Valid {
 				t.Fatalf("want invalid, got valid with grants %+v", r.Grants)
 			}
-			for _, p := range r.Problems {
-				s := p.String()
-				i := strings.Index(tc.want, ": ")
-				if strings.HasPrefix(s, tc.want[:i]+":") && strings.Contains(s, tc.want[i+2:]) {
-					return
-				}
-			}
-			t.Errorf("want a problem %q, got:\n%s", tc.want, problemLines(r))
+			wantProblem(t, r, tc.want)
 		})
 	}
+}
+
+// wantProblem checks that r has a problem at want's "file:line:col" whose
+// message contains the rest of want.
+func wantProblem(t *testing.T, r validate.Report, want string) {
+	t.Helper()
+	i := strings.Index(want, ": ")
+	for _, p := range r.Problems {
+		s := p.String()
+		if strings.HasPrefix(s, want[:i]+":") && strings.Contains(s, want[i+2:]) {
+			return
+		}
+	}
+	t.Errorf("want a problem %q, got:\n%s", want, problemLines(r))
 }
 
 func problemLines(r validate.Report) string {
