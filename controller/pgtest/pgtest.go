@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -184,6 +185,7 @@ func start() (*Cluster, error) {
 	if os.Geteuid() == 0 {
 		c.runAs = "postgres"
 	}
+	reapOnce.Do(func() { reapStale(bin, c.runAs) })
 	if err := c.create(); err != nil {
 		c.removeDir()
 		return nil, err
@@ -216,6 +218,9 @@ func (c *Cluster) create() error {
 		return fmt.Errorf("creating the cluster directory: %w", err)
 	}
 	c.Dir = dir
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return fmt.Errorf("recording the cluster's owner: %w", err)
+	}
 	if c.runAs != "" {
 		u, err := user.Lookup(c.runAs)
 		if err != nil {
@@ -287,6 +292,39 @@ func (c *Cluster) pgCtlStart() error {
 	}
 	c.running = true
 	return nil
+}
+
+// ownerFile in a cluster directory holds the PID of the test process that
+// started the cluster.
+const ownerFile = "owner.pid"
+
+var reapOnce sync.Once
+
+// reapStale stops and removes clusters left behind by test processes that
+// died without cleaning up (killed by a timeout, say): a postgres started by
+// pg_ctl outlives its test. Clusters of live processes are left alone.
+func reapStale(bin, runAs string) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "pgtest-*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 || processAlive(pid) {
+			continue
+		}
+		stale := &Cluster{Dir: dir, bin: bin, runAs: runAs, running: true}
+		if _, err := os.Stat(filepath.Join(stale.dataDir(), "postmaster.pid")); err == nil {
+			_ = stale.stop()
+		}
+		_ = os.RemoveAll(dir)
+	}
+}
+
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 func (c *Cluster) dataDir() string { return filepath.Join(c.Dir, "data") }
@@ -410,8 +448,8 @@ func (c *Cluster) removeDir() error {
 }
 
 // Env returns PGHOST, PGPORT, PGUSER and PGDATABASE for the superuser and the
-// postgres database: the connection a psql started by terraform's
-// provisioners inherits. Append it to an environment after removing other
+// postgres database, plus PGSSLMODE=disable and PGCONNECT_TIMEOUT=10: the
+// connection a psql started by terraform's provisioners inherits. Append it to an environment after removing other
 // PG* variables (later entries win in os/exec).
 func (c *Cluster) Env() []string {
 	return []string{

@@ -2,7 +2,9 @@ package pgtest_test
 
 import (
 	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -174,5 +176,50 @@ func BenchmarkStart(b *testing.B) {
 		if err := c.Close(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestStaleClustersAreReaped leaves a cluster behind as a killed test process
+// would (its owner PID dead, its server running) and checks that the next
+// process's first Start stops and removes it.
+func TestStaleClustersAreReaped(t *testing.T) {
+	if os.Getenv("PGTEST_REAP_CHILD") == "1" {
+		c, err := pgtest.StartDetached()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("DIR=%s PORT=%d\n", c.Dir, c.Port)
+		os.Exit(0) // no cleanup, like a process killed by a timeout
+	}
+	if _, err := pgtest.FindBinDir(); err != nil {
+		t.Skip(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStaleClustersAreReaped$")
+	cmd.Env = append(os.Environ(), "PGTEST_REAP_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child test process: %v\n%s", err, out)
+	}
+	var dir, port string
+	for line := range strings.Lines(string(out)) {
+		if strings.HasPrefix(line, "DIR=") {
+			fmt.Sscanf(line, "DIR=%s PORT=%s", &dir, &port)
+		}
+	}
+	if dir == "" || port == "" {
+		t.Fatalf("child printed no cluster directory and port:\n%s", out)
+	}
+	if conn, err := net.Dial("tcp", "127.0.0.1:"+port); err != nil {
+		t.Fatalf("the left-behind cluster on port %s is not running: %v", port, err)
+	} else {
+		conn.Close()
+	}
+	pgtest.ReapStale()
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("left-behind cluster %s still there after reaping: %v", dir, err)
+	}
+	if conn, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
+		conn.Close()
+		t.Errorf("the left-behind server on port %s still accepts connections after reaping", port)
 	}
 }
