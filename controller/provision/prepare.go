@@ -171,9 +171,13 @@ func (m *Manager) selectWorkspace(ctx context.Context, p *prepared, grantID, ws 
 		// The pg backend takes one backend-wide lock to create any workspace,
 		// so concurrent creations conflict; serialise them in this process
 		// (the runner still retries conflicts with other processes).
-		m.createMu.Lock()
+		if m.backend.Kind == "pg" {
+			m.createMu.Lock()
+		}
 		err = m.tf.WorkspaceNew(ctx, d, ws)
-		m.createMu.Unlock()
+		if m.backend.Kind == "pg" {
+			m.createMu.Unlock()
+		}
 		if errors.Is(err, terraform.ErrWorkspaceExists) {
 			err = m.tf.WorkspaceSelect(ctx, d, ws)
 		}

@@ -165,7 +165,9 @@ func (r *Runner) Init(ctx context.Context, d Dir) error {
 // WorkspaceNew creates workspace name and selects it in d.
 func (r *Runner) WorkspaceNew(ctx context.Context, d Dir, name string) error {
 	_, err := r.run(ctx, d, "workspace new", func(ctx context.Context, tf *tfexec.Terraform) error {
-		err := tf.WorkspaceNew(ctx, name, tfexec.LockTimeout(r.lockTimeout.String()))
+		// No -lock-timeout here: with it terraform-exec runs `terraform
+		// version` first; a lock conflict is retried by run instead.
+		err := tf.WorkspaceNew(ctx, name)
 		if err != nil && strings.Contains(err.Error(), "already exists") {
 			return fmt.Errorf("%w: %w", ErrWorkspaceExists, err)
 		}
@@ -190,7 +192,7 @@ func (r *Runner) WorkspaceSelect(ctx context.Context, d Dir, name string) error 
 // must not be the one selected in d.
 func (r *Runner) WorkspaceDelete(ctx context.Context, d Dir, name string) error {
 	_, err := r.run(ctx, d, "workspace delete", func(ctx context.Context, tf *tfexec.Terraform) error {
-		return tf.WorkspaceDelete(ctx, name, tfexec.LockTimeout(r.lockTimeout.String()))
+		return tf.WorkspaceDelete(ctx, name)
 	})
 	return err
 }
