@@ -48,9 +48,11 @@ func (c *call) pageBounds(total int) (lo, hi int) {
 	if len(links) > 0 {
 		c.w.Header().Set("Link", strings.Join(links, ", "))
 	}
-	lo = (page - 1) * per
-	if lo > total {
+	// Compare by division: (page-1)*per overflows for absurd page values.
+	if page-1 > total/per {
 		lo = total
+	} else {
+		lo = min((page-1)*per, total)
 	}
 	hi = min(lo+per, total)
 	return lo, hi

@@ -121,7 +121,11 @@ func LoadSeed(path string) (Seed, error) {
 	}
 	for i, r := range sd.Repos {
 		if r.Content != "" && !filepath.IsAbs(r.Content) {
-			sd.Repos[i].Content = filepath.Join(filepath.Dir(path), r.Content)
+			abs, err := filepath.Abs(filepath.Join(filepath.Dir(path), r.Content))
+			if err != nil {
+				return Seed{}, fmt.Errorf("seed %s: repos[%d].content: %w", path, i, err)
+			}
+			sd.Repos[i].Content = abs
 		}
 	}
 	return sd, nil

@@ -1,0 +1,92 @@
+package ghemu
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// FuzzParseCommit feeds arbitrary commit objects to the parser: it never
+// panics, and whatever it accepts has a tree.
+func FuzzParseCommit(f *testing.F) {
+	f.Add([]byte("tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nparent 1111111111111111111111111111111111111111\n" +
+		"author Alice <alice@example.com> 1700000000 +0100\ncommitter Bob <bob@example.com> 1700000001 -0500\n\nMerge\n\nJit-Grant: x\n"))
+	f.Add([]byte("tree abc\n\n"))
+	f.Add([]byte("author <> x y\n"))
+	f.Add([]byte(""))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		c, err := parseCommit("sha", raw)
+		if err == nil && c.tree == "" {
+			t.Errorf("accepted a commit without a tree: %q", raw)
+		}
+	})
+}
+
+// FuzzCheckCodeowners feeds arbitrary CODEOWNERS text to the checker: it
+// never panics and every error points inside the file.
+func FuzzCheckCodeowners(f *testing.F) {
+	f.Add("* @acme/db-owners\naccess/ @nobody @bob # x\ndocs/ bob\n!x @bob\n/ @bob\n")
+	f.Add("  \t@@ @/ /@ a@b\n#\n\r\n")
+	f.Add("x @acme/\n@ \n")
+	s := &Server{st: newState()}
+	s.st.org = &account{login: "acme", typ: "Organization"}
+	s.st.accounts["bob"] = &account{login: "bob", typ: "User"}
+	s.st.teams["db-owners"] = &team{slug: "db-owners"}
+	f.Fuzz(func(t *testing.T, text string) {
+		lines := strings.Split(text, "\n")
+		for _, e := range s.checkCodeowners(".github/CODEOWNERS", text) {
+			line, col := e["line"].(int), e["column"].(int)
+			if line < 1 || line > len(lines) || col < 1 || col > len(lines[line-1])+1 {
+				t.Errorf("error at line %d column %d outside the file %q", line, col, text)
+			}
+		}
+	})
+}
+
+// FuzzPageBounds feeds arbitrary page/per_page values: the bounds always
+// slice the list safely and never exceed 100 items.
+func FuzzPageBounds(f *testing.F) {
+	f.Add("2", "30", 65)
+	f.Add("-1", "1000", 5)
+	f.Add("9999999999999999999", "x", 0)
+	f.Fuzz(func(t *testing.T, page, perPage string, total int) {
+		if total < 0 || total > 1<<20 {
+			return
+		}
+		r := httptest.NewRequest(http.MethodGet, "/api/v3/x", nil)
+		q := r.URL.Query()
+		q.Set("page", page)
+		q.Set("per_page", perPage)
+		r.URL.RawQuery = q.Encode()
+		c := &call{s: &Server{URL: "http://h"}, w: httptest.NewRecorder(), r: r}
+		lo, hi := c.pageBounds(total)
+		if lo < 0 || hi < lo || hi > total || hi-lo > maxPerPage {
+			t.Errorf("page %q per_page %q total %d: bounds %d..%d", page, perPage, total, lo, hi)
+		}
+	})
+}
+
+// FuzzCredential feeds arbitrary Authorization headers: the parser never
+// panics and a scheme it does not know never yields an empty credential
+// (which would mean anonymous).
+func FuzzCredential(f *testing.F) {
+	f.Add("token ghp_x")
+	f.Add("Bearer eyJ.a.b")
+	f.Add("Basic eC1hY2Nlc3MtdG9rZW46Z2hzX3g=")
+	f.Add("Basic !!!")
+	f.Add("Digest x")
+	f.Fuzz(func(t *testing.T, h string) {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Authorization", h)
+		got := credential(r)
+		scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		switch strings.ToLower(scheme) {
+		case "token", "bearer", "basic":
+		default:
+			if r.Header.Get("Authorization") != "" && got == "" {
+				t.Errorf("header %q gave an empty credential (anonymous)", h)
+			}
+		}
+	})
+}
