@@ -144,7 +144,11 @@ func (s gitSource) Desired(ctx context.Context) ([]reconcile.Desired, error) {
 		}
 		in, ok := intros[r.ID]
 		if !ok {
-			return nil, fmt.Errorf("grant %s: no commit on %s's first-parent history adds %s", r.ID, s.rev, r.File)
+			// Without an introduction there is no expiry: not desired.
+			if s.problems != nil {
+				s.problems(fmt.Sprintf("%s: no commit on the first-parent history of %s adds this file, so it has no start time", r.File, s.rev))
+			}
+			continue
 		}
 		out = append(out, reconcile.Desired{Request: r, ExpiresAt: in.When.Add(r.Duration)})
 	}

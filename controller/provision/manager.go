@@ -159,6 +159,9 @@ type Workspace struct {
 	ExpiresAt time.Time
 	// Complete reports that the last apply finished every resource.
 	Complete bool
+	// Err is why the workspace's state could not be read; Grant is then
+	// empty and Complete false.
+	Err error
 }
 
 func (m *Manager) lock(ws string) func() {
@@ -374,7 +377,9 @@ func (m *Manager) destroy(ctx context.Context, ws, id string) (Destroyed, error)
 }
 
 // Workspaces lists the grant workspaces in the state backend with jit's
-// record of each.
+// record of each. Only a failure to list is an error: a workspace whose
+// state cannot be read is returned with Err set, so that one bad workspace
+// does not hide the others.
 func (m *Manager) Workspaces(ctx context.Context) ([]Workspace, error) {
 	admin, err := m.admin(ctx, "")
 	if err != nil {
@@ -385,10 +390,9 @@ func (m *Manager) Workspaces(ctx context.Context) ([]Workspace, error) {
 		return nil, fmt.Errorf("listing workspaces in %s: %w", m.backend, err)
 	}
 	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		out  []Workspace
-		errs []error
+		wg  sync.WaitGroup
+		mu  sync.Mutex
+		out []Workspace
 	)
 	for _, name := range names {
 		if !render.IsWorkspaceName(name) {
@@ -398,19 +402,18 @@ func (m *Manager) Workspaces(ctx context.Context) ([]Workspace, error) {
 		go func() {
 			defer wg.Done()
 			w, ok, err := m.inspect(ctx, admin, name)
+			if err != nil {
+				m.log.Warn("reading a workspace", LogKeyWorkspace, name, "error", err)
+				w, ok = Workspace{Name: name, Err: err}, true
+			}
 			mu.Lock()
 			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-			} else if ok {
+			if ok {
 				out = append(out, w)
 			}
 		}()
 	}
 	wg.Wait()
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("reading workspaces in %s: %w", m.backend, errors.Join(errs...))
-	}
 	sortWorkspaces(out)
 	return out, nil
 }

@@ -359,6 +359,8 @@ func (r *Runner) once(ctx context.Context, d Dir, step string, log *slog.Logger,
 	env := environMap()
 	env["TF_CLI_CONFIG_FILE"] = cfg
 	env["CHECKPOINT_DISABLE"] = "1"
+	runID := newRunID()
+	env[runEnvVar] = runID
 	if d.Data != "" {
 		env["TF_DATA_DIR"] = d.Data
 	}
@@ -381,6 +383,9 @@ func (r *Runner) once(ctx context.Context, d Dir, step string, log *slog.Logger,
 	err = op(ctx, tf)
 	stdout.Flush()
 	stderr.Flush()
+	if ctx.Err() != nil {
+		reap(runID, log)
+	}
 	log.Debug("terraform finished", LogKeyDir, d.Work, "elapsed", time.Since(start), "error", err != nil)
 	if err == nil {
 		return stdout.Lines(), nil

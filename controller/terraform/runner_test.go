@@ -3,9 +3,12 @@ package terraform_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -240,4 +243,59 @@ func TestRunnerLockConflictIsRetriedThenReported(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// alive reports whether pid is a live (not zombie) process.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// pid (comm) STATE ...
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && i+2 < len(s) && s[i+2] != 'Z'
+}
+
+func TestKilledRunLeavesNoProcesses(t *testing.T) {
+	if _, err := os.Stat("/proc/self/environ"); err != nil {
+		t.Skip("no /proc")
+	}
+	r := terraform.NewRunner(terraformPath(t), nil, terraform.WithKillGrace(10*time.Millisecond))
+	d := module(t, "dev/orphan")
+	if err := r.Init(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	pidfile := filepath.Join(t.TempDir(), "pid")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Apply(ctx, d, varFile(t, d.Work, fmt.Sprintf(`{"value": "v", "sleep": 60, "pidfile": %q}`, pidfile)))
+		done <- err
+	}()
+	var pid int
+	for range 200 {
+		if b, err := os.ReadFile(pidfile); err == nil && len(b) > 0 {
+			pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+			if pid > 0 {
+				break
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if pid == 0 {
+		t.Fatal("the provisioner never started")
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Apply = %v, want cancelled", err)
+	}
+	for range 40 {
+		if !alive(pid) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	t.Errorf("the provisioner's process %d outlived the killed terraform run", pid)
 }

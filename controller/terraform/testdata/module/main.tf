@@ -7,12 +7,18 @@ variable "sleep" {
   default = 0
 }
 
+variable "pidfile" {
+  description = "When set, the provisioner sleeps in a background process whose pid it writes here."
+  type        = string
+  default     = ""
+}
+
 resource "terraform_data" "a" {
   input = var.value
 
   provisioner "local-exec" {
-    command     = "sleep \"$SLEEP\""
-    environment = { SLEEP = var.sleep }
+    command     = "if [ -n \"$PIDFILE\" ]; then sleep \"$SLEEP\" & echo $! > \"$PIDFILE\"; wait; else sleep \"$SLEEP\"; fi"
+    environment = { SLEEP = var.sleep, PIDFILE = var.pidfile }
   }
 }
 
