@@ -48,14 +48,14 @@ func (pf *provisionFlags) register(fs *flag.FlagSet, withRepo bool) {
 	if withRepo {
 		fs.StringVar(&pf.rev, "rev", "HEAD", "`REVISION` whose grant files are desired (the default branch's head)")
 	}
-	fs.StringVar(&pf.state, "state", "local:.jit/state", "state backend: local:`DIR` or pg:CONNSTR (one terraform workspace per grant)")
+	fs.StringVar(&pf.state, "state", "local:.jit/state", "state backend `SPEC`: local:DIR or pg:CONNSTR (one terraform workspace per grant; the connection string reaches terraform only through PG_CONN_STR)")
 	fs.StringVar(&pf.workDir, "work-dir", filepath.Join(".jit", "work"), "`DIR` caching initialised templates (safe to delete)")
 	fs.StringVar(&pf.terraform, "terraform", "", "terraform binary `PATH` (default: terraform on PATH; ≥ 1.5)")
 	fs.IntVar(&pf.concurrency, "concurrency", 4, "grants provisioned at once (`N`)")
 	fs.StringVar(&pf.sshKeys, "ssh-keys", "", "`DIR` of LOGIN.pub authorized_keys files, to encrypt credentials to")
 	fs.StringVar(&pf.credentials, "credentials-dir", "", "`DIR` receiving each grant's encrypted credentials (GRANT.age)")
 	fs.DurationVar(&pf.timeout, "timeout", 10*time.Minute, "limit for each terraform command")
-	fs.StringVar(&pf.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
+	fs.StringVar(&pf.logLevel, "log-level", "warn", "`LEVEL` of logs on stderr: debug, info, warn or error")
 }
 
 func (pf *provisionFlags) logger(w io.Writer) (*slog.Logger, error) {
