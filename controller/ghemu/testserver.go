@@ -1,14 +1,18 @@
 package ghemu
 
 import (
+	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/jitops/jit/controller/ghemu/hook"
 )
 
 // NewServer starts an emulator on a loopback port for the test tb, seeded
@@ -17,11 +21,21 @@ import (
 // fail the test with "ghemu: unhandled METHOD PATH".
 func NewServer(tb testing.TB, seed Seed) *Server {
 	tb.Helper()
-	s, err := New(Config{
-		DataDir:     tb.TempDir(),
-		Seed:        seed,
-		OnUnhandled: func(method, path string) { tb.Errorf("ghemu: unhandled %s %s", method, path) },
-	})
+	return NewServerConfig(tb, Config{Seed: seed})
+}
+
+// NewServerConfig is NewServer with a full Config (for a clock or a short
+// InstallationTokenTTL). An empty DataDir becomes tb.TempDir() and a nil
+// OnUnhandled fails the test.
+func NewServerConfig(tb testing.TB, cfg Config) *Server {
+	tb.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = tb.TempDir()
+	}
+	if cfg.OnUnhandled == nil {
+		cfg.OnUnhandled = func(method, path string) { tb.Errorf("ghemu: unhandled %s %s", method, path) }
+	}
+	s, err := New(cfg)
 	if err != nil {
 		tb.Fatalf("ghemu: %v", err)
 	}
@@ -37,6 +51,27 @@ func NewServer(tb testing.TB, seed Seed) *Server {
 		s.Close()
 	})
 	return s
+}
+
+// Deliver sends payload to h as GitHub would deliver event to a webhook with
+// secret: POST with X-GitHub-Event, a fresh X-GitHub-Delivery and both
+// signature headers. It returns the recorded response.
+func Deliver(tb testing.TB, h http.Handler, secret, event string, payload []byte) *httptest.ResponseRecorder {
+	tb.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(payload))
+	// Set canonicalises the keys, as Go's server does for a request that
+	// came over the wire spelled "X-GitHub-Event".
+	r.Header.Set("User-Agent", hook.UserAgent)
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set(hook.HeaderEvent, event)
+	r.Header.Set(hook.HeaderDelivery, hook.NewGUID())
+	if secret != "" {
+		r.Header.Set("X-Hub-Signature-256", hook.Sign([]byte(secret), payload))
+		r.Header.Set("X-Hub-Signature", hook.SignSHA1([]byte(secret), payload))
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
 }
 
 // Token returns the personal access token of a seeded user ("" if unknown).
