@@ -9,7 +9,8 @@
 //     an email address), blank lines and # comments; all owners of a pattern are
 //     on one line; the last matching line wins; a line without owners un-owns.
 //   - Patterns: gitignore rules, except that ! negation, [ ] ranges and \#
-//     escaping do not work.
+//     escaping do not work; GitHub reports an unescaped [ or ] as an invalid
+//     pattern, and \[ \] match brackets literally.
 //   - Errors: a line with invalid syntax is skipped and the others still
 //     apply. [File.Err] reports every such line so that callers can fail closed.
 //
