@@ -116,7 +116,7 @@ func (s *Server) createInstallationToken(c *call) {
 		}
 		out["repositories"] = rs
 	}
-	s.log.Info("issued installation token", "installation_id", a.installationID, "expires_at", tok.expires)
+	s.log.Info("issued installation token", logKeyInstallation, a.installationID, "expires_at", tok.expires)
 	c.json(http.StatusCreated, out)
 }
 

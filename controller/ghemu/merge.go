@@ -62,7 +62,7 @@ func (s *Server) mergePull(c *call) {
 	}
 	tree, clean, err := rp.git.mergeTree(c.ctx, base, head)
 	if err != nil {
-		s.log.Error("merge-tree", "repo", rp.fullName(), "pr", number, "err", err)
+		s.log.Error("merging with merge-tree", logKeyRepo, rp.fullName(), logKeyPR, number, logKeyErr, err)
 		c.fail(http.StatusInternalServerError, "Server Error")
 		return
 	}
@@ -103,7 +103,7 @@ func (s *Server) mergePull(c *call) {
 	}
 	sha, err := rp.git.commitTree(c.ctx, tree, parents, message, who, who)
 	if err != nil {
-		s.log.Error("commit-tree", "repo", rp.fullName(), "pr", number, "err", err)
+		s.log.Error("writing the merge commit", logKeyRepo, rp.fullName(), logKeyPR, number, logKeyErr, err)
 		c.fail(http.StatusInternalServerError, "Server Error")
 		return
 	}
@@ -118,7 +118,7 @@ func (s *Server) mergePull(c *call) {
 	s.emitPullRequest(c.ctx, rp, c.id, p, "closed", nil)
 	s.mu.Unlock()
 	s.refsChanged(c.ctx, rp, c.id, []refChange{{ref: "refs/heads/" + baseRef, before: base, after: sha}}, false)
-	s.log.Info("pull request merged", "repo", rp.fullName(), "pr", number, "sha", sha, "by", c.id.login())
+	s.log.Info("pull request merged", logKeyRepo, rp.fullName(), logKeyPR, number, logKeySHA, sha, logKeyLogin, c.id.login())
 	c.json(http.StatusOK, obj{"sha": sha, "merged": true, "message": "Pull Request successfully merged"})
 }
 

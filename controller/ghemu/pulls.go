@@ -157,7 +157,7 @@ func (s *Server) createPull(c *call) {
 	p.stats = stats
 	rp.issues[p.number] = &issue{number: p.number, id: s.st.newID(), pr: p}
 	defer s.mu.Unlock()
-	s.log.Info("pull request opened", "repo", rp.fullName(), "pr", p.number, "by", c.id.login())
+	s.log.Info("pull request opened", logKeyRepo, rp.fullName(), logKeyPR, p.number, logKeyLogin, c.id.login())
 	s.emitPullRequest(c.ctx, rp, c.id, p, "opened", nil)
 	c.json(http.StatusCreated, s.pullJSON(rp, p))
 }

@@ -104,7 +104,7 @@ func (s *Server) createReview(c *call) {
 	}
 	p.reviews = append(p.reviews, rv)
 	if state != "PENDING" {
-		s.log.Info("review submitted", "repo", c.rp.fullName(), "pr", p.number, "by", c.id.login(), "state", state)
+		s.log.Info("review submitted", logKeyRepo, c.rp.fullName(), logKeyPR, p.number, logKeyLogin, c.id.login(), logKeyState, state)
 		s.emitReview(c.ctx, c.rp, c.id, p, rv, "submitted")
 	}
 	c.json(http.StatusOK, s.reviewJSON(c.rp, p, rv, false))

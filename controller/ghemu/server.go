@@ -146,7 +146,7 @@ func (s *Server) Start(addr string) error {
 	s.mu.Unlock()
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("ghemu serve stopped", "err", err)
+			s.log.Error("ghemu serve stopped", logKeyErr, err)
 		}
 	}()
 	s.log.Info("ghemu listening", "url", s.URL)
@@ -262,7 +262,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) unhandled(w http.ResponseWriter, r *http.Request) {
-	s.log.Warn("ghemu unhandled route", "method", r.Method, "path", r.URL.Path)
+	s.log.Warn("ghemu unhandled route", logKeyMethod, r.Method, logKeyPath, r.URL.Path)
 	if s.cfg.OnUnhandled != nil {
 		s.cfg.OnUnhandled(r.Method, r.URL.Path)
 	}

@@ -102,7 +102,7 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 	rec.Status = sw.status
 	after, err := rp.git.refs(ctx)
 	if err != nil {
-		s.log.Error("reading refs after push", "repo", rp.fullName(), "err", err)
+		s.log.Error("reading refs after push", logKeyRepo, rp.fullName(), logKeyErr, err)
 		return
 	}
 	s.refsChanged(ctx, rp, id, diffRefs(before, after), true)
@@ -144,17 +144,17 @@ func diffRefs(before, after map[string]string) []refChange {
 // rp.writeMu.
 func (s *Server) refsChanged(ctx context.Context, rp *repo, id identity, changes []refChange, forcedCheck bool) {
 	for _, c := range changes {
-		if !strings.HasPrefix(c.ref, "refs/heads/") {
+		if !strings.HasPrefix(c.ref, "refs/heads/") && !strings.HasPrefix(c.ref, "refs/tags/") {
 			continue
 		}
-		branch := strings.TrimPrefix(c.ref, "refs/heads/")
+		branch, isBranch := strings.CutPrefix(c.ref, "refs/heads/")
 		forced := false
 		if forcedCheck && c.before != zeroSHA && c.after != zeroSHA {
 			ff, err := rp.git.isAncestor(ctx, c.before, c.after)
 			forced = err == nil && !ff
 		}
 		s.emitPush(ctx, rp, id, c, forced)
-		if c.after == zeroSHA {
+		if c.after == zeroSHA || !isBranch {
 			continue
 		}
 		s.mu.Lock()
@@ -176,11 +176,19 @@ func (s *Server) refsChanged(ctx context.Context, rp *repo, id identity, changes
 // headMoved updates a pull request whose head branch moved to sha.
 func (s *Server) headMoved(ctx context.Context, rp *repo, id identity, p *pull, sha string, now time.Time) {
 	s.mu.Lock()
+	baseRef := p.baseRef
+	s.mu.Unlock()
+	base, ok := rp.git.resolve(ctx, "refs/heads/"+baseRef)
+	var stats prStats
+	if ok {
+		stats = s.pullStats(ctx, rp, base, sha, true)
+	}
+	s.mu.Lock()
 	before := p.headSHA
 	p.headSHA = sha
 	p.updated = now
-	if tip, ok := rp.git.resolve(ctx, p.baseRef); ok {
-		p.baseSHA = tip
+	if ok {
+		p.baseSHA, p.stats = base, stats
 	}
 	var dismissed []*review
 	if rp.protection[p.baseRef].DismissStaleReviews {

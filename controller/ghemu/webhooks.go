@@ -71,7 +71,7 @@ func (s *Server) deliver(event string, payload obj) {
 	}
 	b, err := json.Marshal(payload)
 	if err != nil {
-		s.log.Error("encoding webhook payload", "event", event, "err", err)
+		s.log.Error("encoding webhook payload", "event", event, logKeyErr, err)
 		return
 	}
 	s.hooks.Enqueue(s.st.webhook.URL, event, b)
