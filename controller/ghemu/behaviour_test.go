@@ -287,6 +287,9 @@ func TestMergeRefusals(t *testing.T) {
 	three := must[*github.PullRequest](t, "PR three")(alice.PullRequests.Create(ctx, "acme", "access", &github.NewPullRequest{Title: github.String("three"), Head: github.String("three"), Base: github.String("main"), Draft: github.Bool(true)}))
 	_ = draft
 
+	if got := must[*github.PullRequest](t, "PR one")(bob.PullRequests.Get(ctx, "acme", "access", one.GetNumber())); got.GetMergeableState() != "blocked" || !got.GetMergeable() {
+		t.Errorf("unapproved PR mergeable %v state %s, want true blocked", got.GetMergeable(), got.GetMergeableState())
+	}
 	_, resp, err := raw.PullRequests.Merge(ctx, "acme", "access", one.GetNumber(), "", nil)
 	wantErr(t, "merge without approval", resp, err, 405, "At least 1 approving review is required")
 	must[*github.PullRequestReview](t, "approve")(bob.PullRequests.CreateReview(ctx, "acme", "access", one.GetNumber(), &github.PullRequestReviewRequest{Event: github.String("APPROVE")}))

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
 
 	"github.com/jitops/jit/controller/ghemu"
@@ -212,12 +211,9 @@ func (rc *receiver) kinds() []string {
 // through ghinstallation with validated answers.
 func installationClient(t testing.TB, s *ghemu.Server, app ghemu.App) *github.Client {
 	t.Helper()
-	itr, err := ghinstallation.New(contractTransport(t), app.ID, app.InstallationID, app.PrivateKeyPEM)
+	c, err := s.InstallationClient(contractTransport(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	itr.BaseURL = strings.TrimSuffix(s.APIURL, "/")
-	c := github.NewClient(&http.Client{Transport: itr})
-	c.BaseURL, _ = url.Parse(s.APIURL)
 	return c
 }

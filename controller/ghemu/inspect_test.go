@@ -116,7 +116,11 @@ func TestInstallationTokenRefresh(t *testing.T) {
 	if issued != 3 {
 		t.Errorf("tokens issued = %d, want 3", issued)
 	}
-	tok := must[*github.InstallationToken](t, "token")(appClient(t, srv, app).Apps.CreateInstallationToken(ctx, app.InstallationID, nil))
+	appc, err := srv.AppClient(contractTransport(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := must[*github.InstallationToken](t, "token")(appc.Apps.CreateInstallationToken(ctx, app.InstallationID, nil))
 	if d := time.Until(tok.GetExpiresAt().Time); d > 3*time.Second || d < 0 {
 		t.Errorf("expires_at in %v, want about 2s", d)
 	}

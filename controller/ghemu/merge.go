@@ -145,6 +145,11 @@ func (s *Server) squashMessage(c *call, rp *repo, base, head string) (string, er
 func (s *Server) protectionBlocks(rp *repo, p *pull, head string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.protectionMessage(rp, p, head)
+}
+
+// protectionMessage is protectionBlocks for a caller holding s.mu.
+func (s *Server) protectionMessage(rp *repo, p *pull, head string) string {
 	prot, ok := rp.protection[p.baseRef]
 	if !ok {
 		return ""

@@ -191,10 +191,13 @@ func (s *Server) pullJSON(rp *repo, p *pull) obj {
 	mstate := "unknown"
 	if p.state == "open" && p.stats.known {
 		mstate = "clean"
-		if !p.stats.mergeable {
+		switch {
+		case !p.stats.mergeable:
 			mstate = "dirty"
-		} else if p.draft {
+		case p.draft:
 			mstate = "draft"
+		case s.protectionMessage(rp, p, p.headSHA) != "":
+			mstate = "blocked"
 		}
 	}
 	var mcs any

@@ -3,6 +3,8 @@ package ghemu
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
 
 	"github.com/jitops/jit/controller/ghemu/hook"
@@ -134,5 +137,50 @@ func (s *Server) ClientWithTransport(login string, base http.RoundTripper) *gith
 	u, _ := url.Parse(s.APIURL)
 	c.BaseURL = u
 	c.UploadURL = u
+	return c
+}
+
+// AppClient returns a go-github client authenticated as the seeded App
+// (RS256 JWTs from ghinstallation's AppsTransport, unchanged), sending
+// through base (nil means http.DefaultTransport).
+func (s *Server) AppClient(base http.RoundTripper) (*github.Client, error) {
+	app, ok := s.App()
+	if !ok {
+		return nil, errors.New("ghemu: the seed has no app")
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	atr, err := ghinstallation.NewAppsTransport(base, app.ID, app.PrivateKeyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("ghemu: app transport: %w", err)
+	}
+	atr.BaseURL = strings.TrimSuffix(s.APIURL, "/")
+	return s.withBase(github.NewClient(&http.Client{Transport: atr})), nil
+}
+
+// InstallationClient returns a go-github client acting as the App's
+// installation (the "<slug>[bot]" identity) through ghinstallation's
+// Transport, unchanged, sending through base (nil means
+// http.DefaultTransport).
+func (s *Server) InstallationClient(base http.RoundTripper) (*github.Client, error) {
+	app, ok := s.App()
+	if !ok {
+		return nil, errors.New("ghemu: the seed has no app")
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	itr, err := ghinstallation.New(base, app.ID, app.InstallationID, app.PrivateKeyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("ghemu: installation transport: %w", err)
+	}
+	itr.BaseURL = strings.TrimSuffix(s.APIURL, "/")
+	return s.withBase(github.NewClient(&http.Client{Transport: itr})), nil
+}
+
+func (s *Server) withBase(c *github.Client) *github.Client {
+	u, _ := url.Parse(s.APIURL)
+	c.BaseURL, c.UploadURL = u, u
 	return c
 }
