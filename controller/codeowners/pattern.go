@@ -152,7 +152,8 @@ func compile(raw string) (pattern, *patternError) {
 		}
 	}
 
-	segs := make([]rawSeg, 1, strings.Count(raw, "/")+1)
+	var segBuf [8]rawSeg // most patterns have few segments: no allocation
+	segs := segBuf[:1]
 	cur := &segs[0]
 	for i := 0; i < len(raw); {
 		c := raw[i]
