@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,11 +93,30 @@ func TestDeliverSignsLikeGitHub(t *testing.T) {
 	}
 }
 
-// TestInstallationTokenRefresh gives installation tokens a short life: an
-// expired token answers 401, and ghinstallation, unchanged, fetches a new
-// one before it expires.
+// fakeClock is a settable clock for Config.Now.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// TestInstallationTokenRefresh gives installation tokens a short life:
+// ghinstallation, unchanged, fetches a new one whenever the old one is
+// about to expire, and an expired token answers 401.
 func TestInstallationTokenRefresh(t *testing.T) {
-	srv := ghemu.NewServerConfig(t, ghemu.Config{Seed: testSeed(""), InstallationTokenTTL: 2 * time.Second})
+	clock := &fakeClock{now: time.Now().UTC().Truncate(time.Second)}
+	srv := ghemu.NewServerConfig(t, ghemu.Config{Seed: testSeed(""), InstallationTokenTTL: 2 * time.Second, Now: clock.Now})
 	ctx := context.Background()
 	app, _ := srv.App()
 	bot := installationClient(t, srv, app)
@@ -121,10 +141,14 @@ func TestInstallationTokenRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := must[*github.InstallationToken](t, "token")(appc.Apps.CreateInstallationToken(ctx, app.InstallationID, nil))
-	if d := time.Until(tok.GetExpiresAt().Time); d > 3*time.Second || d < 0 {
-		t.Errorf("expires_at in %v, want about 2s", d)
+	if want := clock.Now().Add(2 * time.Second); !tok.GetExpiresAt().Time.Equal(want) {
+		t.Errorf("expires_at = %v, want %v", tok.GetExpiresAt(), want)
 	}
-	time.Sleep(time.Until(tok.GetExpiresAt().Time) + 100*time.Millisecond)
-	_, resp, err := srv.Client("").WithAuthToken(tok.GetToken()).Repositories.Get(ctx, "acme", "access")
+	plain := srv.Client("").WithAuthToken(tok.GetToken())
+	if _, _, err := plain.Repositories.Get(ctx, "acme", "access"); err != nil {
+		t.Fatalf("fresh token: %v", err)
+	}
+	clock.Advance(2 * time.Second)
+	_, resp, err := plain.Repositories.Get(ctx, "acme", "access")
 	wantErr(t, "expired token", resp, err, http.StatusUnauthorized, "Bad credentials")
 }
