@@ -90,3 +90,24 @@ func FuzzCredential(f *testing.F) {
 		}
 	})
 }
+
+func TestIsGitPath(t *testing.T) {
+	tests := map[string]bool{
+		"/acme/access.git/info/refs":         true,
+		"/acme/access.git/git-upload-pack":   true,
+		"/acme/access.git":                   true,
+		"/acme/.git/info/refs":               false,
+		"/acme/access/info/refs":             false,
+		"/api/v3/repos/acme/access":          false,
+		"/acme/access.git/../../etc/passwd":  false,
+		"/acme/access.git/objects/..":        false,
+		"//acme/access.git/info/refs":        false,
+		"/acme/access.git/info//refs":        false,
+		"/acme/access.git/\\..\\x/info/refs": false,
+	}
+	for p, want := range tests {
+		if got := isGitPath(p); got != want {
+			t.Errorf("isGitPath(%q) = %v, want %v", p, got, want)
+		}
+	}
+}

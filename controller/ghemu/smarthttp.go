@@ -13,6 +13,11 @@ import (
 
 // isGitPath reports whether p is a smart-HTTP URL: /OWNER/REPO.git/...
 func isGitPath(p string) bool {
+	// ".." or empty segments could walk out of the repository under
+	// GIT_PROJECT_ROOT; such paths are not git paths (and answer 404).
+	if strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") || strings.Contains(p, "//") || strings.Contains(p, "\\") {
+		return false
+	}
 	parts := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 3)
 	return len(parts) >= 2 && strings.HasSuffix(parts[1], ".git") && len(parts[1]) > 4
 }
