@@ -194,6 +194,8 @@ func TestGitSmartHTTPAuthAndPushEvents(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "Invalid username or token") {
 		t.Errorf("wrong token clone: %v %s", err, out)
 	}
+	// Clone URLs without ".git" work too, as on GitHub.
+	git(t, "", "clone", "--quiet", strings.TrimSuffix(cloneURL(srv, "bob", srv.Token("bob"), "acme", "access"), ".git"), filepath.Join(dir, "nosuffix"))
 	// carol can read but not push.
 	cdir := filepath.Join(dir, "carol")
 	git(t, "", "clone", "--quiet", cloneURL(srv, "carol", srv.Token("carol"), "acme", "access"), cdir)

@@ -256,6 +256,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.serveAPI(w, r)
 	case isGitPath(r.URL.Path):
 		s.serveGit(w, r)
+	case isGitPath(withGitSuffix(r.URL.Path)):
+		// Like GitHub, accept clone URLs without ".git".
+		r.URL.Path = withGitSuffix(r.URL.Path)
+		r.URL.RawPath = ""
+		s.serveGit(w, r)
 	default:
 		s.unhandled(w, r)
 	}

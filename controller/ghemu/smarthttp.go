@@ -22,6 +22,21 @@ func isGitPath(p string) bool {
 	return len(parts) >= 2 && strings.HasSuffix(parts[1], ".git") && len(parts[1]) > 4
 }
 
+// withGitSuffix turns a smart-HTTP request path without ".git"
+// (/OWNER/REPO/info/refs) into the ".git" form; other paths come back
+// unchanged.
+func withGitSuffix(p string) string {
+	parts := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 3)
+	if len(parts) != 3 || strings.HasSuffix(parts[1], ".git") {
+		return p
+	}
+	switch parts[2] {
+	case "info/refs", "git-upload-pack", "git-receive-pack":
+		return "/" + parts[0] + "/" + parts[1] + ".git/" + parts[2]
+	}
+	return p
+}
+
 // GitURL is the smart-HTTP clone URL of owner/repo (without credentials).
 func (s *Server) GitURL(owner, repo string) string {
 	return s.URL + "/" + owner + "/" + repo + ".git"
