@@ -39,7 +39,7 @@ func runGHEmu(ctx context.Context, o IO, args []string) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return ExitUsage
+		return usageExit(err)
 	}
 	if *seedPath == "" || fs.NArg() > 0 {
 		fmt.Fprintln(o.Stderr, "jit ghemu: --seed FILE is required and no arguments are taken; run 'jit ghemu -h'")

@@ -95,6 +95,10 @@ func TestStandaloneCommandRejectsBadSeed(t *testing.T) {
 	if code != cli.ExitUsage || !strings.Contains(errb.String(), `unknown field "userz"`) || !strings.Contains(errb.String(), seed) {
 		t.Errorf("exit %d stderr %q", code, errb.String())
 	}
+	errb.Reset()
+	if code := cli.Main(context.Background(), []string{"ghemu", "-h"}, &out, &errb); code != cli.ExitOK || !strings.Contains(errb.String(), "usage: jit ghemu --seed FILE") {
+		t.Errorf("-h: exit %d stderr %q", code, errb.String())
+	}
 	code = cli.Main(context.Background(), []string{"ghemu"}, &out, &errb)
 	if code != cli.ExitUsage || !strings.Contains(errb.String(), "--seed FILE is required") {
 		t.Errorf("without --seed: exit %d stderr %q", code, errb.String())
