@@ -83,10 +83,14 @@ func (pf *provisionFlags) manager(log *slog.Logger) (*provision.Manager, error) 
 		return nil, err
 	}
 	log.Debug("using terraform", "path", path, "version", version)
+	root, err := repoRoot(pf.repo)
+	if err != nil {
+		return nil, err
+	}
 	cfg := provision.Config{
 		Terraform:   terraform.NewRunner(path, log, terraform.WithTimeout(pf.timeout)),
 		Backend:     backend,
-		Repo:        pf.repo,
+		Repo:        root,
 		WorkDir:     pf.workDir,
 		Concurrency: pf.concurrency,
 		Logger:      log,
@@ -101,6 +105,23 @@ func (pf *provisionFlags) manager(log *slog.Logger) (*provision.Manager, error) 
 		cfg.Sink = credentialDir(pf.credentials)
 	}
 	return provision.New(cfg)
+}
+
+// repoRoot returns the top of the git working tree containing dir (where
+// templates/ is), as history.Open finds the repository from dir upwards.
+func repoRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("--repo %s: %w", dir, err)
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("--repo %s: not inside a git repository", dir)
+		}
+	}
 }
 
 // gitSource is the CLI's reconcile.Source: the grant files present at a

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,9 +22,11 @@ import (
 )
 
 // needTerraform skips a test without terraform, except under CI=true.
+// JIT_TEST_TERRAFORM names another binary to test with (e.g. terraform
+// 1.5.7), passed to the commands as --terraform.
 func needTerraform(t *testing.T) {
 	t.Helper()
-	if _, _, err := terraform.Find(""); err != nil {
+	if _, _, err := terraform.Find(os.Getenv("JIT_TEST_TERRAFORM")); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("CI=true but %v", err)
 		}
@@ -77,6 +80,9 @@ func runJit(t *testing.T, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	if tf := os.Getenv("JIT_TEST_TERRAFORM"); tf != "" && len(args) > 0 && (args[0] == "apply" || args[0] == "destroy" || args[0] == "reconcile") && !slices.Contains(args, "--terraform") {
+		args = append(args, "--terraform", tf)
+	}
 	code := cli.Main(ctx, args, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
