@@ -343,3 +343,45 @@ func TestCodeownersErrors(t *testing.T) {
 		t.Errorf("message = %q", errs.Errors[0].Message)
 	}
 }
+
+// TestCodeOwnerReviewRequired checks "Require review from Code Owners": the
+// base branch's CODEOWNERS decides, the last matching line wins, a team
+// owner is satisfied by a member, and a pull request cannot make its own
+// author an owner.
+func TestCodeOwnerReviewRequired(t *testing.T) {
+	requireGit(t)
+	ctx := context.Background()
+	seed := testSeed("")
+	seed.Repos[0].Protection["main"] = ghemu.SeedProtection{RequireCodeOwnerReviews: true}
+	seed.Repos[0].Files[".github/CODEOWNERS"] = "* @acme/db-owners\naccess/ @bob\n"
+	seed.Repos[0].Readers = nil // carol needs write access for her review to count
+	srv := ghemu.NewServer(t, seed)
+	alice, bob, carol := client(t, srv, "alice"), client(t, srv, "bob"), client(t, srv, "carol")
+	raw := srv.Client("alice")
+
+	// The PR also rewrites CODEOWNERS to make alice the owner: ignored,
+	// because the base branch's file decides.
+	pushBranch(t, srv, "alice", "access", "own", map[string]string{"access/a.yaml": "a\n", ".github/CODEOWNERS": "* @alice\n"})
+	pr := must[*github.PullRequest](t, "PR")(alice.PullRequests.Create(ctx, "acme", "access", &github.NewPullRequest{Title: github.String("a"), Head: github.String("own"), Base: github.String("main")}))
+	n := pr.GetNumber()
+	_, resp, err := raw.PullRequests.Merge(ctx, "acme", "access", n, "", nil)
+	wantErr(t, "no owner approvals", resp, err, 405, "Waiting on code owner review from @acme/db-owners, @bob.")
+	// carol (db-owners maintainer) owns .github/CODEOWNERS but not access/.
+	must[*github.PullRequestReview](t, "carol approves")(carol.PullRequests.CreateReview(ctx, "acme", "access", n, &github.PullRequestReviewRequest{Event: github.String("APPROVE")}))
+	_, resp, err = raw.PullRequests.Merge(ctx, "acme", "access", n, "", nil)
+	wantErr(t, "team owner only", resp, err, 405, "Waiting on code owner review from @bob.")
+	if got := must[*github.PullRequest](t, "PR")(alice.PullRequests.Get(ctx, "acme", "access", n)); got.GetMergeableState() != "blocked" {
+		t.Errorf("mergeable_state = %s, want blocked", got.GetMergeableState())
+	}
+	must[*github.PullRequestReview](t, "bob approves")(bob.PullRequests.CreateReview(ctx, "acme", "access", n, &github.PullRequestReviewRequest{Event: github.String("APPROVE")}))
+	must[*github.PullRequestMergeResult](t, "merge")(alice.PullRequests.Merge(ctx, "acme", "access", n, "", nil))
+
+	// Without carol's approval, .github/CODEOWNERS (owned by the team) blocks.
+	pushBranch(t, srv, "alice", "access", "own2", map[string]string{"access/b.yaml": "b\n", ".github/CODEOWNERS": "* @bob\n"})
+	pr2 := must[*github.PullRequest](t, "PR2")(alice.PullRequests.Create(ctx, "acme", "access", &github.NewPullRequest{Title: github.String("b"), Head: github.String("own2"), Base: github.String("main")}))
+	must[*github.PullRequestReview](t, "bob approves 2")(bob.PullRequests.CreateReview(ctx, "acme", "access", pr2.GetNumber(), &github.PullRequestReviewRequest{Event: github.String("APPROVE")}))
+	_, resp, err = raw.PullRequests.Merge(ctx, "acme", "access", pr2.GetNumber(), "", nil)
+	// main's CODEOWNERS is now alice's "* @alice" from the first merge, and
+	// alice authored this PR: her own approval can never count.
+	wantErr(t, "author is the only owner", resp, err, 405, "Waiting on code owner review from @alice.")
+}

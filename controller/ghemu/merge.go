@@ -56,6 +56,7 @@ func (s *Server) mergePull(c *call) {
 		c.fail(http.StatusMethodNotAllowed, "Pull Request is not mergeable")
 		return
 	}
+	s.refreshPull(c.ctx, rp, p)
 	if msg := s.protectionBlocks(rp, p, head); msg != "" {
 		c.fail(http.StatusMethodNotAllowed, msg)
 		return
@@ -154,27 +155,41 @@ func (s *Server) protectionMessage(rp *repo, p *pull, head string) string {
 	if !ok {
 		return ""
 	}
-	if n := prot.RequiredApprovingReviewCount; n > 0 {
-		latest := map[string]string{}
-		for _, rv := range p.reviews {
-			switch rv.state {
-			case "APPROVED", "CHANGES_REQUESTED", "DISMISSED":
-				if rv.user != p.user {
-					latest[rv.user.login] = rv.state
+	// Each reviewer's latest opinionated review counts (COMMENTED ones do
+	// not); the author's own never does.
+	latest := map[*account]string{}
+	var order []*account
+	for _, rv := range p.reviews {
+		switch rv.state {
+		case "APPROVED", "CHANGES_REQUESTED", "DISMISSED":
+			if rv.user != p.user && !rp.readers[strings.ToLower(rv.user.login)] {
+				if _, ok := latest[rv.user]; !ok {
+					order = append(order, rv.user)
 				}
+				latest[rv.user] = rv.state
 			}
 		}
-		approvals := 0
-		for _, st := range latest {
-			if st == "CHANGES_REQUESTED" {
+	}
+	var approvers []*account
+	for _, a := range order {
+		switch latest[a] {
+		case "CHANGES_REQUESTED":
+			if prot.RequiredApprovingReviewCount > 0 || prot.RequireCodeOwnerReviews {
 				return "Changes must be made through a pull request. Changes were requested."
 			}
-			if st == "APPROVED" {
-				approvals++
-			}
+		case "APPROVED":
+			approvers = append(approvers, a)
 		}
-		if approvals < n {
-			return fmt.Sprintf("At least %d approving review%s required by reviewers with write access.", n, map[bool]string{true: " is", false: "s are"}[n == 1])
+	}
+	if n := prot.RequiredApprovingReviewCount; len(approvers) < n {
+		return fmt.Sprintf("At least %d approving review%s required by reviewers with write access.", n, map[bool]string{true: " is", false: "s are"}[n == 1])
+	}
+	if prot.RequireCodeOwnerReviews {
+		if !p.stats.known || p.stats.key != p.baseSHA+head {
+			return "Waiting on code owner review."
+		}
+		if missing := s.missingCodeOwners(p.stats.coRules, p.stats.changed, approvers); len(missing) > 0 {
+			return "Waiting on code owner review from " + strings.Join(missing, ", ") + "."
 		}
 	}
 	for _, ctxName := range prot.RequiredStatusChecks {

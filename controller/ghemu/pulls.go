@@ -20,6 +20,8 @@ type prStats struct {
 	additions    int
 	deletions    int
 	changedFiles int
+	changed      []string // paths of the changed files
+	coRules      []coRule // base CODEOWNERS, when protection requires owners
 }
 
 // refreshPull recomputes p's git-derived fields if its base or head moved.
@@ -38,7 +40,7 @@ func (s *Server) refreshPull(ctx context.Context, rp *repo, p *pull) {
 	if base+head == key {
 		return
 	}
-	st := s.pullStats(ctx, rp, base, head, open)
+	st := s.pullStats(ctx, rp, baseRef, base, head, open)
 	s.mu.Lock()
 	if open {
 		p.baseSHA = base
@@ -52,9 +54,18 @@ func (s *Server) refreshPull(ctx context.Context, rp *repo, p *pull) {
 // pullStats computes what a pull request from base to head shows: commit
 // count, diff size (against the merge base) and, when open, whether it
 // merges cleanly. The three git commands run in parallel.
-func (s *Server) pullStats(ctx context.Context, rp *repo, base, head string, open bool) prStats {
+func (s *Server) pullStats(ctx context.Context, rp *repo, baseRef, base, head string, open bool) prStats {
 	st := prStats{known: true, key: base + head}
 	var wg sync.WaitGroup
+	if open && rp.protection[baseRef].RequireCodeOwnerReviews {
+		// The base branch's CODEOWNERS decides, as on GitHub.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, text := rp.git.codeownersAt(ctx, base)
+			st.coRules = parseCodeowners(text)
+		}()
+	}
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -67,6 +78,7 @@ func (s *Server) pullStats(ctx context.Context, rp *repo, base, head string, ope
 		if files, err := rp.git.diff(ctx, base+"..."+head, ""); err == nil {
 			st.changedFiles = len(files)
 			for _, f := range files {
+				st.changed = append(st.changed, f.path)
 				st.additions += f.additions
 				st.deletions += f.deletions
 			}
@@ -133,7 +145,7 @@ func (s *Server) createPull(c *call) {
 		c.invalid("PullRequest", "base", "invalid", "")
 		return
 	}
-	stats := s.pullStats(c.ctx, rp, baseSHA, headSHA, true)
+	stats := s.pullStats(c.ctx, rp, in.Base, baseSHA, headSHA, true)
 	if stats.commits == 0 {
 		c.fail(http.StatusUnprocessableEntity, "Validation Failed", fieldError{Resource: "PullRequest", Code: "custom",
 			Message: "No commits between " + in.Base + " and " + head})

@@ -201,7 +201,7 @@ func (s *Server) headMoved(ctx context.Context, rp *repo, id identity, p *pull, 
 	base, ok := rp.git.resolve(ctx, "refs/heads/"+baseRef)
 	var stats prStats
 	if ok {
-		stats = s.pullStats(ctx, rp, base, sha, true)
+		stats = s.pullStats(ctx, rp, baseRef, base, sha, true)
 	}
 	s.mu.Lock()
 	before := p.headSHA
