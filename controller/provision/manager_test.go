@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -233,5 +234,18 @@ func TestDestroyWithoutWorkspace(t *testing.T) {
 	d, err := m.Destroy(ctxFor(t), "never/applied")
 	if err != nil || d.Existed {
 		t.Fatalf("Destroy = %+v, %v; want nothing to do", d, err)
+	}
+}
+
+func TestTemplateScriptsStayExecutable(t *testing.T) {
+	m := newEnv(t).manager()
+	out := filepath.Join(t.TempDir(), "out")
+	req := dataGrant("dev/script", "", "")
+	req.Template, req.Scope = "script", map[string]any{"out": out}
+	if _, err := m.Apply(ctxFor(t), req, expiry); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(out); err != nil || string(b) != "hello" {
+		t.Errorf("the template's script wrote %q, %v", b, err)
 	}
 }

@@ -63,7 +63,7 @@ func (m *Manager) prepare(ctx context.Context, grantID, name string) (*prepared,
 	if _, ok := mod.Inputs[render.MetaVariable]; ok {
 		return nil, fail("declares variable %q, which jit reserves for itself: rename it", render.MetaVariable)
 	}
-	files, err := readTemplate(fsys, path.Join(template.Dir, name))
+	files, execs, err := readTemplate(fsys, path.Join(template.Dir, name))
 	if err != nil {
 		return nil, fail("%v", err)
 	}
@@ -83,22 +83,22 @@ func (m *Manager) prepare(ctx context.Context, grantID, name string) (*prepared,
 	for n := range mod.Inputs {
 		declared[n] = true
 	}
-	return m.initialise(ctx, grantID, name, files, declared)
+	return m.initialise(ctx, grantID, name, files, execs, declared)
 }
 
 // admin returns the initialised directory with no template, used for
 // backend-wide commands (listing, reading and deleting workspaces).
 func (m *Manager) admin(ctx context.Context, grantID string) (*prepared, error) {
-	return m.initialise(ctx, grantID, "", map[string][]byte{}, map[string]bool{})
+	return m.initialise(ctx, grantID, "", map[string][]byte{}, nil, map[string]bool{})
 }
 
-func (m *Manager) initialise(ctx context.Context, grantID, name string, files map[string][]byte, declared map[string]bool) (*prepared, error) {
+func (m *Manager) initialise(ctx context.Context, grantID, name string, files map[string][]byte, execs, declared map[string]bool) (*prepared, error) {
 	backendFile, err := m.backend.Config()
 	if err != nil {
 		return nil, err
 	}
 	files[render.BackendFileName] = backendFile
-	key := contentKey(files)
+	key := contentKey(files, execs)
 	dirName := "_admin-" + key
 	if name != "" {
 		dirName = name + "-" + key
@@ -129,7 +129,7 @@ func (m *Manager) initialise(ctx context.Context, grantID, name string, files ma
 		if err := os.RemoveAll(root); err != nil {
 			return nil, fmt.Errorf("preparing %s: %w", what, err)
 		}
-		if err := writeFiles(p.config, files); err != nil {
+		if err := writeFiles(p.config, files, execs); err != nil {
 			return nil, fmt.Errorf("preparing %s: %w", what, err)
 		}
 		if err := os.MkdirAll(p.data, 0o700); err != nil {
@@ -203,9 +203,11 @@ func (m *Manager) forget(p *prepared, ws string) {
 }
 
 // readTemplate reads every file of the template directory dir in fsys,
-// except terraform's own leftovers, keyed by slash path relative to dir.
-func readTemplate(fsys fs.FS, dir string) (map[string][]byte, error) {
+// except terraform's own leftovers, keyed by slash path relative to dir, and
+// says which are executable.
+func readTemplate(fsys fs.FS, dir string) (map[string][]byte, map[string]bool, error) {
 	files := map[string][]byte{}
+	execs := map[string]bool{}
 	err := fs.WalkDir(fsys, dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -229,12 +231,15 @@ func readTemplate(fsys fs.FS, dir string) (map[string][]byte, error) {
 			return err
 		}
 		files[rel] = b
+		if info, err := e.Info(); err == nil && info.Mode().Perm()&0o111 != 0 {
+			execs[rel] = true
+		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("reading %s: %w", dir, err)
 	}
-	return files, nil
+	return files, execs, nil
 }
 
 // addresses returns the template's top-level resource and module addresses
@@ -305,7 +310,7 @@ func joinProblems(ps []grant.Problem) string {
 	return strings.Join(s, "; ")
 }
 
-func contentKey(files map[string][]byte) string {
+func contentKey(files map[string][]byte, execs map[string]bool) string {
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
@@ -314,19 +319,23 @@ func contentKey(files map[string][]byte) string {
 	h := sha256.New()
 	io.WriteString(h, layoutVersion)
 	for _, n := range names {
-		fmt.Fprintf(h, "\x00%s\x00%d\x00", n, len(files[n]))
+		fmt.Fprintf(h, "\x00%s\x00%t\x00%d\x00", n, execs[n], len(files[n]))
 		h.Write(files[n])
 	}
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
-func writeFiles(dir string, files map[string][]byte) error {
+func writeFiles(dir string, files map[string][]byte, execs map[string]bool) error {
 	for name, b := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 			return err
 		}
-		if err := os.WriteFile(p, b, 0o600); err != nil {
+		mode := os.FileMode(0o600)
+		if execs[name] {
+			mode = 0o700
+		}
+		if err := os.WriteFile(p, b, mode); err != nil {
 			return err
 		}
 	}
