@@ -264,3 +264,26 @@ func TestRoleNames(t *testing.T) {
 		})
 	}
 }
+
+// TestMissingGroupRole: a database without the group roles of the
+// convention fails the apply with PostgreSQL's message, and creates nothing.
+func TestMissingGroupRole(t *testing.T) {
+	c := pgtest.Shared(t)
+	c.Psql(t, "postgres", "CREATE DATABASE nogroups;")
+	w := newWorkspace(t, c)
+	g := newGrant(t, "nogroups", "prod/db/nogroups", time.Now().Add(time.Hour))
+	err := w.apply(t, g.vars)
+	if err == nil {
+		t.Fatal("apply without the group role succeeded")
+	}
+	for _, want := range []string{`role "nogroups_read" does not exist`, "grant TestMissingGroupRole: terraform apply", "create.sql"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+	if roleExists(t, c, roleName("prod/db/nogroups")) {
+		t.Error("the failed apply left its role behind")
+	}
+	// The failed resource is tainted; destroying it must still succeed.
+	w.mustDestroy(t, g.vars)
+}

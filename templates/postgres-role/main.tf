@@ -62,9 +62,9 @@ resource "terraform_data" "role" {
       JIT_CONNECTION_LIMIT  = tostring(var.connection_limit)
       JIT_COMMENT           = local.comment
       JIT_EXPIRES_AT        = var.expires_at
-      # A verifier, never a password: it may appear in psql's error output.
-      # Kept sensitive, terraform would hide all of that output, errors too.
-      JIT_PASSWORD_VERIFIER = nonsensitive(var.password_verifier)
+      # Stays sensitive: terraform then hides the provisioner's streamed
+      # output, but still reports psql's output when the command fails.
+      JIT_PASSWORD_VERIFIER = var.password_verifier
     }
   }
 
@@ -95,7 +95,7 @@ resource "terraform_data" "login" {
       PGAPPNAME             = "jit postgres-role login"
       JIT_ROLE              = local.role
       JIT_EXPIRES_AT        = var.expires_at
-      JIT_PASSWORD_VERIFIER = nonsensitive(var.password_verifier)
+      JIT_PASSWORD_VERIFIER = var.password_verifier
     }
   }
 }
