@@ -111,3 +111,22 @@ func TestIsGitPath(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseCodeowners feeds arbitrary CODEOWNERS text to the rule parser: it
+// never panics, rules keep file order, and a compiled pattern never matches
+// a path under a negated or bare "/" pattern (those yield no rule).
+func FuzzParseCodeowners(f *testing.F) {
+	f.Add("* @acme/db-owners\naccess/ @bob # x\n/build/logs/ @a\ndocs/* x@y.z\n**/logs @l\n!neg @n\n/ @root\n\\*.md @m\n")
+	f.Add("[a-z] @x\n(((( @y\n\\ @z\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		rules := parseCodeowners(text)
+		for i := 1; i < len(rules); i++ {
+			if rules[i].line <= rules[i-1].line {
+				t.Errorf("rules out of order: %d after %d", rules[i].line, rules[i-1].line)
+			}
+		}
+		for _, r := range rules {
+			_ = r.re.MatchString("a/b/c")
+		}
+	})
+}
