@@ -294,6 +294,11 @@ func TestMergeRefusals(t *testing.T) {
 	}
 	_, resp, err := raw.PullRequests.Merge(ctx, "acme", "access", one.GetNumber(), "", nil)
 	wantErr(t, "merge without approval", resp, err, 405, "At least 1 approving review is required")
+	// The App's bot approval does not count (Config.CountBotApprovals off).
+	app, _ := srv.App()
+	must[*github.PullRequestReview](t, "bot approves")(installationClient(t, srv, app).PullRequests.CreateReview(ctx, "acme", "access", one.GetNumber(), &github.PullRequestReviewRequest{Event: github.String("APPROVE")}))
+	_, resp, err = raw.PullRequests.Merge(ctx, "acme", "access", one.GetNumber(), "", nil)
+	wantErr(t, "merge with only a bot approval", resp, err, 405, "At least 1 approving review is required")
 	must[*github.PullRequestReview](t, "approve")(bob.PullRequests.CreateReview(ctx, "acme", "access", one.GetNumber(), &github.PullRequestReviewRequest{Event: github.String("APPROVE")}))
 	_, resp, err = raw.PullRequests.Merge(ctx, "acme", "access", one.GetNumber(), "", nil)
 	wantErr(t, "merge without the required check", resp, err, 405, `Required status check "jit/validate" is expected.`)

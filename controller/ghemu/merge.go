@@ -162,6 +162,9 @@ func (s *Server) protectionMessage(rp *repo, p *pull, head string) string {
 	for _, rv := range p.reviews {
 		switch rv.state {
 		case "APPROVED", "CHANGES_REQUESTED", "DISMISSED":
+			if rv.user.typ == "Bot" && !s.cfg.CountBotApprovals {
+				continue
+			}
 			if rv.user != p.user && !rp.readers[strings.ToLower(rv.user.login)] {
 				if _, ok := latest[rv.user]; !ok {
 					order = append(order, rv.user)

@@ -38,6 +38,11 @@ type Config struct {
 	// not implement (it still answers GitHub's 404). NewServer makes it a
 	// test error so gaps are loud.
 	OnUnhandled func(method, path string)
+	// CountBotApprovals makes APPROVE reviews by an App's bot count toward
+	// branch protection. GitHub's documentation does not say whether they
+	// do, so the default (false) is the conservative reading: the product
+	// must not depend on it.
+	CountBotApprovals bool
 	// WebhookClient delivers webhooks; nil means a client with a 10 s
 	// timeout (GitHub's limit on github.com).
 	WebhookClient *http.Client
