@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-github/v60/github"
@@ -116,5 +118,60 @@ func mustJSON(t *testing.T, b []byte, v any) {
 	t.Helper()
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("decoding %s: %v", strings.SplitN(string(b), "\n", 2)[0], err)
+	}
+}
+
+// TestWebhookBurst sends 1,000 events in a burst (from concurrent API
+// calls) and checks every one is delivered, signed, exactly once.
+func TestWebhookBurst(t *testing.T) {
+	requireGit(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := github.ValidatePayload(r, []byte("burst")); err != nil {
+			t.Errorf("signature: %v", err)
+		}
+		mu.Lock()
+		if seen[github.DeliveryID(r)] {
+			t.Errorf("delivery %s received twice", github.DeliveryID(r))
+		}
+		seen[github.DeliveryID(r)] = true
+		mu.Unlock()
+	}))
+	defer recv.Close()
+	seed := testSeed(recv.URL)
+	seed.Webhook.Secret = "burst"
+	srv := ghemu.NewServer(t, seed)
+	if _, err := srv.Commit(ctx, "access", ghemu.Change{Branch: "burst", Message: "b", Files: map[string]string{"b": "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	bob := srv.Client("bob")
+	pr := must[*github.PullRequest](t, "PR")(bob.PullRequests.Create(ctx, "acme", "access", &github.NewPullRequest{Title: github.String("b"), Head: github.String("burst"), Base: github.String("main")}))
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 125; i++ {
+				if _, _, err := bob.Issues.CreateComment(ctx, "acme", "access", pr.GetNumber(), &github.IssueComment{Body: github.String("x")}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	waitDeliveries(t, srv)
+	ok := 0
+	for _, d := range srv.Deliveries() {
+		if d.Event == "issue_comment" && d.OK() {
+			ok++
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if ok != 1000 || len(seen) != 1002 { // + push and pull_request.opened
+		t.Errorf("delivered %d issue_comment OK, received %d in all; want 1000 and 1002", ok, len(seen))
 	}
 }
