@@ -197,30 +197,50 @@ func TestRunnerTimeout(t *testing.T) {
 	}
 }
 
-func TestRunnerLockConflictIsRetriedThenReported(t *testing.T) {
-	path := terraformPath(t)
+// holdLock starts an apply in a fresh module whose provisioner sleeps for
+// sleep seconds while holding the state lock, and returns once it holds it,
+// with a second data directory on the same configuration and state.
+func holdLock(t *testing.T, r *terraform.Runner, sleep int) (other terraform.Dir, done chan error) {
+	t.Helper()
 	ctx := context.Background()
 	holder := module(t, "dev/holder")
-	r := terraform.NewRunner(path, nil)
 	if err := r.Init(ctx, holder); err != nil {
 		t.Fatal(err)
 	}
-	// A second data directory on the same configuration and state.
-	other := holder
+	other = holder
 	other.Grant = "dev/other"
 	other.Data = filepath.Join(holder.Work, "data2")
 	if err := r.Init(ctx, other); err != nil {
 		t.Fatal(err)
 	}
-	vf := varFile(t, holder.Work, `{"value": "v", "sleep": 6}`)
-	done := make(chan error, 1)
+	pidfile := filepath.Join(t.TempDir(), "pid")
+	hold := filepath.Join(t.TempDir(), "hold.json")
+	if err := os.WriteFile(hold, []byte(fmt.Sprintf(`{"value": "v", "sleep": %d, "pidfile": %q}`, sleep, pidfile)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done = make(chan error, 1)
 	go func() {
-		_, err := r.Apply(ctx, holder, vf)
+		_, err := r.Apply(ctx, holder, hold)
 		done <- err
 	}()
-	time.Sleep(1500 * time.Millisecond) // the holder is in its provisioner, holding the lock
+	for range 600 {
+		if b, err := os.ReadFile(pidfile); err == nil && len(b) > 0 {
+			return other, done
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the holder's provisioner never started")
+	return
+}
+
+func TestRunnerLockConflictIsRetriedThenReported(t *testing.T) {
+	path := terraformPath(t)
+	ctx := context.Background()
+	r := terraform.NewRunner(path, nil)
+
+	other, done := holdLock(t, r, 4)
 	quick := terraform.NewRunner(path, nil, terraform.WithLockTimeout(0), terraform.WithLockRetry(2, 50*time.Millisecond))
-	_, err := quick.Apply(ctx, other, varFile(t, holder.Work, `{"value": "v"}`))
+	_, err := quick.Apply(ctx, other, varFile(t, other.Work, `{"value": "v"}`))
 	if !errors.Is(err, terraform.ErrLocked) || !terraform.IsLocked(err) {
 		t.Fatalf("Apply while locked = %v, want ErrLocked", err)
 	}
@@ -230,14 +250,11 @@ func TestRunnerLockConflictIsRetriedThenReported(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+
 	// With enough retries it waits for the lock and succeeds.
+	other, done = holdLock(t, r, 2)
 	patient := terraform.NewRunner(path, nil, terraform.WithLockTimeout(0), terraform.WithLockRetry(20, 100*time.Millisecond))
-	go func() {
-		_, err := r.Apply(ctx, holder, varFile(t, holder.Work, `{"value": "w", "sleep": 2}`))
-		done <- err
-	}()
-	time.Sleep(1000 * time.Millisecond)
-	if _, err := patient.Apply(ctx, other, varFile(t, holder.Work, `{"value": "w"}`)); err != nil {
+	if _, err := patient.Apply(ctx, other, varFile(t, other.Work, `{"value": "w"}`)); err != nil {
 		t.Errorf("patient Apply = %v", err)
 	}
 	if err := <-done; err != nil {
