@@ -44,7 +44,7 @@ func (p *prepared) grantData(ws string) string { return filepath.Join(p.root, "g
 // initialising it on first use. Errors name the grant.
 func (m *Manager) prepare(ctx context.Context, grantID, name string) (*prepared, error) {
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("grant %s: template %s: %s", grantID, name, fmt.Sprintf(format, args...))
+		return fmt.Errorf("grant %s: template %s: "+format, append([]any{grantID, name}, args...)...)
 	}
 	if name == "" || !fs.ValidPath(name) || strings.Contains(name, "/") || strings.HasPrefix(name, ".") {
 		return nil, fail("not a template name: want a directory name under %s/", template.Dir)
@@ -55,7 +55,7 @@ func (m *Manager) prepare(ctx context.Context, grantID, name string) (*prepared,
 		if errors.Is(err, template.ErrNotFound) {
 			return nil, fail("%s/%s does not exist in %s: add the template or fix the grant", template.Dir, name, m.cfg.Repo)
 		}
-		return nil, fail("%v", err)
+		return nil, fail("%w", err)
 	}
 	if len(problems) > 0 {
 		return nil, fail("%s", joinProblems(problems))
@@ -65,7 +65,7 @@ func (m *Manager) prepare(ctx context.Context, grantID, name string) (*prepared,
 	}
 	files, execs, err := readTemplate(fsys, path.Join(template.Dir, name))
 	if err != nil {
-		return nil, fail("%v", err)
+		return nil, fail("%w", err)
 	}
 	deps, required, problems := addresses(files)
 	for i := range problems {
@@ -76,7 +76,7 @@ func (m *Manager) prepare(ctx context.Context, grantID, name string) (*prepared,
 	}
 	meta, err := render.MetaFile(deps, required)
 	if err != nil {
-		return nil, fail("%v", err)
+		return nil, fail("%w", err)
 	}
 	files[render.MetaFileName] = meta
 	declared := map[string]bool{}
