@@ -23,6 +23,7 @@ import (
 )
 
 func TestFailNextAndRateLimit(t *testing.T) {
+	requireGit(t)
 	srv := ghemu.NewServer(t, testSeed(""))
 	ctx := context.Background()
 	alice := srv.Client("alice")
@@ -132,6 +133,7 @@ func signJWT(t *testing.T, method jwt.SigningMethod, key any, iss string, iat, e
 }
 
 func TestAppJWT(t *testing.T) {
+	requireGit(t)
 	srv := ghemu.NewServer(t, testSeed(""))
 	app, _ := srv.App()
 	blk, _ := pem.Decode(app.PrivateKeyPEM)

@@ -213,6 +213,7 @@ func TestConformance(t *testing.T) {
 // TestUnknownRouteAnswers404 checks GitHub's 404 body and that the gap is
 // reported.
 func TestUnknownRouteAnswers404(t *testing.T) {
+	requireGit(t)
 	var reported []string
 	srv, err := ghemu.New(ghemu.Config{DataDir: t.TempDir(), OnUnhandled: func(m, p string) { reported = append(reported, m+" "+p) }})
 	if err != nil {

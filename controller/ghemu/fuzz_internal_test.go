@@ -130,3 +130,24 @@ func FuzzParseCodeowners(f *testing.F) {
 		}
 	})
 }
+
+func TestParseGitVersion(t *testing.T) {
+	tests := map[string]struct {
+		major, minor int
+		ok           bool
+	}{
+		"git version 2.39.5\n":                   {2, 39, true},
+		"git version 2.38.0.windows.1":           {2, 38, true},
+		"git version 2.37.1 (Apple Git-137.1)\n": {2, 37, true},
+		"git version 3.0":                        {3, 0, true},
+		"hg version 2.39":                        {0, 0, false},
+		"git version two":                        {0, 0, false},
+		"":                                       {0, 0, false},
+	}
+	for in, want := range tests {
+		major, minor, ok := parseGitVersion(in)
+		if major != want.major || minor != want.minor || ok != want.ok {
+			t.Errorf("parseGitVersion(%q) = %d, %d, %v; want %d, %d, %v", in, major, minor, ok, want.major, want.minor, want.ok)
+		}
+	}
+}

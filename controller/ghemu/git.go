@@ -71,6 +71,38 @@ func (g *gitRepo) run(ctx context.Context, stdin []byte, env []string, args ...s
 	return out.Bytes(), nil
 }
 
+// checkGitVersion fails unless git is at least 2.38, the first release with
+// `git merge-tree --write-tree`, which merges need.
+func checkGitVersion(ctx context.Context) error {
+	out, err := exec.CommandContext(ctx, "git", "version").Output()
+	if err != nil {
+		return fmt.Errorf("ghemu needs the git CLI on PATH: %w", err)
+	}
+	major, minor, ok := parseGitVersion(string(out))
+	if !ok {
+		return fmt.Errorf("ghemu: cannot read the git version from %q", strings.TrimSpace(string(out)))
+	}
+	if major < 2 || major == 2 && minor < 38 {
+		return fmt.Errorf("ghemu needs git 2.38 or later (for merge-tree --write-tree), found %d.%d; install a newer git", major, minor)
+	}
+	return nil
+}
+
+// parseGitVersion reads "git version 2.39.5" (and vendor suffixes).
+func parseGitVersion(s string) (major, minor int, ok bool) {
+	f := strings.Fields(s)
+	if len(f) < 3 || f[0] != "git" || f[1] != "version" {
+		return 0, 0, false
+	}
+	parts := strings.SplitN(f[2], ".", 3)
+	if len(parts) < 2 {
+		return 0, 0, false
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	minor, err2 := strconv.Atoi(parts[1])
+	return major, minor, err1 == nil && err2 == nil
+}
+
 func exitCode(err error) int {
 	var ge *gitError
 	if errors.As(err, &ge) {

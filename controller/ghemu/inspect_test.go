@@ -115,6 +115,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 // ghinstallation, unchanged, fetches a new one whenever the old one is
 // about to expire, and an expired token answers 401.
 func TestInstallationTokenRefresh(t *testing.T) {
+	requireGit(t)
 	clock := &fakeClock{now: time.Now().UTC().Truncate(time.Second)}
 	srv := ghemu.NewServerConfig(t, ghemu.Config{Seed: testSeed(""), InstallationTokenTTL: 2 * time.Second, Now: clock.Now})
 	ctx := context.Background()

@@ -111,6 +111,9 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if err := checkGitVersion(context.Background()); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "repos"), 0o755); err != nil {
 		return nil, fmt.Errorf("ghemu: creating data directory: %w", err)
 	}
