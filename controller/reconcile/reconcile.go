@@ -121,6 +121,11 @@ type Reconciler struct {
 	Now func() time.Time
 	// Concurrency bounds the actions run at once (default 4).
 	Concurrency int
+	// DestroyAttempts is how often a pass tries a failing destroy (default
+	// 3), pausing DestroyBackoff (default 2s, doubled each time) in between;
+	// revocation must not wait for the next pass when a retry can do it.
+	DestroyAttempts int
+	DestroyBackoff  time.Duration
 }
 
 // New returns a Reconciler; a nil logger discards.
@@ -128,7 +133,7 @@ func New(src Source, prov Provisioner, log *slog.Logger) *Reconciler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Reconciler{src: src, prov: prov, log: log, Now: time.Now, Concurrency: 4}
+	return &Reconciler{src: src, prov: prov, log: log, Now: time.Now, Concurrency: 4, DestroyAttempts: 3, DestroyBackoff: 2 * time.Second}
 }
 
 type task struct {
@@ -261,7 +266,19 @@ func (r *Reconciler) act(ctx context.Context, t *task) {
 	case Apply:
 		t.out.Resources, t.out.Err = r.prov.Apply(ctx, t.desired)
 	case Destroy:
-		t.out.Resources, t.out.Err = r.prov.Destroy(ctx, t.actual)
+		pause := r.DestroyBackoff
+		for attempt := 1; ; attempt++ {
+			t.out.Resources, t.out.Err = r.prov.Destroy(ctx, t.actual)
+			if t.out.Err == nil || attempt >= r.DestroyAttempts || ctx.Err() != nil {
+				break
+			}
+			log.Warn("destroy failed, retrying", "attempt", attempt, "error", t.out.Err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(pause):
+			}
+			pause *= 2
+		}
 	}
 	if t.out.Err != nil {
 		log.Error("grant action failed, the next pass retries it", "error", t.out.Err)

@@ -103,17 +103,18 @@ type fakeSource struct {
 func (s *fakeSource) Desired(context.Context) ([]reconcile.Desired, error) { return s.list, s.err }
 
 // fakeProvisioner keeps workspaces in memory like a state backend does, and
-// fails the grants listed in fail.
+// fails the grants listed in fail (failTimes[id] times, or always when 0).
 type fakeProvisioner struct {
-	mu      sync.Mutex
-	ws      map[string]reconcile.Actual
-	fail    map[string]error
-	calls   []string
-	listErr error
+	mu        sync.Mutex
+	ws        map[string]reconcile.Actual
+	fail      map[string]error
+	failTimes map[string]int
+	calls     []string
+	listErr   error
 }
 
 func newFake() *fakeProvisioner {
-	return &fakeProvisioner{ws: map[string]reconcile.Actual{}, fail: map[string]error{}}
+	return &fakeProvisioner{ws: map[string]reconcile.Actual{}, fail: map[string]error{}, failTimes: map[string]int{}}
 }
 
 func (f *fakeProvisioner) Actual(context.Context) ([]reconcile.Actual, error) {
@@ -148,6 +149,12 @@ func (f *fakeProvisioner) Destroy(_ context.Context, a reconcile.Actual) ([]stri
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "destroy "+a.Grant)
 	if err := f.fail[a.Grant]; err != nil {
+		if n, ok := f.failTimes[a.Grant]; ok {
+			if n <= 1 {
+				delete(f.fail, a.Grant)
+			}
+			f.failTimes[a.Grant] = n - 1
+		}
 		return nil, fmt.Errorf("grant %s: terraform destroy: %w", a.Grant, err)
 	}
 	delete(f.ws, a.Workspace)
@@ -255,5 +262,28 @@ func TestRunGatherErrors(t *testing.T) {
 	_, err = reconcile.New(&fakeSource{err: errors.New("bad repo")}, newFake(), nil).Run(context.Background())
 	if err == nil || !strings.HasPrefix(err.Error(), "reading the desired grants: bad repo") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestRunRetriesFailingDestroyWithinThePass(t *testing.T) {
+	prov := newFake()
+	prov.ws[render.WorkspaceName("gone")] = have("gone", true)
+	prov.ws[render.WorkspaceName("stuck")] = have("stuck", true)
+	prov.fail["gone"], prov.failTimes["gone"] = errors.New("connection reset"), 2
+	prov.fail["stuck"] = errors.New("target down")
+	r := reconcile.New(&fakeSource{}, prov, nil)
+	r.Now = func() time.Time { return now }
+	r.DestroyBackoff = time.Millisecond
+	res, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"destroy gone", "destroy gone", "destroy gone", "destroy stuck", "destroy stuck", "destroy stuck"}
+	if got := prov.takeCalls(); !cmp.Equal(got, want) {
+		t.Errorf("calls %v, want %v", got, want)
+	}
+	failed := res.Failed()
+	if len(failed) != 1 || failed[0].Grant != "stuck" || failed[0].Err.Error() != "grant stuck: terraform destroy: target down" {
+		t.Errorf("failed = %+v, want only stuck, after 3 tries", failed)
 	}
 }
