@@ -30,6 +30,7 @@ type KeyProblem struct {
 	Msg string
 }
 
+// String renders the problem as "line N: message".
 func (p KeyProblem) String() string { return fmt.Sprintf("line %d: %s", p.Line, p.Msg) }
 
 // ParseAuthorizedKeys reads SSH public keys in authorized_keys format (as
@@ -88,6 +89,7 @@ type NoUsableKeyError struct {
 	Problems []KeyProblem
 }
 
+// Error names every line's problem, or says that no key was given at all.
 func (e *NoUsableKeyError) Error() string {
 	if len(e.Problems) == 0 {
 		return "no SSH public key given; the requester needs an ssh-ed25519 or ssh-rsa key on their GitHub account to receive credentials"
