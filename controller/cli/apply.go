@@ -186,7 +186,7 @@ func (p provisioner) Actual(ctx context.Context) ([]reconcile.Actual, error) {
 	}
 	out := make([]reconcile.Actual, len(ws))
 	for i, w := range ws {
-		out[i] = reconcile.Actual{Workspace: w.Name, Grant: w.Grant, Complete: w.Complete}
+		out[i] = reconcile.Actual{Workspace: w.Name, Grant: w.Grant, Complete: w.Complete, ExpiresAt: w.ExpiresAt}
 	}
 	return out, nil
 }

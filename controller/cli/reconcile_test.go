@@ -196,6 +196,31 @@ func TestReconcilePostgresRole(t *testing.T) {
 		t.Fatalf("pass 3 exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 
+	// Pass 3b: alice's grant is extended to 3h (an edit of duration): it is
+	// applied again with the new expiry, and a new password.
+	repo.Commit("main", "jit", "extend alice", t1.Add(4*time.Minute), map[string]string{
+		"access/prod/db/alice-inc-1.yaml": strings.Replace(aliceGrant, "duration: 2h", "duration: 3h", 1),
+	})
+	repo.Checkout("main")
+	code, out, errOut = reconcile(t1.Add(5 * time.Minute))
+	if code != cli.ExitOK || out != "apply   prod/db/alice-inc-1 (extended) (terraform_data.login)\nreconciled: 2 desired, 2 existed, 1 actions, 0 failed\n" {
+		t.Fatalf("pass 3b exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	until := c.Psql(t, "postgres", "SELECT to_char(rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM pg_roles WHERE rolname = '"+aliceRole+"'")
+	if want := t1.Add(3 * time.Hour).Format(time.RFC3339); until != want {
+		t.Errorf("alice's role is valid until %s, want %s", until, want)
+	}
+	ct, err = os.ReadFile(filepath.Join(creds, "prod__db__alice-inc-1.age"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pw, err = credential.Decrypt(ct, alicePriv); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.TryLogin("orders", aliceRole, string(pw)); err != nil {
+		t.Errorf("alice cannot log in after the extension: %v", err)
+	}
+
 	// Pass 4: bob's 30 minutes are over.
 	code, out, errOut = reconcile(t1.Add(31 * time.Minute))
 	if code != cli.ExitOK || out != "destroy prod/db/bob-2 (expired) (terraform_data.login, terraform_data.role)\nreconciled: 1 desired, 2 existed, 1 actions, 0 failed\n" {

@@ -40,6 +40,10 @@ type Actual struct {
 	Grant string
 	// Complete reports that the workspace's last apply finished.
 	Complete bool
+	// ExpiresAt is the expiry the workspace was applied with (zero when
+	// unknown); a desired grant whose expiry differs (an extension) is
+	// applied again.
+	ExpiresAt time.Time
 }
 
 // Provisioner applies and destroys grants and lists what exists.
@@ -66,6 +70,7 @@ const (
 const (
 	ReasonMissing    = "missing"    // desired, no workspace
 	ReasonIncomplete = "incomplete" // desired, last apply did not finish
+	ReasonExtended   = "extended"   // desired with another expiry than applied
 	ReasonExpired    = "expired"    // the grant's expiry has passed
 	ReasonRemoved    = "removed"    // the grant's file is gone
 	ReasonUnknown    = "unrecorded" // a jit workspace recording no grant, not desired
@@ -193,6 +198,8 @@ func plan(desired []Desired, actual []Actual, now time.Time) []task {
 			tasks = append(tasks, task{out: Outcome{Grant: id, Action: Apply, Reason: ReasonMissing}, desired: d})
 		case !a.Complete || a.Grant == "":
 			tasks = append(tasks, task{out: Outcome{Grant: id, Workspace: a.Workspace, Action: Apply, Reason: ReasonIncomplete}, desired: d})
+		case !a.ExpiresAt.IsZero() && !a.ExpiresAt.Equal(d.ExpiresAt.Truncate(time.Second)):
+			tasks = append(tasks, task{out: Outcome{Grant: id, Workspace: a.Workspace, Action: Apply, Reason: ReasonExtended}, desired: d})
 		}
 	}
 	sort.Slice(tasks, func(i, j int) bool {

@@ -27,6 +27,12 @@ func have(id string, complete bool) reconcile.Actual {
 	return reconcile.Actual{Workspace: render.WorkspaceName(id), Grant: id, Complete: complete}
 }
 
+func haveUntil(id string, expires time.Time) reconcile.Actual {
+	a := have(id, true)
+	a.ExpiresAt = expires
+	return a
+}
+
 func TestPlan(t *testing.T) {
 	later, earlier := now.Add(time.Hour), now.Add(-time.Minute)
 	tests := map[string]struct {
@@ -52,6 +58,15 @@ func TestPlan(t *testing.T) {
 			desired: []reconcile.Desired{want("a", later)},
 			actual:  []reconcile.Actual{{Workspace: render.WorkspaceName("a")}},
 			want:    []reconcile.Outcome{{Grant: "a", Workspace: render.WorkspaceName("a"), Action: reconcile.Apply, Reason: reconcile.ReasonIncomplete}},
+		},
+		"same expiry is left alone": {
+			desired: []reconcile.Desired{want("a", later)},
+			actual:  []reconcile.Actual{haveUntil("a", later)},
+		},
+		"extended grant is applied again": {
+			desired: []reconcile.Desired{want("a", later.Add(time.Hour))},
+			actual:  []reconcile.Actual{haveUntil("a", later)},
+			want:    []reconcile.Outcome{{Grant: "a", Workspace: render.WorkspaceName("a"), Action: reconcile.Apply, Reason: reconcile.ReasonExtended}},
 		},
 		"expired grant is destroyed": {
 			desired: []reconcile.Desired{want("a", earlier)},
@@ -140,7 +155,7 @@ func (f *fakeProvisioner) Apply(_ context.Context, d reconcile.Desired) ([]strin
 		f.ws[ws] = reconcile.Actual{Workspace: ws, Grant: id, Complete: false}
 		return nil, fmt.Errorf("grant %s: terraform apply: %w", id, err)
 	}
-	f.ws[ws] = reconcile.Actual{Workspace: ws, Grant: id, Complete: true}
+	f.ws[ws] = reconcile.Actual{Workspace: ws, Grant: id, Complete: true, ExpiresAt: d.ExpiresAt}
 	return []string{"terraform_data.x"}, nil
 }
 
