@@ -9,7 +9,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -113,6 +112,7 @@ type Error struct {
 	Tail []string
 }
 
+// Error renders "grant ID: terraform STEP: cause".
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.Grant != "" {
@@ -122,6 +122,8 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the cause, so errors.Is sees context.DeadlineExceeded,
+// context.Canceled, ErrLocked and the workspace errors.
 func (e *Error) Unwrap() error { return e.Err }
 
 // ErrLocked reports that the state stayed locked by another process after
@@ -464,13 +466,4 @@ func completed(lines []string, markers ...string) []string {
 		}
 	}
 	return addrs
-}
-
-// AbsDir returns dir as an absolute, cleaned path.
-func AbsDir(dir string) (string, error) {
-	a, err := filepath.Abs(dir)
-	if err != nil {
-		return "", fmt.Errorf("resolving %s: %w", dir, err)
-	}
-	return a, nil
 }
