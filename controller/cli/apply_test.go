@@ -19,7 +19,7 @@ import (
 // ROLE), then runs another pass: it converges, and after the grant is
 // removed no role is left behind.
 func TestReconcileAfterKilledApply(t *testing.T) {
-	needTerraform(t)
+	provNeedTerraform(t)
 	c := pgtest.Start(t)
 	c.Psql(t, "postgres", "CREATE DATABASE jitstate")
 	for _, kv := range c.Env() {
@@ -28,7 +28,7 @@ func TestReconcileAfterKilledApply(t *testing.T) {
 	}
 	repo := gittest.New(t)
 	t0 := time.Now().UTC().Truncate(time.Second).Add(-time.Minute)
-	files := templateFiles(t, "../provision/testdata/repo/templates/slowrole", "slowrole")
+	files := provTemplateFiles(t, "../provision/testdata/repo/templates/slowrole", "slowrole")
 	files["access/prod/db/carol-1.yaml"] = "template: slowrole\nrequester: carol\nduration: 1h\nreason: test\nscope:\n  sleep: 6\n"
 	repo.Commit("main", "jit", "grant", t0, files)
 	repo.Checkout("main")
@@ -56,21 +56,21 @@ func TestReconcileAfterKilledApply(t *testing.T) {
 		t.Fatalf("interrupted pass exit %d\nstdout:\n%s\nstderr:\n%s", code, &stdout, &stderr)
 	}
 
-	code, out, errOut := runJit(t, args...)
+	code, out, errOut := provRun(t, args...)
 	if code != cli.ExitOK || !strings.HasPrefix(out, "apply   prod/db/carol-1 (incomplete)") {
 		t.Fatalf("next pass exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	if r := roles(); strings.Count(r, "jit_test_") != 1 {
 		t.Errorf("roles after convergence: %q, want one", r)
 	}
-	code, out, _ = runJit(t, args...)
+	code, out, _ = provRun(t, args...)
 	if code != cli.ExitOK || out != "reconciled: 1 desired, 1 existed, 0 actions, 0 failed\n" {
 		t.Errorf("third pass exit %d:\n%s", code, out)
 	}
 
 	repo.Commit("main", "carol", "revoke", t0.Add(time.Second), map[string]string{"access/prod/db/carol-1.yaml": ""})
 	repo.Checkout("main")
-	code, out, errOut = runJit(t, args...)
+	code, out, errOut = provRun(t, args...)
 	if code != cli.ExitOK || !strings.HasPrefix(out, "destroy prod/db/carol-1 (removed)") {
 		t.Fatalf("removal pass exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}

@@ -21,10 +21,10 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// needTerraform skips a test without terraform, except under CI=true.
+// provNeedTerraform skips a test without terraform, except under CI=true.
 // JIT_TEST_TERRAFORM names another binary to test with (e.g. terraform
 // 1.5.7), passed to the commands as --terraform.
-func needTerraform(t *testing.T) {
+func provNeedTerraform(t *testing.T) {
 	t.Helper()
 	if _, _, err := terraform.Find(os.Getenv("JIT_TEST_TERRAFORM")); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -34,9 +34,9 @@ func needTerraform(t *testing.T) {
 	}
 }
 
-// templateFiles reads a template directory into gittest files under
+// provTemplateFiles reads a template directory into gittest files under
 // templates/<name>/.
-func templateFiles(t *testing.T, src, name string) map[string]string {
+func provTemplateFiles(t *testing.T, src, name string) map[string]string {
 	t.Helper()
 	entries, err := os.ReadDir(src)
 	if err != nil {
@@ -56,9 +56,9 @@ func templateFiles(t *testing.T, src, name string) map[string]string {
 	return files
 }
 
-// sshKey makes an ed25519 key pair: the authorized_keys line and the
+// provSSHKey makes an ed25519 key pair: the authorized_keys line and the
 // private key in OpenSSH PEM form.
-func sshKey(t *testing.T) (authorized string, private []byte) {
+func provSSHKey(t *testing.T) (authorized string, private []byte) {
 	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -75,7 +75,7 @@ func sshKey(t *testing.T) (authorized string, private []byte) {
 	return string(ssh.MarshalAuthorizedKey(sp)), pem.EncodeToMemory(block)
 }
 
-func runJit(t *testing.T, args ...string) (int, string, string) {
+func provRun(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -87,7 +87,7 @@ func runJit(t *testing.T, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
-const aliceGrant = `template: postgres-role
+const provAliceGrant = `template: postgres-role
 requester: alice
 duration: 2h
 reason: Investigate stuck orders
@@ -96,7 +96,7 @@ scope:
   database: orders
 `
 
-const bobGrant = `template: postgres-role
+const provBobGrant = `template: postgres-role
 requester: bob
 duration: 30m
 reason: Check a refund
@@ -105,13 +105,13 @@ scope:
   privileges: write
 `
 
-func jitRole(t *testing.T, c *pgtest.Cluster, like string) string {
+func provRoles(t *testing.T, c *pgtest.Cluster, like string) string {
 	t.Helper()
 	return c.Psql(t, "postgres", "SELECT coalesce(string_agg(rolname, ',' ORDER BY rolname), '') FROM pg_roles WHERE rolname LIKE '"+like+"'")
 }
 
 func TestReconcilePostgresRole(t *testing.T) {
-	needTerraform(t)
+	provNeedTerraform(t)
 	c := pgtest.Start(t)
 	c.CreateDatabase(t, "orders")
 	c.Psql(t, "postgres", "CREATE DATABASE jitstate")
@@ -123,11 +123,11 @@ func TestReconcilePostgresRole(t *testing.T) {
 	// Real times: PostgreSQL enforces VALID UNTIL by its own clock, while
 	// --now only moves jit's.
 	t0 := time.Now().UTC().Truncate(time.Second).Add(-2 * time.Hour)
-	repo.Commit("main", "admin", "add postgres-role", t0, templateFiles(t, "../../templates/postgres-role", "postgres-role"))
+	repo.Commit("main", "admin", "add postgres-role", t0, provTemplateFiles(t, "../../templates/postgres-role", "postgres-role"))
 	t1 := t0.Add(2*time.Hour - time.Minute)
 	repo.Commit("main", "jit", "Merge alice and bob", t1, map[string]string{
-		"access/prod/db/alice-inc-1.yaml": aliceGrant,
-		"access/prod/db/bob-2.yaml":       bobGrant,
+		"access/prod/db/alice-inc-1.yaml": provAliceGrant,
+		"access/prod/db/bob-2.yaml":       provBobGrant,
 	})
 	repo.Checkout("main")
 
@@ -136,12 +136,12 @@ func TestReconcilePostgresRole(t *testing.T) {
 	if err := os.MkdirAll(keys, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	alicePub, alicePriv := sshKey(t)
+	alicePub, alicePriv := provSSHKey(t)
 	if err := os.WriteFile(filepath.Join(keys, "alice.pub"), []byte(alicePub), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	reconcile := func(now time.Time) (int, string, string) {
-		return runJit(t, "reconcile", "--repo", repo.Dir, "--state", "pg:"+c.ConnString("jitstate"),
+		return provRun(t, "reconcile", "--repo", repo.Dir, "--state", "pg:"+c.ConnString("jitstate"),
 			"--work-dir", filepath.Join(dir, "work"), "--ssh-keys", keys, "--credentials-dir", creds,
 			"--now", now.Format(time.RFC3339))
 	}
@@ -172,7 +172,7 @@ func TestReconcilePostgresRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	aliceRole := jitRole(t, c, "jit_prod_db_alice%")
+	aliceRole := provRoles(t, c, "jit_prod_db_alice%")
 	if aliceRole == "" {
 		t.Fatal("no role for alice")
 	}
@@ -181,7 +181,7 @@ func TestReconcilePostgresRole(t *testing.T) {
 	}
 
 	// Pass 2: bob's key is there now; only bob is applied.
-	bobPub, _ := sshKey(t)
+	bobPub, _ := provSSHKey(t)
 	if err := os.WriteFile(filepath.Join(keys, "bob.pub"), []byte("# bob's laptop\n"+bobPub), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestReconcilePostgresRole(t *testing.T) {
 	// Pass 3b: alice's grant is extended to 3h (an edit of duration): it is
 	// applied again with the new expiry, and a new password.
 	repo.Commit("main", "jit", "extend alice", t1.Add(4*time.Minute), map[string]string{
-		"access/prod/db/alice-inc-1.yaml": strings.Replace(aliceGrant, "duration: 2h", "duration: 3h", 1),
+		"access/prod/db/alice-inc-1.yaml": strings.Replace(provAliceGrant, "duration: 2h", "duration: 3h", 1),
 	})
 	repo.Checkout("main")
 	code, out, errOut = reconcile(t1.Add(5 * time.Minute))
@@ -226,7 +226,7 @@ func TestReconcilePostgresRole(t *testing.T) {
 	if code != cli.ExitOK || out != "destroy prod/db/bob-2 (expired) (terraform_data.login, terraform_data.role)\nreconciled: 1 desired, 2 existed, 1 actions, 0 failed\n" {
 		t.Fatalf("pass 4 exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	if r := jitRole(t, c, "jit_prod_db_bob%"); r != "" {
+	if r := provRoles(t, c, "jit_prod_db_bob%"); r != "" {
 		t.Errorf("bob's role %s survived expiry", r)
 	}
 
@@ -240,7 +240,7 @@ func TestReconcilePostgresRole(t *testing.T) {
 	if err := c.TryLogin("orders", aliceRole, string(pw)); err == nil {
 		t.Error("alice can still log in after her grant was removed")
 	}
-	if r := jitRole(t, c, "jit_%"); r != "" {
+	if r := provRoles(t, c, "jit_%"); r != "" {
 		t.Errorf("roles left: %s", r)
 	}
 	code, out, _ = reconcile(t1.Add(42 * time.Minute))
@@ -250,10 +250,10 @@ func TestReconcilePostgresRole(t *testing.T) {
 }
 
 func TestApplyAndDestroyCommands(t *testing.T) {
-	needTerraform(t)
+	provNeedTerraform(t)
 	repo := gittest.New(t)
 	t0 := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
-	files := templateFiles(t, "../provision/testdata/repo/templates/data", "data")
+	files := provTemplateFiles(t, "../provision/testdata/repo/templates/data", "data")
 	files["access/dev/a.yaml"] = "template: data\nrequester: alice\nduration: 1h\nreason: test\nscope:\n  value: \"a; $(id)\"\n"
 	files["access/dev/old.yaml"] = "template: data\nrequester: alice\nduration: 1h\nreason: test\nscope:\n  value: old\n"
 	files["access/dev/bad.yaml"] = "template: data\nrequester: alice\nduration: forever\nreason: test\n"
@@ -263,30 +263,30 @@ func TestApplyAndDestroyCommands(t *testing.T) {
 	common := []string{"--repo", repo.Dir, "--state", "local:" + filepath.Join(dir, "state"), "--work-dir", filepath.Join(dir, "work")}
 	now := "--now=" + t0.Add(30*time.Minute).Format(time.RFC3339)
 
-	code, out, errOut := runJit(t, append([]string{"apply", "--grant", "dev/a", now}, common...)...)
+	code, out, errOut := provRun(t, append([]string{"apply", "--grant", "dev/a", now}, common...)...)
 	if code != cli.ExitOK || out != "applied dev/a until 2026-05-01T10:00:00Z (terraform_data.grant, terraform_data.second)\n" {
 		t.Fatalf("apply exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	if !strings.Contains(errOut, "jit apply: skipping invalid grant file: access/dev/bad.yaml:") {
 		t.Errorf("the invalid grant file is not reported:\n%s", errOut)
 	}
-	code, out, _ = runJit(t, append([]string{"apply", "--grant", "dev/missing", now}, common...)...)
+	code, out, _ = provRun(t, append([]string{"apply", "--grant", "dev/missing", now}, common...)...)
 	if code != cli.ExitProblems {
 		t.Errorf("apply of a missing grant exit %d:\n%s", code, out)
 	}
 	// An expired grant is not applied.
-	code, out, _ = runJit(t, append([]string{"apply", "--grant", "dev/old", "--now=" + t0.Add(2*time.Hour).Format(time.RFC3339)}, common...)...)
+	code, out, _ = provRun(t, append([]string{"apply", "--grant", "dev/old", "--now=" + t0.Add(2*time.Hour).Format(time.RFC3339)}, common...)...)
 	if code != cli.ExitOK || out != "skipped dev/old: expired at 2026-05-01T10:00:00Z\n" {
 		t.Errorf("apply of an expired grant exit %d:\n%s", code, out)
 	}
 
 	destroy := append([]string{"destroy", "--grant", "dev/a"}, common[2:]...)
 	destroy = append(destroy, "--repo", repo.Dir)
-	code, out, errOut = runJit(t, destroy...)
+	code, out, errOut = provRun(t, destroy...)
 	if code != cli.ExitOK || out != "destroyed dev/a (terraform_data.grant, terraform_data.second)\n" {
 		t.Fatalf("destroy exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	code, out, _ = runJit(t, destroy...)
+	code, out, _ = provRun(t, destroy...)
 	if code != cli.ExitOK || out != "destroyed dev/a (nothing to destroy)\n" {
 		t.Errorf("second destroy exit %d:\n%s", code, out)
 	}
@@ -307,7 +307,7 @@ func TestProvisioningUsageErrors(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			code, out, errOut := runJit(t, tc.args...)
+			code, out, errOut := provRun(t, tc.args...)
 			if code != cli.ExitUsage || out != "" || !strings.HasPrefix(errOut, tc.want) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and stderr starting %q", code, out, errOut, tc.want)
 			}
