@@ -64,6 +64,25 @@ func (s *Server) SetWebhookURL(u string) {
 	s.st.webhook.URL = u
 }
 
+// deliverFor queues a repository event if the App would receive it: the
+// repository is in its installation and it subscribes to the event. Without
+// an App every event goes to the webhook. The caller holds s.mu.
+func (s *Server) deliverFor(rp *repo, event string, payload obj) {
+	if a := s.st.app; a != nil {
+		if !a.installed(rp) {
+			return
+		}
+		subscribed := false
+		for _, e := range a.events {
+			subscribed = subscribed || e == event
+		}
+		if !subscribed {
+			return
+		}
+	}
+	s.deliver(event, payload)
+}
+
 // deliver queues one event; the caller holds s.mu.
 func (s *Server) deliver(event string, payload obj) {
 	if s.st.webhook.URL == "" {
@@ -109,7 +128,7 @@ func (s *Server) emitPullRequest(_ context.Context, rp *repo, id identity, p *pu
 	for k, v := range extra {
 		o[k] = v
 	}
-	s.deliver("pull_request", o)
+	s.deliverFor(rp, "pull_request", o)
 }
 
 // emitReview sends a pull_request_review event; the caller holds s.mu.
@@ -117,14 +136,14 @@ func (s *Server) emitReview(_ context.Context, rp *repo, id identity, p *pull, r
 	o := s.envelope(rp, id, action)
 	o["review"] = s.reviewJSON(rp, p, rv, true)
 	o["pull_request"] = s.pullSimpleJSON(rp, p)
-	s.deliver("pull_request_review", o)
+	s.deliverFor(rp, "pull_request_review", o)
 }
 
 // emitCheckRun sends a check_run event; the caller holds s.mu.
 func (s *Server) emitCheckRun(_ context.Context, rp *repo, id identity, cr *checkRun, action string) {
 	o := s.envelope(rp, id, action)
 	o["check_run"] = s.checkRunJSON(rp, cr)
-	s.deliver("check_run", o)
+	s.deliverFor(rp, "check_run", o)
 }
 
 // emitIssueComment sends an issue_comment event; the caller holds s.mu.
@@ -132,7 +151,7 @@ func (s *Server) emitIssueComment(_ context.Context, rp *repo, id identity, is *
 	o := s.envelope(rp, id, action)
 	o["comment"] = s.commentJSON(rp, is.number, cm)
 	o["issue"] = s.issueJSON(rp, is)
-	s.deliver("issue_comment", o)
+	s.deliverFor(rp, "issue_comment", o)
 }
 
 // issueJSON renders a pull request as the issue it also is.
@@ -160,7 +179,7 @@ func (s *Server) issueJSON(rp *repo, is *issue) obj {
 // caller must not hold s.mu.
 func (s *Server) emitPush(ctx context.Context, rp *repo, id identity, c refChange, forced bool) {
 	s.mu.Lock()
-	hasHook := s.st.webhook.URL != ""
+	hasHook := s.st.webhook.URL != "" && (s.st.app == nil || s.st.app.installed(rp))
 	s.mu.Unlock()
 	if !hasHook {
 		return
@@ -209,7 +228,7 @@ func (s *Server) emitPush(ctx context.Context, rp *repo, id identity, c refChang
 	o["commits"] = commits
 	o["head_commit"] = head
 	o["pusher"] = obj{"name": who.login, "email": who.commitEmail()}
-	s.deliver("push", o)
+	s.deliverFor(rp, "push", o)
 }
 
 // pushCommit renders one commit as push payloads list it.

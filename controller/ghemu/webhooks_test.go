@@ -175,3 +175,42 @@ func TestWebhookBurst(t *testing.T) {
 		t.Errorf("delivered %d issue_comment OK, received %d in all; want 1000 and 1002", ok, len(seen))
 	}
 }
+
+// TestWebhooksFollowTheInstallation checks that the App receives events only
+// for repositories in its installation and only those it subscribes to.
+func TestWebhooksFollowTheInstallation(t *testing.T) {
+	requireGit(t)
+	ctx := context.Background()
+	rc := newReceiver(t, "It's a Secret to Everybody")
+	seed := testSeed(rc.srv.URL)
+	seed.Repos = append(seed.Repos, ghemu.SeedRepo{Name: "other", Files: map[string]string{"x": "x"}})
+	seed.App.Repos = []string{"access"}
+	seed.App.Events = []string{"push"}
+	srv := ghemu.NewServer(t, seed)
+	if _, err := srv.Commit(ctx, "other", ghemu.Change{Message: "not installed", Files: map[string]string{"y": "y"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Commit(ctx, "access", ghemu.Change{Branch: "f", Message: "installed", Files: map[string]string{"y": "y"}}); err != nil {
+		t.Fatal(err)
+	}
+	must[*github.PullRequest](t, "PR")(srv.Client("alice").PullRequests.Create(ctx, "acme", "access",
+		&github.NewPullRequest{Title: github.String("f"), Head: github.String("f"), Base: github.String("main")}))
+	waitDeliveries(t, srv)
+	if got := strings.Join(rc.kinds(), " "); got != "push" {
+		t.Errorf("webhooks = %q, want only the push to the installed repository (pull_request is not subscribed)", got)
+	}
+	// The App cannot see the other repository either.
+	app, _ := srv.App()
+	_, resp, err := srv.Client("").WithAuthToken(mustToken(t, srv, app)).Repositories.Get(ctx, "acme", "other")
+	wantErr(t, "other repo with the installation token", resp, err, 404, "Not Found")
+}
+
+func mustToken(t *testing.T, srv *ghemu.Server, app ghemu.App) string {
+	t.Helper()
+	appc, err := srv.AppClient(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := must[*github.InstallationToken](t, "token")(appc.Apps.CreateInstallationToken(context.Background(), app.InstallationID, nil))
+	return tok.GetToken()
+}
