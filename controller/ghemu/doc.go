@@ -13,4 +13,33 @@
 // State (users, pull requests, reviews, checks, statuses, comments) lives in
 // memory behind one mutex; file content and history live in the bare git
 // repositories, and every write to a repository is serialised per repository.
+//
+// # In tests
+//
+//	srv := ghemu.NewServer(t, ghemu.Seed{
+//		Org:   ghemu.SeedOrg{Login: "acme"},
+//		Users: []ghemu.SeedUser{{Login: "alice"}, {Login: "bob"}},
+//		Teams: []ghemu.SeedTeam{{Slug: "db-owners", Members: []string{"bob"}}},
+//		Repos: []ghemu.SeedRepo{{Name: "access", Content: "testdata/tree",
+//			Protection: map[string]ghemu.SeedProtection{"main": {DismissStaleReviews: true}}}},
+//		App:     &ghemu.SeedApp{ID: 42, Slug: "jit"},
+//		Webhook: ghemu.SeedWebhook{URL: receiver.URL, Secret: "s3cret"},
+//	})
+//	alice := srv.Client("alice")               // go-github, BaseURL = srv.APIURL
+//	bot, _ := srv.InstallationClient(nil)      // ghinstallation, acts as jit[bot]
+//	sha, _ := srv.Commit(ctx, "access", ghemu.Change{Branch: "grant", Author: "alice",
+//		Message: "add grant", Files: map[string]string{"access/a.yaml": "..."}})
+//	git clone srv.GitURL("acme", "access")      // basic auth: any user, token as password
+//
+// Assert with Requests (every API and git call with its route, identity and
+// status), PullRequests, Reviews, Comments, Statuses, CheckRuns and
+// Deliveries; inject faults with FailNext and RateLimitNext. Routes the
+// emulator does not implement answer GitHub's 404 and fail the test.
+//
+// # Standalone
+//
+// `jit ghemu --seed FILE [--addr HOST:PORT] [--data DIR]` serves the same
+// emulator and prints one JSON object with the API URL, git URL, webhook
+// secret, App id and key file, and each user's token; see
+// testdata/seed.json for the seed format.
 package ghemu
