@@ -151,3 +151,45 @@ func TestParseGitVersion(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseDiff feeds arbitrary diff-tree output to the parser: it never
+// panics and every file it reports has a path and a known status.
+func FuzzParseDiff(f *testing.F) {
+	f.Add(":000000 100644 0000000000000000000000000000000000000000 d95f3ad14dee633a758d2e331151e950dd13e4ed A\x00access/a.yaml\x00" +
+		":100644 000000 d95f3ad14dee633a758d2e331151e950dd13e4ed 0000000000000000000000000000000000000000 D\x00b\x001\t0\taccess/a.yaml\x000\t1\tb\x00")
+	f.Add(":100644 100644 a b M\x00bin\x00-\t-\tbin\x00")
+	f.Add(":x\x00\x00:\x00")
+	f.Fuzz(func(t *testing.T, out string) {
+		for _, fc := range parseDiff(out) {
+			if fc.status != "added" && fc.status != "removed" && fc.status != "modified" {
+				t.Errorf("status %q", fc.status)
+			}
+		}
+	})
+}
+
+// FuzzParsePatches feeds arbitrary patch output to the splitter: it never
+// panics and every patch starts at a hunk header.
+func FuzzParsePatches(f *testing.F) {
+	f.Add("diff --git a/x b/x\nnew file mode 100644\nindex 0000000..d95f3ad\n--- /dev/null\n+++ b/x\n@@ -0,0 +1 @@\n+a\n" +
+		"diff --git a/y b/y\ndeleted file mode 100644\n--- a/y\n+++ /dev/null\n@@ -1 +0,0 @@\n-b\n\\ No newline at end of file\n")
+	f.Add("diff --git a/b b/b\nBinary files a/b and b/b differ\n")
+	f.Fuzz(func(t *testing.T, out string) {
+		for path, p := range parsePatches(out) {
+			if !strings.HasPrefix(p, "@@") {
+				t.Errorf("patch for %q does not start at a hunk: %q", path, p)
+			}
+		}
+	})
+}
+
+func TestParsePatches(t *testing.T) {
+	out := "diff --git a/x b/x\nnew file mode 100644\nindex 0000000..d95f3ad\n--- /dev/null\n+++ b/x\n@@ -0,0 +1 @@\n+a\n" +
+		"diff --git a/y b/y\ndeleted file mode 100644\n--- a/y\n+++ /dev/null\n@@ -1 +0,0 @@\n-b\n\\ No newline at end of file\n" +
+		"diff --git a/bin b/bin\nBinary files a/bin and b/bin differ\n"
+	got := parsePatches(out)
+	want := map[string]string{"x": "@@ -0,0 +1 @@\n+a", "y": "@@ -1 +0,0 @@\n-b\n\\ No newline at end of file"}
+	if len(got) != len(want) || got["x"] != want["x"] || got["y"] != want["y"] {
+		t.Errorf("parsePatches = %q, want %q", got, want)
+	}
+}

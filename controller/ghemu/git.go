@@ -543,7 +543,12 @@ func (g *gitRepo) diff(ctx context.Context, a, b string) ([]fileChange, error) {
 	if err != nil {
 		return nil, err
 	}
-	toks := strings.Split(string(out), "\x00")
+	return parseDiff(string(out)), nil
+}
+
+// parseDiff reads `git diff-tree -z --raw --numstat` output.
+func parseDiff(out string) []fileChange {
+	toks := strings.Split(out, "\x00")
 	var files []fileChange
 	byPath := map[string]int{}
 	for i := 0; i < len(toks); i++ {
@@ -585,5 +590,47 @@ func (g *gitRepo) diff(ctx context.Context, a, b string) ([]fileChange, error) {
 			files[j].deletions, _ = strconv.Atoi(f[1])
 		}
 	}
-	return files, nil
+	return files
+}
+
+// patches returns each text file's unified diff between a and b as GitHub
+// shows it in "patch": from the first hunk header on, without the diff
+// headers and the final newline. Binary files and paths git has to quote
+// get no entry.
+func (g *gitRepo) patches(ctx context.Context, a, b string) (map[string]string, error) {
+	out, err := g.run(ctx, nil, nil, "-c", "core.quotePath=false", "diff-tree", "-r", "-p", "--no-commit-id",
+		"--no-renames", "--no-color", "--no-ext-diff", a, b)
+	if err != nil {
+		return nil, err
+	}
+	return parsePatches(string(out)), nil
+}
+
+// parsePatches splits `git diff-tree -p` output into per-file patches.
+func parsePatches(out string) map[string]string {
+	m := map[string]string{}
+	text := "\n" + out
+	for _, chunk := range strings.Split(text, "\ndiff --git ")[1:] {
+		var path string
+		lines := strings.SplitAfter(chunk, "\n")
+		hunk := -1
+		for i, l := range lines {
+			switch {
+			case strings.HasPrefix(l, "--- a/") && path == "":
+				path = strings.TrimSuffix(strings.TrimPrefix(l, "--- a/"), "\n")
+			case strings.HasPrefix(l, "+++ b/"):
+				path = strings.TrimSuffix(strings.TrimPrefix(l, "+++ b/"), "\n")
+			case strings.HasPrefix(l, "@@"):
+				hunk = i
+			}
+			if hunk >= 0 {
+				break
+			}
+		}
+		if path == "" || hunk < 0 {
+			continue
+		}
+		m[path] = strings.TrimSuffix(strings.Join(lines[hunk:], ""), "\n")
+	}
+	return m
 }

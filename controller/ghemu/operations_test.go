@@ -264,6 +264,8 @@ func TestEveryOperation(t *testing.T) {
 	files := must[[]*github.CommitFile](t, "PR files")(bob.PullRequests.ListFiles(ctx, "acme", "access", n, nil))
 	if len(files) != 2 || files[0].GetFilename() != "access/a.yaml" || files[0].GetAdditions() != 1 {
 		t.Errorf("PR files = %v", files)
+	} else if files[0].GetPatch() != "@@ -0,0 +1 @@\n+a: 2" || files[1].GetPatch() != "@@ -0,0 +1 @@\n+c: 3" {
+		t.Errorf("patches = %q, %q", files[0].GetPatch(), files[1].GetPatch())
 	}
 
 	// reviews

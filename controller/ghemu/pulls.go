@@ -410,9 +410,18 @@ func (s *Server) listPullFiles(c *call) {
 		files = files[:3000]
 	}
 	files = paged(c, files)
+	patches, err := c.rp.git.patches(c.ctx, from, head)
+	if err != nil {
+		c.fail(http.StatusInternalServerError, "Server Error")
+		return
+	}
 	out := []obj{}
 	for _, f := range files {
-		out = append(out, s.diffEntryJSON(c.rp, head, f))
+		o := s.diffEntryJSON(c.rp, head, f)
+		if p, ok := patches[f.path]; ok && !f.binary {
+			o["patch"] = p
+		}
+		out = append(out, o)
 	}
 	c.json(http.StatusOK, out)
 }
