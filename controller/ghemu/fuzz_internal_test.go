@@ -142,6 +142,8 @@ func TestParseGitVersion(t *testing.T) {
 		"git version 3.0":                        {3, 0, true},
 		"hg version 2.39":                        {0, 0, false},
 		"git version two":                        {0, 0, false},
+		"git version -1.2":                       {0, 0, false},
+		"git version +2.40":                      {0, 0, false},
 		"":                                       {0, 0, false},
 	}
 	for in, want := range tests {
@@ -192,4 +194,40 @@ func TestParsePatches(t *testing.T) {
 	if len(got) != len(want) || got["x"] != want["x"] || got["y"] != want["y"] {
 		t.Errorf("parsePatches = %q, want %q", got, want)
 	}
+}
+
+// FuzzParseGitVersion: never panics; accepted versions are non-negative.
+func FuzzParseGitVersion(f *testing.F) {
+	f.Add("git version 2.39.5\n")
+	f.Add("git version 2.38.0.windows.1")
+	f.Add("git version -1.-2")
+	f.Fuzz(func(t *testing.T, s string) {
+		if major, minor, ok := parseGitVersion(s); ok && (major < 0 || minor < 0) {
+			t.Errorf("parseGitVersion(%q) = %d.%d", s, major, minor)
+		}
+	})
+}
+
+// FuzzLabelNames feeds arbitrary label request bodies: a bare array, a
+// bare string and {"labels": [...]} are accepted; anything else is a 422
+// with GitHub's body, never a panic or a silent success.
+func FuzzLabelNames(f *testing.F) {
+	f.Add(`["bug","grant"]`)
+	f.Add(`"bug"`)
+	f.Add(`{"labels":["a",{"name":"b"}]}`)
+	f.Add(`{"labels":[1]}`)
+	f.Add(`42`)
+	f.Add(``)
+	f.Fuzz(func(t *testing.T, body string) {
+		r := httptest.NewRequest(http.MethodPost, "/api/v3/repos/o/r/issues/1/labels", strings.NewReader(body))
+		w := httptest.NewRecorder()
+		c := &call{s: &Server{}, w: w, r: r, route: "POST /repos/{owner}/{repo}/issues/{issue_number}/labels"}
+		_, ok := labelNames(c)
+		if ok && w.Code != http.StatusOK {
+			t.Errorf("accepted %q but answered %d", body, w.Code)
+		}
+		if !ok && w.Code != http.StatusBadRequest && w.Code != http.StatusUnprocessableEntity {
+			t.Errorf("rejected %q with %d", body, w.Code)
+		}
+	})
 }

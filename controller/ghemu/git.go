@@ -98,9 +98,13 @@ func parseGitVersion(s string) (major, minor int, ok bool) {
 	if len(parts) < 2 {
 		return 0, 0, false
 	}
-	major, err1 := strconv.Atoi(parts[0])
-	minor, err2 := strconv.Atoi(parts[1])
-	return major, minor, err1 == nil && err2 == nil
+	digits := func(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" && len(s) < 6 }
+	if !digits(parts[0]) || !digits(parts[1]) {
+		return 0, 0, false
+	}
+	major, _ = strconv.Atoi(parts[0])
+	minor, _ = strconv.Atoi(parts[1])
+	return major, minor, true
 }
 
 func exitCode(err error) int {
