@@ -43,8 +43,8 @@ type Config struct {
 	// do, so the default (false) is the conservative reading: the product
 	// must not depend on it.
 	CountBotApprovals bool
-	// WebhookClient delivers webhooks; nil means a client with a 10 s
-	// timeout (GitHub's limit on github.com).
+	// WebhookClient delivers webhooks; nil means the hook package's default
+	// (no redirects followed, 10 s per delivery, as on github.com).
 	WebhookClient *http.Client
 }
 
@@ -103,9 +103,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.InstallationTokenTTL == 0 {
 		cfg.InstallationTokenTTL = time.Hour
-	}
-	if cfg.WebhookClient == nil {
-		cfg.WebhookClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	log := cfg.Logger
 	if log == nil {
