@@ -237,17 +237,22 @@ func (d keyDir) AuthorizedKeys(_ context.Context, login string) ([]string, error
 	return keys, nil
 }
 
-// credentialDir is a provision.CredentialSink writing DIR/<grant id with
-// "/" replaced by "__">.age, mode 0600.
+// credentialDir is a provision.CredentialSink writing DIR/<grant id>.age
+// (the id's directories as subdirectories, mode 0700; files mode 0600), so
+// two grant ids never share a file.
 type credentialDir string
 
 // credentialFile names the file holding grant id's credentials in dir.
 func credentialFile(dir, id string) string {
-	return filepath.Join(dir, strings.ReplaceAll(id, "/", "__")+".age")
+	return filepath.Join(dir, filepath.FromSlash(id)+".age")
 }
 
 func (d credentialDir) Deliver(_ context.Context, id string, ciphertext []byte) error {
-	f, err := os.CreateTemp(string(d), ".tmp-*.age")
+	target := credentialFile(string(d), id)
+	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+		return fmt.Errorf("writing credentials to %s: %w", d, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(target), ".tmp-*.age")
 	if err != nil {
 		return err
 	}
@@ -259,7 +264,7 @@ func (d credentialDir) Deliver(_ context.Context, id string, ciphertext []byte) 
 		err = os.Chmod(f.Name(), 0o600)
 	}
 	if err == nil {
-		err = os.Rename(f.Name(), credentialFile(string(d), id))
+		err = os.Rename(f.Name(), target)
 	}
 	if err != nil {
 		os.Remove(f.Name())

@@ -161,11 +161,11 @@ func TestReconcilePostgresRole(t *testing.T) {
 			t.Errorf("pass 1 output lacks %q:\n%s", want, out)
 		}
 	}
-	ct, err := os.ReadFile(filepath.Join(creds, "prod__db__alice-inc-1.age"))
+	ct, err := os.ReadFile(filepath.Join(creds, "prod/db/alice-inc-1.age"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info, _ := os.Stat(filepath.Join(creds, "prod__db__alice-inc-1.age")); info.Mode().Perm() != 0o600 {
+	if info, _ := os.Stat(filepath.Join(creds, "prod/db/alice-inc-1.age")); info.Mode().Perm() != 0o600 {
 		t.Errorf("credentials file mode %v, want 0600", info.Mode().Perm())
 	}
 	pw, err := credential.Decrypt(ct, alicePriv)
@@ -210,7 +210,7 @@ func TestReconcilePostgresRole(t *testing.T) {
 	if want := t1.Add(3 * time.Hour).Format(time.RFC3339); until != want {
 		t.Errorf("alice's role is valid until %s, want %s", until, want)
 	}
-	ct, err = os.ReadFile(filepath.Join(creds, "prod__db__alice-inc-1.age"))
+	ct, err = os.ReadFile(filepath.Join(creds, "prod/db/alice-inc-1.age"))
 	if err != nil {
 		t.Fatal(err)
 	}
