@@ -53,7 +53,7 @@ func (pf *provisionFlags) register(fs *flag.FlagSet, withRepo bool) {
 	fs.StringVar(&pf.terraform, "terraform", "", "terraform binary `PATH` (default: terraform on PATH; ≥ 1.5)")
 	fs.IntVar(&pf.concurrency, "concurrency", 4, "grants provisioned at once (`N`)")
 	fs.StringVar(&pf.sshKeys, "ssh-keys", "", "`DIR` of LOGIN.pub authorized_keys files, to encrypt credentials to")
-	fs.StringVar(&pf.credentials, "credentials-dir", "", "`DIR` receiving each grant's encrypted credentials (GRANT.age)")
+	fs.StringVar(&pf.credentials, "credentials-dir", "", "`DIR` receiving each grant's encrypted credentials (DIR/GRANT-ID.age)")
 	fs.DurationVar(&pf.timeout, "timeout", 10*time.Minute, "limit for each terraform command")
 	fs.StringVar(&pf.logLevel, "log-level", "warn", "`LEVEL` of logs on stderr: debug, info, warn or error")
 }
