@@ -66,6 +66,20 @@ func (pf *provisionFlags) logger(w io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl})), nil
 }
 
+// open builds the logger and the workspace manager from the flags, reporting
+// a bad flag value on stderr as cmd.
+func (pf *provisionFlags) open(o IO, cmd string) (*slog.Logger, *provision.Manager, bool) {
+	log, err := pf.logger(o.Stderr)
+	if err == nil {
+		var m *provision.Manager
+		if m, err = pf.manager(log); err == nil {
+			return log, m, true
+		}
+	}
+	fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
+	return nil, nil, false
+}
+
 // manager builds the workspace manager from the flags.
 func (pf *provisionFlags) manager(log *slog.Logger) (*provision.Manager, error) {
 	if pf.concurrency < 1 {
@@ -321,14 +335,8 @@ func runApply(ctx context.Context, o IO, args []string) int {
 		fmt.Fprintf(o.Stderr, "jit apply: %v\n", err)
 		return ExitUsage
 	}
-	log, err := pf.logger(o.Stderr)
-	if err != nil {
-		fmt.Fprintf(o.Stderr, "jit apply: %v\n", err)
-		return ExitUsage
-	}
-	m, err := pf.manager(log)
-	if err != nil {
-		fmt.Fprintf(o.Stderr, "jit apply: %v\n", err)
+	_, m, ok := pf.open(o, "jit apply")
+	if !ok {
 		return ExitUsage
 	}
 	src := gitSource{repo: pf.repo, rev: pf.rev, problems: func(msg string) { fmt.Fprintf(o.Stderr, "jit apply: skipping invalid grant file: %s\n", msg) }}

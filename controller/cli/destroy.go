@@ -20,14 +20,8 @@ func runDestroy(ctx context.Context, o IO, args []string) int {
 		fmt.Fprintln(o.Stderr, "jit destroy: name the grants to destroy with --grant ID")
 		return ExitUsage
 	}
-	log, err := pf.logger(o.Stderr)
-	if err != nil {
-		fmt.Fprintf(o.Stderr, "jit destroy: %v\n", err)
-		return ExitUsage
-	}
-	m, err := pf.manager(log)
-	if err != nil {
-		fmt.Fprintf(o.Stderr, "jit destroy: %v\n", err)
+	_, m, ok := pf.open(o, "jit destroy")
+	if !ok {
 		return ExitUsage
 	}
 	results := make([]string, len(grants))

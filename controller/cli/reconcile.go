@@ -22,14 +22,8 @@ func runReconcile(ctx context.Context, o IO, args []string) int {
 		fmt.Fprintf(o.Stderr, "jit reconcile: %v\n", err)
 		return ExitUsage
 	}
-	log, err := pf.logger(o.Stderr)
-	if err != nil {
-		fmt.Fprintf(o.Stderr, "jit reconcile: %v\n", err)
-		return ExitUsage
-	}
-	m, err := pf.manager(log)
-	if err != nil {
-		fmt.Fprintf(o.Stderr, "jit reconcile: %v\n", err)
+	log, m, ok := pf.open(o, "jit reconcile")
+	if !ok {
 		return ExitUsage
 	}
 	src := gitSource{repo: pf.repo, rev: pf.rev, problems: func(msg string) {
