@@ -17,7 +17,7 @@ import (
 	"github.com/jitops/jit/controller/credential"
 	"github.com/jitops/jit/controller/gittest"
 	"github.com/jitops/jit/controller/pgtest"
-	"github.com/jitops/jit/controller/terraform"
+	"github.com/jitops/jit/controller/terraform/tftest"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -26,12 +26,7 @@ import (
 // 1.5.7), passed to the commands as --terraform.
 func provNeedTerraform(t *testing.T) {
 	t.Helper()
-	if _, _, err := terraform.Find(os.Getenv("JIT_TEST_TERRAFORM")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %v", err)
-		}
-		t.Skipf("skipping: %v", err)
-	}
+	tftest.Path(t)
 }
 
 // provTemplateFiles reads a template directory into gittest files under

@@ -14,20 +14,14 @@ import (
 	"github.com/jitops/jit/controller/provision"
 	"github.com/jitops/jit/controller/render"
 	"github.com/jitops/jit/controller/terraform"
+	"github.com/jitops/jit/controller/terraform/tftest"
 )
 
 // terraformPath returns the real terraform binary, skipping the test when
 // there is none, except under CI=true where that is a failure.
 func terraformPath(t testing.TB) string {
 	t.Helper()
-	path, _, err := terraform.Find(os.Getenv("JIT_TEST_TERRAFORM"))
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %v", err)
-		}
-		t.Skipf("skipping: %v", err)
-	}
-	return path
+	return tftest.Path(t)
 }
 
 type env struct {

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +15,7 @@ import (
 	"github.com/jitops/jit/controller/credential"
 	"github.com/jitops/jit/controller/pgtest"
 	"github.com/jitops/jit/controller/terraform"
+	"github.com/jitops/jit/controller/terraform/tftest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -23,18 +23,10 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // templateDir is the shipped template under test.
 const templateDir = "../../templates/postgres-role"
 
-// runner returns a terraform Runner for the terraform on PATH, skipping the
-// test when there is none (failing it under CI=true).
+// runner returns a terraform Runner for the real terraform (see tftest.Path).
 func runner(t testing.TB) *terraform.Runner {
 	t.Helper()
-	path, _, err := terraform.Find("")
-	if errors.Is(err, terraform.ErrNotFound) && os.Getenv("CI") != "true" {
-		t.Skipf("templatetest: %v", err)
-	}
-	if err != nil {
-		t.Fatalf("templatetest: %v", err)
-	}
-	return terraform.NewRunner(path, nil, terraform.WithTimeout(2*time.Minute))
+	return terraform.NewRunner(tftest.Path(t), nil, terraform.WithTimeout(2*time.Minute))
 }
 
 // workspace is one grant's terraform working directory: a copy of the

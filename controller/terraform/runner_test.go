@@ -14,18 +14,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jitops/jit/controller/terraform"
+	"github.com/jitops/jit/controller/terraform/tftest"
 )
 
 func terraformPath(t testing.TB) string {
 	t.Helper()
-	path, _, err := terraform.Find(os.Getenv("JIT_TEST_TERRAFORM"))
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %v", err)
-		}
-		t.Skipf("skipping: %v", err)
-	}
-	return path
+	return tftest.Path(t)
 }
 
 func TestFindMissing(t *testing.T) {
