@@ -60,13 +60,8 @@ func (s *Server) contentJSON(rp *repo, ref string, e treeEntry) obj {
 // GET /repos/{owner}/{repo}/contents/{path}
 func (s *Server) getContents(c *call) {
 	rp := c.rp
-	ref := c.r.URL.Query().Get("ref")
-	if ref == "" {
-		ref = rp.defaultBranch
-	}
-	sha, ok := rp.git.resolve(c.ctx, ref)
+	ref, sha, ok := c.refQuery()
 	if !ok {
-		c.notFound()
 		return
 	}
 	p := strings.Trim(c.param("path"), "/")

@@ -113,13 +113,8 @@ var codeownersPaths = []string{".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWN
 // GET /repos/{owner}/{repo}/codeowners/errors
 func (s *Server) codeownersErrors(c *call) {
 	rp := c.rp
-	ref := c.r.URL.Query().Get("ref")
-	if ref == "" {
-		ref = rp.defaultBranch
-	}
-	sha, ok := rp.git.resolve(c.ctx, ref)
+	_, sha, ok := c.refQuery()
 	if !ok {
-		c.notFound()
 		return
 	}
 	for _, p := range codeownersPaths {

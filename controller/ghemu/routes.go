@@ -21,6 +21,21 @@ type call struct {
 
 func (c *call) param(name string) string { return c.r.PathValue(name) }
 
+// refQuery returns and resolves the "ref" query parameter (default: the repository's
+// default branch) to a commit, answering 404 as GitHub does when it names
+// nothing.
+func (c *call) refQuery() (ref, sha string, ok bool) {
+	ref = c.r.URL.Query().Get("ref")
+	if ref == "" {
+		ref = c.rp.defaultBranch
+	}
+	sha, ok = c.rp.git.resolve(c.ctx, ref)
+	if !ok {
+		c.notFound()
+	}
+	return ref, sha, ok
+}
+
 func (c *call) json(status int, v any) { writeJSON(c.w, status, v) }
 
 // fail answers GitHub's error body for this route.
