@@ -391,6 +391,12 @@ func runApply(ctx context.Context, o IO, args []string) int {
 		}()
 	}
 	wg.Wait()
+	return printResults(o, results, failed)
+}
+
+// printResults prints one line per grant, sorted, and returns the exit code:
+// ExitProblems when any grant failed.
+func printResults(o IO, results []string, failed bool) int {
 	sort.Strings(results)
 	for _, r := range results {
 		fmt.Fprintln(o.Stdout, r)

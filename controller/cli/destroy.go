@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"sort"
 	"sync"
 )
 
@@ -47,12 +46,5 @@ func runDestroy(ctx context.Context, o IO, args []string) int {
 		}()
 	}
 	wg.Wait()
-	sort.Strings(results)
-	for _, r := range results {
-		fmt.Fprintln(o.Stdout, r)
-	}
-	if failed {
-		return ExitProblems
-	}
-	return ExitOK
+	return printResults(o, results, failed)
 }
