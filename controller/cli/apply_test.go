@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/jitops/jit/controller/cli"
-	"github.com/jitops/jit/controller/gittest"
-	"github.com/jitops/jit/controller/pgtest"
+	"github.com/jitops/jit/controller/internal/gittest"
+	"github.com/jitops/jit/controller/internal/pgtest"
 )
 
 // TestReconcileAfterKilledApply interrupts a pass while terraform is in the

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/jitops/jit/controller/cli"
-	"github.com/jitops/jit/controller/gittest"
+	"github.com/jitops/jit/controller/internal/gittest"
 )
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {

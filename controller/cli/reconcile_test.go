@@ -15,9 +15,9 @@ import (
 
 	"github.com/jitops/jit/controller/cli"
 	"github.com/jitops/jit/controller/credential"
-	"github.com/jitops/jit/controller/gittest"
-	"github.com/jitops/jit/controller/pgtest"
-	"github.com/jitops/jit/controller/terraform/tftest"
+	"github.com/jitops/jit/controller/internal/gittest"
+	"github.com/jitops/jit/controller/internal/pgtest"
+	"github.com/jitops/jit/controller/internal/tftest"
 	"golang.org/x/crypto/ssh"
 )
 

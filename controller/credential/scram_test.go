@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/jitops/jit/controller/credential"
-	"github.com/jitops/jit/controller/pgtest"
+	"github.com/jitops/jit/controller/internal/pgtest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

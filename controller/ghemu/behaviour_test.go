@@ -20,11 +20,12 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/jitops/jit/controller/ghemu"
+	"github.com/jitops/jit/controller/ghemu/ghemutest"
 )
 
 func TestFailNextAndRateLimit(t *testing.T) {
 	requireGit(t)
-	srv := ghemu.NewServer(t, testSeed(""))
+	srv := ghemutest.NewServer(t, testSeed(""))
 	ctx := context.Background()
 	alice := srv.Client("alice")
 	const route = "GET /repos/{owner}/{repo}"
@@ -75,7 +76,7 @@ func strconvInts(xs []int) string {
 
 func TestPagingLinkHeaders(t *testing.T) {
 	requireGit(t)
-	srv := ghemu.NewServer(t, testSeed(""))
+	srv := ghemutest.NewServer(t, testSeed(""))
 	ctx := context.Background()
 	bob := client(t, srv, "bob")
 	pushBranch(t, srv, "alice", "access", "p", map[string]string{"access/p.yaml": "p\n"})
@@ -134,7 +135,7 @@ func signJWT(t *testing.T, method jwt.SigningMethod, key any, iss string, iat, e
 
 func TestAppJWT(t *testing.T) {
 	requireGit(t)
-	srv := ghemu.NewServer(t, testSeed(""))
+	srv := ghemutest.NewServer(t, testSeed(""))
 	app, _ := srv.App()
 	blk, _ := pem.Decode(app.PrivateKeyPEM)
 	key, err := x509.ParsePKCS1PrivateKey(blk.Bytes)
@@ -183,7 +184,7 @@ func TestGitSmartHTTPAuthAndPushEvents(t *testing.T) {
 	requireGit(t)
 	ctx := context.Background()
 	rc := newReceiver(t, "It's a Secret to Everybody")
-	srv := ghemu.NewServer(t, testSeed(rc.srv.URL))
+	srv := ghemutest.NewServer(t, testSeed(rc.srv.URL))
 	dir := t.TempDir()
 
 	// Anonymous clone of a private repository asks for credentials.
@@ -279,7 +280,7 @@ func TestMergeRefusals(t *testing.T) {
 	ctx := context.Background()
 	seed := testSeed("")
 	seed.Repos[0].Protection["main"] = ghemu.SeedProtection{RequiredApprovingReviewCount: 1, RequiredStatusChecks: []string{"jit/validate"}}
-	srv := ghemu.NewServer(t, seed)
+	srv := ghemutest.NewServer(t, seed)
 	alice, bob := client(t, srv, "alice"), client(t, srv, "bob")
 	raw := srv.Client("bob") // 405s are documented; 409/422 bodies are checked elsewhere
 
@@ -330,7 +331,7 @@ func TestCodeownersErrors(t *testing.T) {
 	requireGit(t)
 	seed := testSeed("")
 	seed.Repos[0].Files[".github/CODEOWNERS"] = "# owners\n* @acme/db-owners\naccess/ @nobody @bob\ndocs/ bob\n*.md alice@example.com mallory@example.com\n/ @bob\n!x @bob\nx/ @other/team  # comment\n"
-	srv := ghemu.NewServer(t, seed)
+	srv := ghemutest.NewServer(t, seed)
 	errs := must[*github.CodeownersErrors](t, "codeowners errors")(client(t, srv, "alice").Repositories.GetCodeownersErrors(context.Background(), "acme", "access", nil))
 	type e struct {
 		line, col int
@@ -362,7 +363,7 @@ func TestCodeOwnerReviewRequired(t *testing.T) {
 	seed.Repos[0].Protection["main"] = ghemu.SeedProtection{RequireCodeOwnerReviews: true}
 	seed.Repos[0].Files[".github/CODEOWNERS"] = "* @acme/db-owners\naccess/ @bob\n"
 	seed.Repos[0].Readers = nil // carol needs write access for her review to count
-	srv := ghemu.NewServer(t, seed)
+	srv := ghemutest.NewServer(t, seed)
 	alice, bob, carol := client(t, srv, "alice"), client(t, srv, "bob"), client(t, srv, "carol")
 	raw := srv.Client("alice")
 

@@ -6,8 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-github/v60/github"
-
-	"github.com/jitops/jit/controller/ghemu"
+	"github.com/jitops/jit/controller/ghemu/ghemutest"
 )
 
 // BenchmarkAPIRoundTrip is a typical read through go-github on loopback:
@@ -15,7 +14,7 @@ import (
 func BenchmarkAPIRoundTrip(b *testing.B) {
 	requireGit(b)
 	ctx := context.Background()
-	srv := ghemu.NewServer(b, testSeed(""))
+	srv := ghemutest.NewServer(b, testSeed(""))
 	alice := srv.Client("alice")
 	pushBranch(b, srv, "alice", "access", "bench", map[string]string{"access/b.yaml": "b\n"})
 	pr, _, err := alice.PullRequests.Create(ctx, "acme", "access", &github.NewPullRequest{Title: github.String("b"), Head: github.String("bench"), Base: github.String("main")})
@@ -44,7 +43,7 @@ func BenchmarkAPIRoundTrip(b *testing.B) {
 func BenchmarkMerge(b *testing.B) {
 	requireGit(b)
 	ctx := context.Background()
-	srv := ghemu.NewServer(b, testSeed(""))
+	srv := ghemutest.NewServer(b, testSeed(""))
 	alice, bob := srv.Client("alice"), srv.Client("bob")
 	ref, _, err := alice.Git.GetRef(ctx, "acme", "access", "heads/main")
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jitops/jit/controller/ghemu"
 	"github.com/jitops/jit/controller/ghemu/contract"
+	"github.com/jitops/jit/controller/ghemu/ghemutest"
 )
 
 // TestConformance drives the emulator the way the controller drives GitHub:
@@ -25,7 +26,7 @@ func TestConformance(t *testing.T) {
 	requireGit(t)
 	ctx := context.Background()
 	rc := newReceiver(t, "It's a Secret to Everybody")
-	srv := ghemu.NewServer(t, testSeed(rc.srv.URL))
+	srv := ghemutest.NewServer(t, testSeed(rc.srv.URL))
 	app, ok := srv.App()
 	if !ok {
 		t.Fatal("no app seeded")

@@ -16,7 +16,7 @@
 //
 // # In tests
 //
-//	srv := ghemu.NewServer(t, ghemu.Seed{
+//	srv := ghemutest.NewServer(t, ghemu.Seed{
 //		Org:   ghemu.SeedOrg{Login: "acme"},
 //		Users: []ghemu.SeedUser{{Login: "alice"}, {Login: "bob"}},
 //		Teams: []ghemu.SeedTeam{{Slug: "db-owners", Members: []string{"bob"}}},

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/jitops/jit/controller/ghemu"
+	"github.com/jitops/jit/controller/ghemu/ghemutest"
 )
 
 // TestCommitAndInspection arranges state with Commit and reads it back with
@@ -19,7 +20,7 @@ func TestCommitAndInspection(t *testing.T) {
 	requireGit(t)
 	ctx := context.Background()
 	rc := newReceiver(t, "It's a Secret to Everybody")
-	srv := ghemu.NewServer(t, testSeed(rc.srv.URL))
+	srv := ghemutest.NewServer(t, testSeed(rc.srv.URL))
 	first, err := srv.Commit(ctx, "access", ghemu.Change{Branch: "g", Author: "alice", Message: "add g\n\nJit-Grant: g\n",
 		Files: map[string]string{"access/g.yaml": "g\n"}})
 	if err != nil {
@@ -85,10 +86,10 @@ func TestDeliverSignsLikeGitHub(t *testing.T) {
 		}
 		got = github.WebHookType(r) + " " + string(body)
 	})
-	if w := ghemu.Deliver(t, h, "s3cret", "ping", []byte(`{"zen":"x"}`)); w.Code != http.StatusOK || got != `ping {"zen":"x"}` {
+	if w := ghemutest.Deliver(t, h, "s3cret", "ping", []byte(`{"zen":"x"}`)); w.Code != http.StatusOK || got != `ping {"zen":"x"}` {
 		t.Errorf("delivered: %d %q", w.Code, got)
 	}
-	if w := ghemu.Deliver(t, h, "wrong", "ping", []byte(`{}`)); w.Code != http.StatusUnauthorized {
+	if w := ghemutest.Deliver(t, h, "wrong", "ping", []byte(`{}`)); w.Code != http.StatusUnauthorized {
 		t.Errorf("wrong secret accepted: %d", w.Code)
 	}
 }
@@ -117,7 +118,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 func TestInstallationTokenRefresh(t *testing.T) {
 	requireGit(t)
 	clock := &fakeClock{now: time.Now().UTC().Truncate(time.Second)}
-	srv := ghemu.NewServerConfig(t, ghemu.Config{Seed: testSeed(""), InstallationTokenTTL: 2 * time.Second, Now: clock.Now})
+	srv := ghemutest.NewServerConfig(t, ghemu.Config{Seed: testSeed(""), InstallationTokenTTL: 2 * time.Second, Now: clock.Now})
 	ctx := context.Background()
 	app, _ := srv.App()
 	bot := installationClient(t, srv, app)

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/jitops/jit/controller/ghemu"
+	"github.com/jitops/jit/controller/ghemu/ghemutest"
 )
 
 // status returns the HTTP status of a go-github call's response (0 if none).
@@ -49,7 +50,7 @@ func TestEveryOperation(t *testing.T) {
 	requireGit(t)
 	ctx := context.Background()
 	rc := newReceiver(t, "It's a Secret to Everybody")
-	srv := ghemu.NewServer(t, testSeed(rc.srv.URL))
+	srv := ghemutest.NewServer(t, testSeed(rc.srv.URL))
 	app, _ := srv.App()
 	alice, bob, carol := client(t, srv, "alice"), client(t, srv, "bob"), client(t, srv, "carol")
 	// GitHub answers statuses its description does not document for some

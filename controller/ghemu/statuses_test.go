@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/jitops/jit/controller/ghemu"
+	"github.com/jitops/jit/controller/ghemu/ghemutest"
 )
 
 // TestCombinedStatusRules checks GitHub's reduction: failure if any latest
@@ -15,7 +16,7 @@ import (
 func TestCombinedStatusRules(t *testing.T) {
 	requireGit(t)
 	ctx := context.Background()
-	srv := ghemu.NewServer(t, testSeed(""))
+	srv := ghemutest.NewServer(t, testSeed(""))
 	bob := client(t, srv, "bob")
 	type st struct{ context, state string }
 	tests := map[string]struct {

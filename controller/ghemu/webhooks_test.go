@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/jitops/jit/controller/ghemu"
+	"github.com/jitops/jit/controller/ghemu/ghemutest"
 )
 
 // TestWebhookPayloads makes the emulator emit every kind of event it knows
@@ -22,7 +23,7 @@ func TestWebhookPayloads(t *testing.T) {
 	requireGit(t)
 	ctx := context.Background()
 	rc := newReceiver(t, "It's a Secret to Everybody")
-	srv := ghemu.NewServer(t, testSeed(rc.srv.URL))
+	srv := ghemutest.NewServer(t, testSeed(rc.srv.URL))
 	alice, bob := client(t, srv, "alice"), client(t, srv, "bob")
 	app, _ := srv.App()
 	bot := installationClient(t, srv, app)
@@ -142,7 +143,7 @@ func TestWebhookBurst(t *testing.T) {
 	defer recv.Close()
 	seed := testSeed(recv.URL)
 	seed.Webhook.Secret = "burst"
-	srv := ghemu.NewServer(t, seed)
+	srv := ghemutest.NewServer(t, seed)
 	if _, err := srv.Commit(ctx, "access", ghemu.Change{Branch: "burst", Message: "b", Files: map[string]string{"b": "b"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +187,7 @@ func TestWebhooksFollowTheInstallation(t *testing.T) {
 	seed.Repos = append(seed.Repos, ghemu.SeedRepo{Name: "other", Files: map[string]string{"x": "x"}})
 	seed.App.Repos = []string{"access"}
 	seed.App.Events = []string{"push"}
-	srv := ghemu.NewServer(t, seed)
+	srv := ghemutest.NewServer(t, seed)
 	if _, err := srv.Commit(ctx, "other", ghemu.Change{Message: "not installed", Files: map[string]string{"y": "y"}}); err != nil {
 		t.Fatal(err)
 	}

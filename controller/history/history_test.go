@@ -8,8 +8,8 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/jitops/jit/controller/gittest"
 	"github.com/jitops/jit/controller/history"
+	"github.com/jitops/jit/controller/internal/gittest"
 )
 
 var t0 = gittest.Start

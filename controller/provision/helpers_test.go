@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/jitops/jit/controller/grant"
+	"github.com/jitops/jit/controller/internal/tftest"
 	"github.com/jitops/jit/controller/provision"
 	"github.com/jitops/jit/controller/render"
 	"github.com/jitops/jit/controller/terraform"
-	"github.com/jitops/jit/controller/terraform/tftest"
 )
 
 // terraformPath returns the real terraform binary, skipping the test when

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/jitops/jit/controller/grant"
-	"github.com/jitops/jit/controller/pgtest"
+	"github.com/jitops/jit/controller/internal/pgtest"
 	"github.com/jitops/jit/controller/render"
 	"github.com/jitops/jit/controller/terraform"
 )

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jitops/jit/controller/pgtest"
+	"github.com/jitops/jit/controller/internal/pgtest"
 )
 
 // BenchmarkTemplateApply measures the postgres-role template with real

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/jitops/jit/controller/credential"
-	"github.com/jitops/jit/controller/pgtest"
+	"github.com/jitops/jit/controller/internal/pgtest"
+	"github.com/jitops/jit/controller/internal/tftest"
 	"github.com/jitops/jit/controller/terraform"
-	"github.com/jitops/jit/controller/terraform/tftest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

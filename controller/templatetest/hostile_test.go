@@ -11,7 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/jitops/jit/controller/pgtest"
+	"github.com/jitops/jit/controller/internal/pgtest"
 )
 
 type hostileCase struct {

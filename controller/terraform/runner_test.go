@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jitops/jit/controller/internal/tftest"
 	"github.com/jitops/jit/controller/terraform"
-	"github.com/jitops/jit/controller/terraform/tftest"
 )
 
 func terraformPath(t testing.TB) string {

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jitops/jit/controller/gittest"
 	"github.com/jitops/jit/controller/history"
+	"github.com/jitops/jit/controller/internal/gittest"
 	"github.com/jitops/jit/controller/validate"
 )
 

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jitops/jit/controller/pgtest"
+	"github.com/jitops/jit/controller/internal/pgtest"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

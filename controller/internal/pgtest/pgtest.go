@@ -94,6 +94,7 @@ func isExecutable(path string) bool {
 // t for any other problem, quoting the server log.
 func Start(t testing.TB) *Cluster {
 	t.Helper()
+	skipShort(t)
 	c, err := start()
 	if err != nil {
 		failOrSkip(t, err)
@@ -104,6 +105,15 @@ func Start(t testing.TB) *Cluster {
 		}
 	})
 	return c
+}
+
+// skipShort skips t under -short (make test-short), which leaves out every
+// test that needs a real PostgreSQL server.
+func skipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("skipping: -short skips tests that start PostgreSQL")
+	}
 }
 
 func failOrSkip(t testing.TB, err error) {
@@ -152,6 +162,7 @@ func Main(m *testing.M) {
 // with a unique name); tests that stop the server should use Start instead.
 func Shared(t testing.TB) *Cluster {
 	t.Helper()
+	skipShort(t)
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	if !shared.inMain {
