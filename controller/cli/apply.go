@@ -221,6 +221,12 @@ func (p provisioner) Destroy(ctx context.Context, a reconcile.Actual) ([]string,
 	return d.Resources, err
 }
 
+// Reassert applies a live grant again (a drift pass).
+func (p provisioner) Reassert(ctx context.Context, d reconcile.Desired) ([]string, error) {
+	a, err := p.m.Apply(ctx, d.Request, d.ExpiresAt)
+	return a.Resources, err
+}
+
 var _ reconcile.Provisioner = provisioner{}
 var _ reconcile.Source = gitSource{}
 

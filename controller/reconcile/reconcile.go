@@ -55,6 +55,10 @@ type Provisioner interface {
 	// Destroy removes a's resources and workspace; it succeeds when there is
 	// nothing left to remove.
 	Destroy(ctx context.Context, a Actual) ([]string, error)
+	// Reassert applies d again so that the target converges to it: what
+	// was removed by hand is created, what was changed is reset. It issues
+	// no new credentials.
+	Reassert(ctx context.Context, d Desired) ([]string, error)
 }
 
 // Action is what a pass did for one grant.
@@ -62,8 +66,9 @@ type Action string
 
 // Actions.
 const (
-	Apply   Action = "apply"
-	Destroy Action = "destroy"
+	Apply    Action = "apply"
+	Destroy  Action = "destroy"
+	Reassert Action = "reassert"
 )
 
 // Reasons for an action.
@@ -74,7 +79,22 @@ const (
 	ReasonExpired    = "expired"    // the grant's expiry has passed
 	ReasonRemoved    = "removed"    // the grant's file is gone
 	ReasonUnknown    = "unrecorded" // a jit workspace recording no grant, not desired
+	ReasonDrift      = "drift"      // live and complete: re-asserted by a drift pass
 )
+
+// Options narrow or widen one pass. The zero value is a full pass: every
+// grant, apply and destroy, no drift re-assertion.
+type Options struct {
+	// Grants, when not empty, limits the pass to these grant ids (a
+	// workspace recording no grant is then left alone).
+	Grants []string
+	// NoApply leaves missing, incomplete and extended grants alone (and
+	// skips drift re-assertion); NoDestroy leaves expired and removed ones.
+	NoApply, NoDestroy bool
+	// Drift re-asserts every live grant whose workspace is complete, so that
+	// the target converges to the grants in git.
+	Drift bool
+}
 
 // Outcome is one action of a pass and how it went.
 type Outcome struct {
@@ -147,10 +167,10 @@ type task struct {
 	actual  Actual
 }
 
-// Plan compares desired and actual at now and returns the actions needed,
-// ordered by grant and workspace. It is pure.
-func Plan(desired []Desired, actual []Actual, now time.Time) []Outcome {
-	ts := plan(desired, actual, now)
+// Plan compares desired and actual at now and returns the actions a pass
+// with opts takes, ordered by grant and workspace. It is pure.
+func Plan(desired []Desired, actual []Actual, now time.Time, opts Options) []Outcome {
+	ts := plan(desired, actual, now, opts)
 	out := make([]Outcome, len(ts))
 	for i, t := range ts {
 		out[i] = t.out
@@ -158,7 +178,7 @@ func Plan(desired []Desired, actual []Actual, now time.Time) []Outcome {
 	return out
 }
 
-func plan(desired []Desired, actual []Actual, now time.Time) []task {
+func plan(desired []Desired, actual []Actual, now time.Time, opts Options) []task {
 	want := map[string]Desired{}
 	expired := map[string]bool{}
 	for _, d := range desired {
@@ -200,8 +220,11 @@ func plan(desired []Desired, actual []Actual, now time.Time) []task {
 			tasks = append(tasks, task{out: Outcome{Grant: id, Workspace: a.Workspace, Action: Apply, Reason: ReasonIncomplete}, desired: d})
 		case !a.ExpiresAt.IsZero() && !a.ExpiresAt.Equal(d.ExpiresAt.Truncate(time.Second)):
 			tasks = append(tasks, task{out: Outcome{Grant: id, Workspace: a.Workspace, Action: Apply, Reason: ReasonExtended}, desired: d})
+		case opts.Drift:
+			tasks = append(tasks, task{out: Outcome{Grant: id, Workspace: a.Workspace, Action: Reassert, Reason: ReasonDrift}, desired: d})
 		}
 	}
+	tasks = opts.keep(tasks)
 	sort.Slice(tasks, func(i, j int) bool {
 		a, b := tasks[i].out, tasks[j].out
 		if a.Grant != b.Grant {
@@ -210,6 +233,25 @@ func plan(desired []Desired, actual []Actual, now time.Time) []task {
 		return a.Workspace < b.Workspace
 	})
 	return tasks
+}
+
+// keep returns the tasks opts allows.
+func (o Options) keep(tasks []task) []task {
+	only := map[string]bool{}
+	for _, id := range o.Grants {
+		only[id] = true
+	}
+	out := tasks[:0]
+	for _, t := range tasks {
+		switch {
+		case len(only) > 0 && !only[t.out.Grant]:
+		case o.NoApply && (t.out.Action == Apply || t.out.Action == Reassert):
+		case o.NoDestroy && t.out.Action == Destroy:
+		default:
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func findByWorkspace(want map[string]Desired, ws string) (Desired, bool) {
@@ -221,10 +263,17 @@ func findByWorkspace(want map[string]Desired, ws string) (Desired, bool) {
 	return Desired{}, false
 }
 
-// Run performs one pass. The error is non-nil only when desired or actual
-// state could not be read (then nothing was done); failures of single
+// Run performs one full pass. The error is non-nil only when desired or
+// actual state could not be read (then nothing was done); failures of single
 // grants are in the Result.
 func (r *Reconciler) Run(ctx context.Context) (Result, error) {
+	return r.RunWith(ctx, Options{})
+}
+
+// RunWith performs one pass narrowed or widened by opts: jit apply is a pass
+// that only applies, jit destroy one that only destroys named grants, and
+// jit reconcile --drift one that also re-asserts every live grant.
+func (r *Reconciler) RunWith(ctx context.Context, opts Options) (Result, error) {
 	desired, err := r.src.Desired(ctx)
 	if err != nil {
 		return Result{}, fmt.Errorf("reading the desired grants: %w", err)
@@ -234,7 +283,7 @@ func (r *Reconciler) Run(ctx context.Context) (Result, error) {
 		return Result{}, fmt.Errorf("reading the grants that exist: %w", err)
 	}
 	now := r.Now()
-	tasks := plan(desired, actual, now)
+	tasks := plan(desired, actual, now, opts)
 	res := Result{Actual: len(actual)}
 	for _, d := range desired {
 		if now.Before(d.ExpiresAt) {
@@ -272,6 +321,8 @@ func (r *Reconciler) act(ctx context.Context, t *task) {
 	switch t.out.Action {
 	case Apply:
 		t.out.Resources, t.out.Err = r.prov.Apply(ctx, t.desired)
+	case Reassert:
+		t.out.Resources, t.out.Err = r.prov.Reassert(ctx, t.desired)
 	case Destroy:
 		pause := r.DestroyBackoff
 		for attempt := 1; ; attempt++ {

@@ -38,6 +38,7 @@ func TestPlan(t *testing.T) {
 	tests := map[string]struct {
 		desired []reconcile.Desired
 		actual  []reconcile.Actual
+		opts    reconcile.Options
 		want    []reconcile.Outcome
 	}{
 		"nothing": {},
@@ -98,10 +99,42 @@ func TestPlan(t *testing.T) {
 				{Grant: "d", Workspace: render.WorkspaceName("d"), Action: reconcile.Destroy, Reason: reconcile.ReasonRemoved},
 			},
 		},
+		"drift re-asserts live complete grants only": {
+			desired: []reconcile.Desired{want("a", later), want("b", later), want("c", earlier)},
+			actual:  []reconcile.Actual{have("a", true), have("b", false), have("c", true)},
+			opts:    reconcile.Options{Drift: true},
+			want: []reconcile.Outcome{
+				{Grant: "a", Workspace: render.WorkspaceName("a"), Action: reconcile.Reassert, Reason: reconcile.ReasonDrift},
+				{Grant: "b", Workspace: render.WorkspaceName("b"), Action: reconcile.Apply, Reason: reconcile.ReasonIncomplete},
+				{Grant: "c", Workspace: render.WorkspaceName("c"), Action: reconcile.Destroy, Reason: reconcile.ReasonExpired},
+			},
+		},
+		"without drift a live complete grant is left alone": {
+			desired: []reconcile.Desired{want("a", later)},
+			actual:  []reconcile.Actual{have("a", true)},
+		},
+		"filtered to one grant": {
+			desired: []reconcile.Desired{want("a", later), want("b", later)},
+			actual:  []reconcile.Actual{have("x", true), {Workspace: "jit-orphan-0000000000"}},
+			opts:    reconcile.Options{Grants: []string{"b"}},
+			want:    []reconcile.Outcome{{Grant: "b", Action: reconcile.Apply, Reason: reconcile.ReasonMissing}},
+		},
+		"apply only leaves expired grants": {
+			desired: []reconcile.Desired{want("a", later), want("c", earlier)},
+			actual:  []reconcile.Actual{have("c", true)},
+			opts:    reconcile.Options{NoDestroy: true, Drift: true},
+			want:    []reconcile.Outcome{{Grant: "a", Action: reconcile.Apply, Reason: reconcile.ReasonMissing}},
+		},
+		"destroy only leaves missing grants and drift": {
+			desired: []reconcile.Desired{want("a", later), want("b", later)},
+			actual:  []reconcile.Actual{have("b", true), have("gone", true)},
+			opts:    reconcile.Options{NoApply: true, Drift: true},
+			want:    []reconcile.Outcome{{Grant: "gone", Workspace: render.WorkspaceName("gone"), Action: reconcile.Destroy, Reason: reconcile.ReasonRemoved}},
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			got := reconcile.Plan(tc.desired, tc.actual, now)
+			got := reconcile.Plan(tc.desired, tc.actual, now, tc.opts)
 			if d := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); d != "" {
 				t.Errorf("Plan (-want +got):\n%s", d)
 			}
@@ -173,6 +206,16 @@ func (f *fakeProvisioner) Destroy(_ context.Context, a reconcile.Actual) ([]stri
 		return nil, fmt.Errorf("grant %s: terraform destroy: %w", a.Grant, err)
 	}
 	delete(f.ws, a.Workspace)
+	return []string{"terraform_data.x"}, nil
+}
+
+func (f *fakeProvisioner) Reassert(_ context.Context, d reconcile.Desired) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "reassert "+d.Request.ID)
+	if err := f.fail[d.Request.ID]; err != nil {
+		return nil, fmt.Errorf("grant %s: terraform apply: %w", d.Request.ID, err)
+	}
 	return []string{"terraform_data.x"}, nil
 }
 
@@ -300,5 +343,27 @@ func TestRunRetriesFailingDestroyWithinThePass(t *testing.T) {
 	failed := res.Failed()
 	if len(failed) != 1 || failed[0].Grant != "stuck" || failed[0].Err.Error() != "grant stuck: terraform destroy: target down" {
 		t.Errorf("failed = %+v, want only stuck, after 3 tries", failed)
+	}
+}
+
+func TestRunWithDriftReassertsAndFiltered(t *testing.T) {
+	src := &fakeSource{list: []reconcile.Desired{want("a", now.Add(time.Hour)), want("b", now.Add(time.Hour))}}
+	prov := newFake()
+	r := reconcile.New(src, prov, nil)
+	r.Now = func() time.Time { return now }
+	ctx := context.Background()
+	if _, err := r.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	prov.takeCalls()
+	res, err := r.RunWith(ctx, reconcile.Options{Drift: true, Grants: []string{"b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := prov.takeCalls(), []string{"reassert b"}; !cmp.Equal(got, want) {
+		t.Errorf("calls = %v, want %v", got, want)
+	}
+	if len(res.Outcomes) != 1 || res.Outcomes[0].Action != reconcile.Reassert || res.Outcomes[0].Err != nil {
+		t.Errorf("outcomes = %+v", res.Outcomes)
 	}
 }
