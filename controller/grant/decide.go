@@ -42,9 +42,10 @@ type Approval struct {
 type ReviewVerdict struct {
 	// Reviewer is the login as the reviewer's latest review wrote it.
 	Reviewer string
-	// State is the state of the review that decides: the latest opinionated
-	// one (APPROVED, CHANGES_REQUESTED or DISMISSED), or COMMENTED when the
-	// reviewer only commented.
+	// State is the state of the review that decides, upper-cased as REST
+	// writes it: the latest opinionated one (APPROVED, CHANGES_REQUESTED or
+	// DISMISSED), or that of the latest review when the reviewer only
+	// commented.
 	State ReviewState
 	// Commit is the head that deciding review was submitted on.
 	Commit string
@@ -362,8 +363,8 @@ func (j *judge) verdict(reviews []Review, needed bool) (v ReviewVerdict, blocks 
 		v.Reasons = []string{"only commented; comments neither approve nor block"}
 		return v, false, nil
 	}
-	v.State, v.Commit = opinion.State, opinion.CommitSHA
-	switch ReviewState(strings.ToUpper(string(opinion.State))) {
+	v.State, v.Commit = ReviewState(strings.ToUpper(string(opinion.State))), opinion.CommitSHA
+	switch v.State {
 	case ReviewApproved:
 		switch {
 		case j.ev.HeadSHA == "":
@@ -523,6 +524,9 @@ func compareReviews(a, b Review) int {
 		return c
 	}
 	if c := strings.Compare(a.CommitSHA, b.CommitSHA); c != 0 {
+		return c
+	}
+	if c := strings.Compare(string(a.State), string(b.State)); c != 0 {
 		return c
 	}
 	return strings.Compare(a.Reviewer, b.Reviewer)
