@@ -352,7 +352,7 @@ func (j *judge) evidenceGaps() []string {
 // counted approval, the owner entries that made them eligible.
 func (j *judge) verdict(reviews []Review, needed bool) (v ReviewVerdict, blocks bool, via []string) {
 	last := reviews[len(reviews)-1]
-	v = ReviewVerdict{Reviewer: last.Reviewer, State: last.State, Commit: last.CommitSHA}
+	v = ReviewVerdict{Reviewer: last.Reviewer, State: ReviewState(strings.ToUpper(string(last.State))), Commit: last.CommitSHA}
 	var opinion *Review
 	for i := range reviews {
 		if state := strings.ToUpper(string(reviews[i].State)); state != string(ReviewCommented) {

@@ -26,12 +26,15 @@ func (b *fuzzBytes) pick(n int) int {
 func choose[T any](b *fuzzBytes, from []T) T { return from[b.pick(len(from))] }
 
 var (
-	fuzzLogins  = []string{"alice", "Alice", "bob", "BOB", "carol", "dave", "erin", "mallory", ""}
-	fuzzOwners  = []string{"@alice", "@Bob", "@carol", "@acme/dba", "@ACME/DBA", "@acme/sre", "dave@acme.test", "@acme/ghosts"}
-	fuzzTeams   = []string{"@acme/dba", "@Acme/Dba", "@acme/sre"}
-	fuzzSHAs    = []string{headSHA, olderSHA, ""}
-	fuzzStates  = []grant.ReviewState{grant.ReviewApproved, grant.ReviewChangesRequested, grant.ReviewCommented, grant.ReviewDismissed, grant.ReviewPending, "approved", "dismissed", "BOGUS"}
-	fuzzPerms   = []grant.Permission{grant.PermissionNone, grant.PermissionRead, grant.PermissionTriage, grant.PermissionWrite, grant.PermissionMaintain, grant.PermissionAdmin, "push"}
+	fuzzLogins = []string{"alice", "Alice", "bob", "BOB", "carol", "dave", "erin", "mallory", ""}
+	fuzzOwners = []string{"@acme/dba", "@Bob", "@carol", "@alice", "@ACME/DBA", "@acme/sre", "dave@acme.test", "@acme/ghosts"}
+	fuzzTeams  = []string{"@acme/dba", "@Acme/Dba", "@acme/sre"}
+	fuzzSHAs   = []string{headSHA, olderSHA, ""}
+	fuzzStates = []grant.ReviewState{grant.ReviewApproved, grant.ReviewChangesRequested, grant.ReviewCommented, grant.ReviewDismissed, grant.ReviewPending, "approved", "dismissed", "BOGUS"}
+	// Write first and twice: most reviewers may approve, so that the
+	// fuzzer reaches the rules past the permission check.
+	fuzzPerms = []grant.Permission{grant.PermissionWrite, grant.PermissionWrite, grant.PermissionMaintain, grant.PermissionAdmin,
+		grant.PermissionNone, grant.PermissionRead, grant.PermissionTriage, "push"}
 	fuzzKinds   = []grant.ChangeKind{grant.Added, grant.Added, grant.Extended, grant.Shortened, grant.Deleted, grant.Deleted, "bogus"}
 	fuzzFiles   = []string{"access/prod/a.yaml", "access/prod/b.yaml", "access/staging/c.yaml", "access/d.yaml"}
 	fuzzEntries = []string{"@acme/sre", "@dave", "@Carol", "@acme/dba"}
@@ -55,6 +58,7 @@ func fuzzCase(data []byte) (grant.Change, grant.Evidence) {
 			}
 			g.Requirements.ApproverSets = append(g.Requirements.ApproverSets, set)
 		}
+		g.Owners = []string{choose(&b, fuzzOwners)}
 		for range b.pick(3) {
 			g.Owners = append(g.Owners, choose(&b, fuzzOwners))
 		}
@@ -64,7 +68,13 @@ func fuzzCase(data []byte) (grant.Change, grant.Evidence) {
 		c.Problems = []grant.Problem{{File: "access/prod/a.yaml", Line: 1, Column: 1, Message: "bad"}}
 	}
 	ev := grant.Evidence{Author: choose(&b, fuzzLogins), BaseSHA: olderSHA, HeadSHA: choose(&b, fuzzSHAs),
-		Teams: map[string][]string{}, Permissions: map[string]grant.Permission{}}
+		Teams:       map[string][]string{"@acme/dba": {"bob", "dave", "carol"}, "@acme/sre": {"bob", "erin"}},
+		Permissions: map[string]grant.Permission{}}
+	for _, l := range fuzzLogins {
+		if b.pick(8) > 0 {
+			ev.Permissions[l] = choose(&b, fuzzPerms)
+		}
+	}
 	for i := range b.pick(4) {
 		cm := grant.Commit{SHA: choose(&b, fuzzSHAs) + string(rune('a'+i)), Author: choose(&b, fuzzLogins), Committer: choose(&b, fuzzLogins)}
 		for range b.pick(2) {
@@ -72,16 +82,13 @@ func fuzzCase(data []byte) (grant.Change, grant.Evidence) {
 		}
 		ev.Commits = append(ev.Commits, cm)
 	}
-	for range b.pick(8) {
+	for range 1 + b.pick(8) {
 		ev.Reviews = append(ev.Reviews, grant.Review{ID: int64(b.pick(4)), Reviewer: choose(&b, fuzzLogins), State: choose(&b, fuzzStates),
 			CommitSHA: choose(&b, fuzzSHAs), SubmittedAt: decideNow.Add(time.Duration(b.pick(4)) * time.Minute)})
 	}
 	for range b.pick(5) {
 		team := choose(&b, fuzzTeams)
 		ev.Teams[team] = append(ev.Teams[team], choose(&b, fuzzLogins))
-	}
-	for range b.pick(8) {
-		ev.Permissions[choose(&b, fuzzLogins)] = choose(&b, fuzzPerms)
 	}
 	return c, ev
 }

@@ -764,3 +764,20 @@ func TestDecideDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestDecideTiedReviews is a regression test: two reviews equal but for the
+// case of their state ("approved" from a webhook, "APPROVED" from REST)
+// were once ordered by input order, so the verdict's state flipped.
+func TestDecideTiedReviews(t *testing.T) {
+	a := grant.Review{ID: 7, Reviewer: "dave", State: "approved", SubmittedAt: decideNow}
+	b := a
+	b.State = grant.ReviewApproved
+	first := grant.Decide(changeOf(alicesProd()), evidence(a, b), decideNow)
+	second := grant.Decide(changeOf(alicesProd()), evidence(b, a), decideNow)
+	if diff := cmp.Diff(first, second); diff != "" {
+		t.Errorf("the order of tied reviews changed the decision (-a,b +b,a):\n%s", diff)
+	}
+	if got := first.Reviews[0].State; got != grant.ReviewApproved {
+		t.Errorf("verdict state = %q, want it upper-cased to %q", got, grant.ReviewApproved)
+	}
+}
