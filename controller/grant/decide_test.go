@@ -73,6 +73,13 @@ func evidence(reviews ...grant.Review) grant.Evidence {
 
 // review is a review by login in state on sha, submitted minute minutes
 // past 11:00; its ID grows with the minute.
+// edited is evidence(reviews...) changed by edit.
+func edited(edit func(*grant.Evidence), reviews ...grant.Review) grant.Evidence {
+	ev := evidence(reviews...)
+	edit(&ev)
+	return ev
+}
+
 func review(login string, state grant.ReviewState, sha string, minute int) grant.Review {
 	return grant.Review{ID: int64(1000 + minute), Reviewer: login, State: state, CommitSHA: sha,
 		SubmittedAt: decideNow.Add(-time.Hour + time.Duration(minute)*time.Minute)}
@@ -239,11 +246,9 @@ func TestDecide(t *testing.T) {
 				Reviews: map[string][]string{"Bob": nil}, Reasons: []string{"1 of 2 approvals from eligible reviewers"}},
 		},
 		"unknown head SHA": {
-			changeOf(alicesProd()), func() grant.Evidence {
-				ev := evidence(review("bob", grant.ReviewApproved, "", 1))
+			changeOf(alicesProd()), edited(func(ev *grant.Evidence) {
 				ev.HeadSHA = ""
-				return ev
-			}(),
+			}, review("bob", grant.ReviewApproved, "", 1)),
 			outcome{Outcome: grant.Pending, Required: 1,
 				Reviews: map[string][]string{"bob": {"approved (unknown commit), but the head commit is unknown"}},
 				Reasons: []string{"the pull request's head commit is unknown, so no approval can count", quorum1}},
@@ -292,12 +297,10 @@ func TestDecide(t *testing.T) {
 		},
 		"logins and teams case-insensitive": {
 			changeOf(with(alicesProd(), func(g *grant.GrantChange) { g.Owners = []string{"@ACME/DBA"}; g.Requester = "ALICE" })),
-			func() grant.Evidence {
-				ev := evidence(approve("BOB", 1), approve("Alice", 2))
+			edited(func(ev *grant.Evidence) {
 				ev.Teams = map[string][]string{"@Acme/Dba": {"Bob", "alice"}}
 				ev.Permissions = map[string]grant.Permission{"bob": grant.PermissionWrite, "ALICE": grant.PermissionAdmin}
-				return ev
-			}(),
+			}, approve("BOB", 1), approve("Alice", 2)),
 			outcome{Outcome: grant.Approved, Required: 1, Approvals: []grant.Approval{approvedBy("BOB", "@ACME/DBA")}, Reviews: map[string][]string{
 				"Alice": {"is the requester of prod/db/alice-inc-1", "is the pull request author", "authored commit 3333333"},
 				"BOB":   nil,
@@ -310,38 +313,30 @@ func TestDecide(t *testing.T) {
 			outcome{Outcome: grant.Pending, Required: 1, Reviews: map[string][]string{"frank": {readOnly}}, Reasons: []string{quorum1}},
 		},
 		"triage owner": {
-			changeOf(alicesProd()), func() grant.Evidence {
-				ev := evidence(approve("frank", 1))
+			changeOf(alicesProd()), edited(func(ev *grant.Evidence) {
 				ev.Permissions["frank"] = grant.PermissionTriage
-				return ev
-			}(),
+			}, approve("frank", 1)),
 			outcome{Outcome: grant.Pending, Required: 1,
 				Reviews: map[string][]string{"frank": {"read-only access (triage); approvals need write, maintain or admin"}}, Reasons: []string{quorum1}},
 		},
 		"unknown permission": {
-			changeOf(alicesProd()), func() grant.Evidence {
-				ev := evidence(approve("dave", 1))
+			changeOf(alicesProd()), edited(func(ev *grant.Evidence) {
 				delete(ev.Permissions, "dave")
-				return ev
-			}(),
+			}, approve("dave", 1)),
 			outcome{Outcome: grant.Pending, Required: 1,
 				Reviews: map[string][]string{"dave": {"no known permission on the repository; approvals need write, maintain or admin"}}, Reasons: []string{quorum1}},
 		},
 		"unrecognised permission": {
-			changeOf(alicesProd()), func() grant.Evidence {
-				ev := evidence(approve("dave", 1))
+			changeOf(alicesProd()), edited(func(ev *grant.Evidence) {
 				ev.Permissions["dave"] = "push"
-				return ev
-			}(),
+			}, approve("dave", 1)),
 			outcome{Outcome: grant.Pending, Required: 1,
 				Reviews: map[string][]string{"dave": {`permission "push" is not one jit knows; approvals need write, maintain or admin`}}, Reasons: []string{quorum1}},
 		},
 		"two spellings of one login keep the weaker permission": {
-			changeOf(alicesProd()), func() grant.Evidence {
-				ev := evidence(approve("dave", 1))
+			changeOf(alicesProd()), edited(func(ev *grant.Evidence) {
 				ev.Permissions["Dave"] = grant.PermissionRead
-				return ev
-			}(),
+			}, approve("dave", 1)),
 			outcome{Outcome: grant.Pending, Required: 1, Reviews: map[string][]string{"dave": {readOnly}}, Reasons: []string{quorum1}},
 		},
 
@@ -351,65 +346,53 @@ func TestDecide(t *testing.T) {
 			outcome{Outcome: grant.Pending, Required: 1, Reviews: map[string][]string{"dave": {"is the requester of prod/db/alice-inc-1"}}, Reasons: []string{quorum1}},
 		},
 		"author approval": {
-			changeOf(alicesProd()), func() grant.Evidence { ev := evidence(approve("dave", 1)); ev.Author = "dave"; return ev }(),
+			changeOf(alicesProd()), edited(func(ev *grant.Evidence) { ev.Author = "dave" }, approve("dave", 1)),
 			outcome{Outcome: grant.Pending, Required: 1, Reviews: map[string][]string{"dave": {"is the pull request author"}}, Reasons: []string{quorum1}},
 		},
 		"commit author approval": {
-			changeOf(alicesProd()), func() grant.Evidence {
-				ev := evidence(approve("bob", 1))
+			changeOf(alicesProd()), edited(func(ev *grant.Evidence) {
 				ev.Commits = append(ev.Commits, grant.Commit{SHA: commit2, Author: "bob", Committer: "alice"})
-				return ev
-			}(),
+			}, approve("bob", 1)),
 			outcome{Outcome: grant.Pending, Required: 1, Reviews: map[string][]string{"bob": {"authored commit 4444444"}}, Reasons: []string{quorum1}},
 		},
 		"committer approval": {
-			changeOf(alicesProd()), func() grant.Evidence {
-				ev := evidence(approve("bob", 1))
+			changeOf(alicesProd()), edited(func(ev *grant.Evidence) {
 				ev.Commits[0].Committer = "Bob"
-				return ev
-			}(),
+			}, approve("bob", 1)),
 			outcome{Outcome: grant.Pending, Required: 1, Reviews: map[string][]string{"bob": {"committed commit 3333333"}}, Reasons: []string{quorum1}},
 		},
 		"co-author approval": {
-			changeOf(alicesProd()), func() grant.Evidence {
-				ev := evidence(approve("bob", 1))
+			changeOf(alicesProd()), edited(func(ev *grant.Evidence) {
 				ev.Commits[0].CoAuthors = []string{"carol", "bob"}
-				return ev
-			}(),
+			}, approve("bob", 1)),
 			outcome{Outcome: grant.Pending, Required: 1, Reviews: map[string][]string{"bob": {"co-authored commit 3333333"}}, Reasons: []string{quorum1}},
 		},
 		"every disqualification is listed": {
-			changeOf(with(alicesProd(), func(g *grant.GrantChange) { g.Requester = "bob" })), func() grant.Evidence {
-				ev := evidence(review("bob", grant.ReviewApproved, olderSHA, 1))
+			changeOf(with(alicesProd(), func(g *grant.GrantChange) { g.Requester = "bob" })), edited(func(ev *grant.Evidence) {
 				ev.Author = "bob"
 				ev.Commits = []grant.Commit{{SHA: commit1, Author: "bob", Committer: "bob"}, {SHA: commit2, Author: "alice", Committer: "alice", CoAuthors: []string{"bob"}}}
 				ev.Permissions["bob"] = grant.PermissionRead
-				return ev
-			}(),
+			}, review("bob", grant.ReviewApproved, olderSHA, 1)),
 			outcome{Outcome: grant.Pending, Required: 1, Reviews: map[string][]string{"bob": {
 				stale, "is the requester of prod/db/alice-inc-1", "is the pull request author", "authored commit 3333333",
 				"committed commit 3333333", "co-authored commit 4444444", readOnly,
 			}}, Reasons: []string{quorum1}},
 		},
 		"unlinked commit author keeps it pending": {
-			changeOf(alicesProd()), func() grant.Evidence {
-				ev := evidence(approve("bob", 1))
+			changeOf(alicesProd()), edited(func(ev *grant.Evidence) {
 				ev.Commits = append(ev.Commits, grant.Commit{SHA: commit2, Author: "", Committer: "", CoAuthors: []string{""}})
-				return ev
-			}(),
+			}, approve("bob", 1)),
 			outcome{Outcome: grant.Pending, Required: 1, Approvals: []grant.Approval{approvedBy("bob", "@acme/dba")}, Reviews: map[string][]string{"bob": nil},
 				Reasons: []string{"commit 4444444: GitHub cannot link the author and the committer and a co-author to an account, so jit cannot tell whether a reviewer wrote it; recreate the commit with an e-mail address linked to a GitHub account"}},
 		},
 		"unlinked commit does not matter when no approval is needed": {
-			changeOf(with(ginasProd(), func(g *grant.GrantChange) { g.Requester = "alice" })), func() grant.Evidence {
-				ev := evidence()
+			changeOf(with(ginasProd(), func(g *grant.GrantChange) { g.Requester = "alice" })), edited(func(ev *grant.Evidence) {
 				ev.Commits[0].Committer = ""
-				return ev
-			}(),
+			}),
 			outcome{Outcome: grant.Approved},
 		},
 		"unknown author": {
-			changeOf(alicesProd()), func() grant.Evidence { ev := evidence(approve("bob", 1)); ev.Author = ""; return ev }(),
+			changeOf(alicesProd()), edited(func(ev *grant.Evidence) { ev.Author = "" }, approve("bob", 1)),
 			outcome{Outcome: grant.Pending, Required: 1, Approvals: []grant.Approval{approvedBy("bob", "@acme/dba")}, Reviews: map[string][]string{"bob": nil},
 				Reasons: []string{"the pull request author is unknown, so no rule about them can be checked"}},
 		},
@@ -488,48 +471,48 @@ func TestDecide(t *testing.T) {
 
 		// Rule 9: deletions.
 		"deletion by requester": {
-			changeOf(ginasProd()), func() grant.Evidence { ev := evidence(); ev.Author = "gina"; return ev }(),
+			changeOf(ginasProd()), edited(func(ev *grant.Evidence) { ev.Author = "gina" }),
 			outcome{Outcome: grant.Approved},
 		},
 		"deletion by requester, logins differing in case": {
-			changeOf(ginasProd()), func() grant.Evidence { ev := evidence(); ev.Author = "Gina"; return ev }(),
+			changeOf(ginasProd()), edited(func(ev *grant.Evidence) { ev.Author = "Gina" }),
 			outcome{Outcome: grant.Approved},
 		},
 		"deletion by team code owner": {
-			changeOf(ginasProd()), func() grant.Evidence { ev := evidence(); ev.Author = "dave"; return ev }(),
+			changeOf(ginasProd()), edited(func(ev *grant.Evidence) { ev.Author = "dave" }),
 			outcome{Outcome: grant.Approved},
 		},
 		"deletion by direct code owner": {
 			changeOf(with(ginasProd(), func(g *grant.GrantChange) { g.Owners = []string{"@Carol"} })),
-			func() grant.Evidence { ev := evidence(); ev.Author = "carol"; return ev }(),
+			edited(func(ev *grant.Evidence) { ev.Author = "carol" }),
 			outcome{Outcome: grant.Approved},
 		},
 		"deletion by read-only team code owner needs approval": {
-			changeOf(ginasProd()), func() grant.Evidence { ev := evidence(); ev.Author = "frank"; return ev }(),
+			changeOf(ginasProd()), edited(func(ev *grant.Evidence) { ev.Author = "frank" }),
 			outcome{Outcome: grant.Pending, Required: 1, Reasons: []string{
 				"deleting prod/db/gina-2 needs approval: the author frank is neither its requester nor a code owner of access/prod/db/gina-2.yaml with write access", quorum1,
 			}},
 		},
 		"deletion by someone outside the owning team needs approval": {
-			changeOf(ginasProd()), func() grant.Evidence { ev := evidence(); ev.Author = "erin"; return ev }(),
+			changeOf(ginasProd()), edited(func(ev *grant.Evidence) { ev.Author = "erin" }),
 			outcome{Outcome: grant.Pending, Required: 1, Reasons: []string{
 				"deleting prod/db/gina-2 needs approval: the author erin is neither its requester nor a code owner of access/prod/db/gina-2.yaml with write access", quorum1,
 			}},
 		},
 		// Regression: the deletion exemption once passed for any author.
 		"anyone can delete anyone's grant with zero approvals": {
-			changeOf(ginasProd()), func() grant.Evidence { ev := evidence(); ev.Author = "mallory"; return ev }(),
+			changeOf(ginasProd()), edited(func(ev *grant.Evidence) { ev.Author = "mallory" }),
 			outcome{Outcome: grant.Pending, Required: 1, Reasons: []string{
 				"deleting prod/db/gina-2 needs approval: the author mallory is neither its requester nor a code owner of access/prod/db/gina-2.yaml with write access", quorum1,
 			}},
 		},
 		"deletion by stranger with an eligible approval": {
-			changeOf(ginasProd()), func() grant.Evidence { ev := evidence(approve("dave", 1)); ev.Author = "mallory"; return ev }(),
+			changeOf(ginasProd()), edited(func(ev *grant.Evidence) { ev.Author = "mallory" }, approve("dave", 1)),
 			outcome{Outcome: grant.Approved, Required: 1, Approvals: []grant.Approval{approvedBy("dave", "@acme/dba")}, Reviews: map[string][]string{"dave": nil}},
 		},
 		"deletion by stranger follows the policy quorum": {
 			changeOf(with(ginasProd(), func(g *grant.GrantChange) { g.Requirements.Approvals = 2 })),
-			func() grant.Evidence { ev := evidence(approve("dave", 1)); ev.Author = "mallory"; return ev }(),
+			edited(func(ev *grant.Evidence) { ev.Author = "mallory" }, approve("dave", 1)),
 			outcome{Outcome: grant.Pending, Required: 2, Approvals: []grant.Approval{approvedBy("dave", "@acme/dba")}, Reviews: map[string][]string{"dave": nil},
 				Reasons: []string{
 					"deleting prod/db/gina-2 needs approval: the author mallory is neither its requester nor a code owner of access/prod/db/gina-2.yaml with write access",
@@ -538,18 +521,16 @@ func TestDecide(t *testing.T) {
 		},
 		"deletion no policy covers any more still needs an approval": {
 			changeOf(with(ginasProd(), func(g *grant.GrantChange) { g.Requirements = grant.Requirements{} })),
-			func() grant.Evidence { ev := evidence(); ev.Author = "mallory"; return ev }(),
+			edited(func(ev *grant.Evidence) { ev.Author = "mallory" }),
 			outcome{Outcome: grant.Pending, Required: 1, Reasons: []string{
 				"deleting prod/db/gina-2 needs approval: the author mallory is neither its requester nor a code owner of access/prod/db/gina-2.yaml with write access", quorum1,
 			}},
 		},
 		"deletion approved by its requester does not count": {
-			changeOf(ginasProd()), func() grant.Evidence {
-				ev := evidence(approve("gina", 1))
+			changeOf(ginasProd()), edited(func(ev *grant.Evidence) {
 				ev.Author = "mallory"
 				ev.Teams["@acme/dba"] = []string{"gina"}
-				return ev
-			}(),
+			}, approve("gina", 1)),
 			outcome{Outcome: grant.Pending, Required: 1, Reviews: map[string][]string{"gina": {"is the requester of prod/db/gina-2"}}, Reasons: []string{
 				"deleting prod/db/gina-2 needs approval: the author mallory is neither its requester nor a code owner of access/prod/db/gina-2.yaml with write access", quorum1,
 			}},
@@ -566,7 +547,7 @@ func TestDecide(t *testing.T) {
 		},
 		"deleting own grant and an owned one needs nothing": {
 			changeOf(ginasProd(), with(alicesStaging(), func(g *grant.GrantChange) { g.Kind = grant.Deleted })),
-			func() grant.Evidence { ev := evidence(); ev.Teams["@acme/dba"] = []string{"alice"}; return ev }(),
+			edited(func(ev *grant.Evidence) { ev.Teams["@acme/dba"] = []string{"alice"} }),
 			outcome{Outcome: grant.Approved},
 		},
 		"mixed add and own delete needs only the add's approval": {
@@ -691,12 +672,10 @@ func TestDecisionTrailers(t *testing.T) {
 	}{
 		"approved": {
 			changeOf(prodOrSRE, alicesStaging()),
-			func() grant.Evidence {
-				ev := evidence(approve("zed", 1), approve("bob", 2))
+			edited(func(ev *grant.Evidence) {
 				ev.Teams["@acme/sre"] = append(ev.Teams["@acme/sre"], "zed")
 				ev.Permissions["zed"] = grant.PermissionAdmin
-				return ev
-			}(),
+			}, approve("zed", 1), approve("bob", 2)),
 			[]string{"bob", "zed"},
 			[]grant.Eligible{{"bob", "@acme/dba"}, {"bob", "@acme/sre"}, {"zed", "@Zed"}, {"zed", "@acme/sre"}},
 		},
