@@ -113,7 +113,8 @@ func (d Decision) EligibleVia() []Eligible {
 
 // Decide applies the approval rules to a pull request's change, given the
 // evidence gathered at one head. It is pure: the same inputs give the same
-// Decision, whatever the order of the evidence's slices and maps.
+// Decision, whatever the order of the grants, reviews, team members and
+// maps (commits are taken in the order given, for the order of reasons).
 //
 // The rules, failing closed wherever the evidence is incomplete:
 //   - A change with problems, with no grants, with an unknown kind of
@@ -151,7 +152,6 @@ func (d Decision) EligibleVia() []Eligible {
 // GitHub's timestamps), and it is taken so that time-bound rules need no new
 // signature.
 func Decide(c Change, ev Evidence, now time.Time) Decision {
-	_ = now
 	if reasons := rejections(c); len(reasons) > 0 {
 		return Decision{Outcome: Rejected, Reasons: reasons}
 	}
@@ -224,9 +224,15 @@ func rejections(c Change) []string {
 	return out
 }
 
+// sortedByFile returns a copy of gs in file order (then id).
 func sortedByFile(gs []GrantChange) []GrantChange {
 	out := slices.Clone(gs)
-	slices.SortStableFunc(out, func(a, b GrantChange) int { return strings.Compare(a.File, b.File) })
+	slices.SortStableFunc(out, func(a, b GrantChange) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	return out
 }
 
@@ -248,15 +254,20 @@ type judge struct {
 func newJudge(c Change, ev Evidence) *judge {
 	j := &judge{c: c, ev: ev, teams: map[string]map[string]bool{}, perms: map[string]Permission{}, disqualified: map[string][]string{}}
 	for team, members := range ev.Teams {
-		key := strings.ToLower(team)
-		if j.teams[key] == nil {
-			j.teams[key] = map[string]bool{}
-		}
+		set := map[string]bool{}
 		for _, m := range members {
 			if m != "" {
-				j.teams[key][strings.ToLower(m)] = true
+				set[strings.ToLower(m)] = true
 			}
 		}
+		key := strings.ToLower(team)
+		// Two spellings of one team: keep only the members both name.
+		if old, ok := j.teams[key]; ok {
+			for m := range set {
+				set[m] = old[m]
+			}
+		}
+		j.teams[key] = set
 	}
 	for login, p := range ev.Permissions {
 		key := strings.ToLower(login)

@@ -307,6 +307,13 @@ func TestDecide(t *testing.T) {
 			}},
 		},
 
+		"two spellings of one team keep only the members both name": {
+			changeOf(alicesProd()), edited(func(ev *grant.Evidence) { ev.Teams["@ACME/dba"] = []string{"Dave"} }, approve("bob", 1), approve("dave", 2)),
+			outcome{Outcome: grant.Approved, Required: 1, Approvals: []grant.Approval{approvedBy("dave", "@acme/dba")}, Reviews: map[string][]string{
+				"bob": {"not a code owner of access/prod/db/alice-inc-1.yaml"}, "dave": nil,
+			}},
+		},
+
 		// Rule 4: write access.
 		"read-only owner": {
 			changeOf(alicesProd()), evidence(approve("frank", 1)),
