@@ -115,5 +115,7 @@ type Evidence struct {
 	Teams map[string][]string
 	// Permissions maps reviewers' logins to their repository permission. A
 	// login missing from the map has no known permission (not eligible).
+	// Include the author's too: an author who deletes others' grants as
+	// their code owner needs write access like an approver (Decide).
 	Permissions map[string]Permission
 }
