@@ -140,7 +140,8 @@ func TestSSHSIGLayout(t *testing.T) {
 		data = binary.BigEndian.AppendUint32(data, uint32(len(f)))
 		data = append(data, f...)
 	}
-	if !ed25519.Verify(ed25519.PublicKey(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, 32)).Public().(ed25519.PublicKey)), data, sig.Blob) {
+	raw := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+	if !ed25519.Verify(raw, data, sig.Blob) {
 		t.Fatal("raw ed25519 verification of the signed data failed")
 	}
 }
