@@ -350,29 +350,31 @@ func parseClass(s string) (*class, int, string) {
 			first = false
 			continue
 		}
-		lo := ch
-		if ch == '\\' {
-			i++
-			if i >= len(s) {
-				return nil, 0, "the bracket expression ends with a lone backslash" + classHelp
-			}
-			lo = s[i]
+		lo, next, ok := classByte(s, i)
+		if !ok {
+			return nil, 0, "the bracket expression ends with a lone backslash" + classHelp
 		}
-		i++
+		i = next
 		hi := lo
 		if i+1 < len(s) && s[i] == '-' && s[i+1] != ']' {
-			i++
-			hi = s[i]
-			if hi == '\\' {
-				i++
-				if i >= len(s) {
-					return nil, 0, "the bracket expression ends with a lone backslash" + classHelp
-				}
-				hi = s[i]
+			if hi, i, ok = classByte(s, i+1); !ok {
+				return nil, 0, "the bracket expression ends with a lone backslash" + classHelp
 			}
-			i++
 		}
 		c.ranges = append(c.ranges, [2]byte{lo, hi})
 		first = false
 	}
+}
+
+// classByte reads the member at s[i] of a bracket expression, undoing a
+// backslash escape; it returns the byte and the index after it, and false
+// for a lone backslash at the end.
+func classByte(s string, i int) (byte, int, bool) {
+	if s[i] != '\\' {
+		return s[i], i + 1, true
+	}
+	if i+1 >= len(s) {
+		return 0, 0, false
+	}
+	return s[i+1], i + 2, true
 }
