@@ -125,6 +125,10 @@ func TestMatchRules(t *testing.T) {
 			file:   "/a/**/b @ab\n",
 			checks: []check{{"a/b", "@ab"}, {"a/x/b", "@ab"}, {"a/x/y/b/c", "@ab"}, {"x/a/b", ""}},
 		},
+		"a/**/ owns what is inside the directories inside a": {
+			file:   "/a/**/ @a\n",
+			checks: []check{{"a/x/y", "@a"}, {"a/x/y/z", "@a"}, {"a/x", ""}, {"a", ""}},
+		},
 		"trailing /** matches everything inside but not the directory itself": {
 			file:   "/a/** @a\n",
 			checks: []check{{"a/x", "@a"}, {"a/x/y", "@a"}, {"a", ""}},
@@ -136,6 +140,10 @@ func TestMatchRules(t *testing.T) {
 		"**/ matches inside every directory but not files at the root": {
 			file:   "**/ @dirs\n",
 			checks: []check{{"a/b", "@dirs"}, {"a/b/c", "@dirs"}, {"a", ""}},
+		},
+		"three or more asterisks inside a name are one *": {
+			file:   "/a***b @s\n",
+			checks: []check{{"axb", "@s"}, {"ab", "@s"}, {"a/b", ""}},
 		},
 		"escaped * and ? are literal": {
 			file:   `f\*o @star` + "\n" + `f\?o @q` + "\n",
@@ -191,6 +199,42 @@ func TestMatchRules(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDoubleStarPatternsOwnRootFiles settles a disagreement the differential
+// fuzz test (controller/internal/codeownersdiff) found between this package
+// and the GitHub emulator: does **/** own a file at the root? GitHub's docs
+// give CODEOWNERS gitignore's pattern rules, with exceptions (no !, no [ ],
+// no \#) that do not touch **. gitignore(5): "A leading "**" followed by a
+// slash means match in all directories", so the leading **/ also matches no
+// directory at all, and the ** left over then matches the root file; git
+// itself agrees (`git check-ignore --no-index a` with a .gitignore of
+// **/** reports a as ignored, git 2.39). The package used to read **/** like
+// **/ (only inside some directory); it now owns root files. (hmarr/codeowners
+// reads it the old way; it is not GitHub.)
+func TestDoubleStarPatternsOwnRootFiles(t *testing.T) {
+	tests := map[string]map[string]bool{
+		"**/**":    {"a": true, "a/b": true, "a/b/c": true},
+		"/**/**":   {"a": true, "a/b": true},
+		"**/**/**": {"a": true, "a/b/c": true},
+		// A trailing slash still asks for a directory: root files stay out.
+		"**/**/": {"a": false, "a/b": true},
+		"/**/":   {"a": false, "a/b": true},
+		"**/":    {"a": false, "a/b": true},
+		// A name before the trailing /** still needs something inside it.
+		"x/**/**": {"x": false, "x/a": true},
+	}
+	for pattern, paths := range tests {
+		f := codeowners.Parse("CODEOWNERS", []byte(pattern+" @o\n"))
+		if err := f.Err(); err != nil {
+			t.Fatalf("%s: %v", pattern, err)
+		}
+		for path, want := range paths {
+			if _, got := f.Match(path); got != want {
+				t.Errorf("pattern %q, path %q: owned = %v, want %v", pattern, path, got, want)
+			}
+		}
 	}
 }
 
@@ -270,6 +314,21 @@ func TestRejectedLines(t *testing.T) {
 		"empty segment": {
 			file: "/docs//x @a\n", line: 1, col: 7, kind: codeowners.KindInvalidPattern,
 			msg: "empty path segment (//)",
+		},
+		// Found by the differential fuzz test: gitignore reads \/ as a
+		// separator (git check-ignore: a\/b ignores a/b), this package read
+		// it as a slash inside one name (never matching), and GitHub does not
+		// document it. Such a line is now an error, so callers fail closed.
+		"escaped slash": {
+			file: "* @a\n/docs\\/x @b\n", line: 2, col: 6, kind: codeowners.KindInvalidPattern,
+			msg: `.github/CODEOWNERS:2:6: pattern "/docs\\/x": an escaped slash (\/) is read as a separator by git and as part of a name by others, so this line cannot be relied on; write / without the backslash`, rulesAfter: 1,
+		},
+		// Found by the differential fuzz test: a/****/b owned a/b in the
+		// emulator (git reads a whole segment of asterisks as **) and not
+		// here (as one *); gitignore(5) and GitHub's docs leave it open.
+		"segment of three asterisks": {
+			file: "/a/***/b @b\n", line: 1, col: 4, kind: codeowners.KindInvalidPattern,
+			msg: `pattern "/a/***/b": a path segment of 3 asterisks is read as ** by git and as * by others, so this line cannot be relied on; write ** for any number of directories or * for one name`,
 		},
 		"trailing backslash": {
 			file: "  /docs\\", line: 1, col: 8, kind: codeowners.KindInvalidPattern,

@@ -10,7 +10,9 @@
 //     on one line; the last matching line wins; a line without owners un-owns.
 //   - Patterns: gitignore rules, except that ! negation, [ ] ranges and \#
 //     escaping do not work; GitHub reports an unescaped [ or ] as an invalid
-//     pattern, and \[ \] match brackets literally.
+//     pattern, and \[ \] match brackets literally. Where GitHub is silent and
+//     tools disagree (an escaped slash, a path segment of three or more
+//     asterisks), the line is an error, so that callers fail closed.
 //   - Errors: a line with invalid syntax is skipped and the others still
 //     apply. [File.Err] reports every such line so that callers can fail closed.
 //

@@ -26,8 +26,9 @@ const bom = "\uFEFF"
 //     further word must be an owner: @user, @org/team or an email address;
 //   - a pattern using ! negation, a leading \#, an unescaped [ or ] (GitHub:
 //     "both [ and ] must be escaped with a \"; there are no character
-//     ranges, and \[ \] match literally), the pattern / or an empty segment
-//     is an Error;
+//     ranges, and \[ \] match literally), an escaped slash (\/, which
+//     gitignore reads as a separator and GitHub does not document), the
+//     pattern / or an empty segment is an Error;
 //   - at most MaxErrors errors are recorded, then one of KindTooManyErrors.
 //
 // Parse reads no files; pass the bytes Find returned.

@@ -19,12 +19,13 @@ import (
 //
 //	foo, /foo, f*   + elemAny              the path itself or anything below it
 //	foo/, foo/**    + anySegment, elemAny  only what is below it (a directory)
+//	foo/**/         + 2 x anySegment, elemAny  what is below a directory inside it
 //	foo/*, /*       nothing                only files directly inside (GitHub's
 //	                                       docs: docs/* does not match
 //	                                       docs/build-app/troubleshooting.md)
 //
-// Patterns made only of ** are special: ** and /** match every path, while
-// **/, /**/ and **/** match every path below some directory.
+// Patterns made only of ** are special: **, /** and **/** match every path,
+// while **/, /**/ and **/**/ match every path below some directory.
 type pattern struct {
 	elems []elem
 }
@@ -162,6 +163,14 @@ func compile(raw string) (pattern, *patternError) {
 			if i+1 >= len(raw) {
 				return pattern{}, &patternError{off: i, msg: "pattern ends with a lone backslash", suggestion: `remove it, or write \\ for a literal backslash`}
 			}
+			if raw[i+1] == '/' {
+				// gitignore reads \/ as a separator, a literal slash inside a
+				// name could never match, and GitHub does not say which it
+				// does: refuse to guess (callers fail closed on errors).
+				return pattern{}, &patternError{off: i,
+					msg:        `an escaped slash (\/) is read as a separator by git and as part of a name by others, so this line cannot be relied on`,
+					suggestion: "write / without the backslash"}
+			}
 			_, n := utf8.DecodeRuneInString(raw[i+1:])
 			cur.addLit(raw[i+1 : i+1+n])
 			i += 1 + n
@@ -175,9 +184,18 @@ func compile(raw string) (pattern, *patternError) {
 			for j < len(raw) && raw[j] == '*' {
 				j++
 			}
-			if j-i == 2 && cur.empty() && (j == len(raw) || raw[j] == '/') {
+			wholeSeg := cur.empty() && (j == len(raw) || raw[j] == '/')
+			switch {
+			case j-i == 2 && wholeSeg:
 				cur.dstar = true
-			} else {
+			case j-i > 2 && wholeSeg:
+				// git's wildmatch reads a whole segment of three or more
+				// asterisks as **; gitignore(5) calls other runs "regular
+				// asterisks"; GitHub does not say: refuse to guess.
+				return pattern{}, &patternError{off: i,
+					msg:        fmt.Sprintf("a path segment of %d asterisks is read as ** by git and as * by others, so this line cannot be relied on", j-i),
+					suggestion: "write ** for any number of directories or * for one name"}
+			default:
 				cur.addOp(opStar)
 			}
 			i = j
@@ -231,9 +249,11 @@ func compile(raw string) (pattern, *patternError) {
 		allDstar = allDstar && s.dstar
 	}
 	if allDstar {
-		// ** and /** match everything; **/, /**/ and **/** match everything
-		// inside some directory, so not the files at the root.
-		if len(segs) == 1 && !dirOnly {
+		// **, /** and **/** match everything (git: the leading "**/" of
+		// **/** matches zero directories, so the last ** matches a file at
+		// the root); **/, /**/ and **/**/ match only what is inside some
+		// directory, so not the files at the root.
+		if !dirOnly {
 			return pattern{elems: []elem{anySegment, {kind: elemAny}}}, nil
 		}
 		return pattern{elems: []elem{anySegment, anySegment, {kind: elemAny}}}, nil
@@ -263,6 +283,11 @@ func compile(raw string) (pattern, *patternError) {
 	case last.kind == elemAny && !dirOnly:
 		// A trailing /** matches everything inside, not the directory itself.
 		elems = append(elems[:len(elems)-1], anySegment, elem{kind: elemAny})
+	case last.kind == elemAny:
+		// a/**/ matches the directories inside a (a/** read as directories),
+		// so it owns what is inside those: a/x/y, never the file a/x (git
+		// check-ignore agrees; hmarr's table does not, see conformance_test.go).
+		elems = append(elems[:len(elems)-1], anySegment, anySegment, elem{kind: elemAny})
 	case dirOnly:
 		elems = append(elems, anySegment)
 		elems = append(elems, elem{kind: elemAny})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // The emulator has its own small CODEOWNERS reader, written from GitHub's
@@ -43,18 +44,33 @@ func parseCodeowners(text string) []coRule {
 // codeownersPattern compiles a gitignore-style CODEOWNERS pattern: a slash
 // at the start or in the middle anchors it to the root, a trailing slash
 // matches directories only, "*" and "?" stay within a segment, "**" crosses
-// segments, a trailing "/*" matches direct children only, and a pattern
-// matching a directory owns everything below it. Negation and "/" alone
-// match nothing (nil).
+// segments, a trailing "/*" matches direct children only (also "/*" alone:
+// the docs' "docs/*" owns docs/getting-started.md "but not further nested
+// files"), and a pattern matching a directory owns everything below it.
+// Lines GitHub cannot use match nothing (nil): negation, "/" alone, a
+// leading "\#" (the docs: escaping a # "does not work"), an unescaped "["
+// or "]" (GitHub: "both [ and ] must be escaped with a \", and skips the
+// line), and a lone backslash at the end (git's wildmatch never matches it).
 func codeownersPattern(p string) *regexp.Regexp {
-	if strings.HasPrefix(p, "!") || p == "/" || p == "" {
+	if strings.HasPrefix(p, "!") || strings.HasPrefix(p, `\#`) || p == "/" || p == "" {
 		return nil
+	}
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '\\':
+			if i+1 == len(p) {
+				return nil // a lone trailing backslash: gitignore never matches it
+			}
+			i++
+		case '[', ']':
+			return nil
+		}
 	}
 	dirOnly := strings.HasSuffix(p, "/")
 	trimmed := strings.TrimSuffix(p, "/")
+	childrenOnly := !dirOnly && strings.HasSuffix(trimmed, "/*")
 	anchored := strings.Contains(trimmed, "/")
 	trimmed = strings.TrimPrefix(trimmed, "/")
-	childrenOnly := strings.HasSuffix(trimmed, "/*")
 	var b strings.Builder
 	if anchored {
 		b.WriteString("^")
@@ -65,20 +81,37 @@ func codeownersPattern(p string) *regexp.Regexp {
 		c := trimmed[i]
 		switch {
 		case c == '\\' && i+1 < len(trimmed):
-			i++
-			b.WriteString(regexp.QuoteMeta(string(trimmed[i])))
-		case c == '*' && strings.HasPrefix(trimmed[i:], "**/"):
-			b.WriteString("(?:.*/)?")
-			i += 2
-		case c == '*' && strings.HasPrefix(trimmed[i:], "**"):
-			b.WriteString(".*")
-			i++
+			_, n := utf8.DecodeRuneInString(trimmed[i+1:])
+			b.WriteString(regexp.QuoteMeta(trimmed[i+1 : i+1+n]))
+			i += n
 		case c == '*':
-			b.WriteString("[^/]*")
+			// A run of asterisks is special only as a whole segment (git's
+			// wildmatch reads ***, like **, that way); anywhere else it is
+			// one ordinary *.
+			j := i
+			for j < len(trimmed) && trimmed[j] == '*' {
+				j++
+			}
+			whole := j-i >= 2 && (i == 0 || trimmed[i-1] == '/') && (j == len(trimmed) || trimmed[j] == '/')
+			switch {
+			case whole && j < len(trimmed):
+				b.WriteString("(?:.*/)?") // **/: zero or more directories
+				i = j
+			case whole:
+				b.WriteString(".*") // a trailing /**: everything inside
+				i = j - 1
+			default:
+				b.WriteString("[^/]*")
+				i = j - 1
+			}
 		case c == '?':
 			b.WriteString("[^/]")
 		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
+			// Whole characters: string(c) of one byte of a multi-byte
+			// character would be a different character.
+			_, n := utf8.DecodeRuneInString(trimmed[i:])
+			b.WriteString(regexp.QuoteMeta(trimmed[i : i+n]))
+			i += n - 1
 		}
 	}
 	switch {
@@ -94,6 +127,16 @@ func codeownersPattern(p string) *regexp.Regexp {
 		return nil
 	}
 	return re
+}
+
+// CodeownersPatternOwns reports whether a CODEOWNERS line with this pattern
+// (and valid owners) would own path in the emulator. It exists for the
+// differential test controller/internal/codeownersdiff, which holds it
+// against the product's independent matcher; the emulator itself never
+// calls the product's code.
+func CodeownersPatternOwns(pattern, path string) bool {
+	re := codeownersPattern(pattern)
+	return re != nil && re.MatchString(path)
 }
 
 // codeownersAt reads the CODEOWNERS file GitHub would use at commit sha

@@ -86,8 +86,7 @@ func (p *parser) parse(data []byte) grant.Request {
 		p.add(pos, "file is not valid UTF-8; save it as UTF-8 text")
 		return grant.Request{}
 	}
-	if pos, r, bad := firstControlChar(data); bad {
-		p.add(pos, "control character %U is not allowed in a grant file", r)
+	if p.rejectHiddenText(data) {
 		return grant.Request{}
 	}
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
@@ -115,6 +114,9 @@ func (p *parser) parse(data []byte) grant.Request {
 		return grant.Request{}
 	}
 	if p.rejectAnchorsAndTags(&doc, 0) {
+		return grant.Request{}
+	}
+	if p.rejectHiddenScalars(&doc) {
 		return grant.Request{}
 	}
 	root := &doc

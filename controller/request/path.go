@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/jitops/jit/controller/grant"
@@ -66,24 +65,6 @@ func firstInvalidUTF8(data []byte) (grant.Pos, bool) {
 		i += size
 	}
 	return grant.Pos{}, false
-}
-
-// firstControlChar returns the first control character other than tab,
-// newline and carriage return (NUL bytes mark binary files).
-func firstControlChar(data []byte) (grant.Pos, rune, bool) {
-	line, col := 1, 1
-	for _, r := range string(data) {
-		switch {
-		case r == '\n':
-			line, col = line+1, 1
-			continue
-		case r == '\t' || r == '\r':
-		case unicode.IsControl(r) || r == '\uFFFE' || r == '\uFFFF':
-			return grant.Pos{Line: line, Column: col}, r, true
-		}
-		col++
-	}
-	return grant.Pos{}, 0, false
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
