@@ -172,9 +172,16 @@ func Classify(s Snapshot) Result {
 		}
 	}
 	if len(access) == 0 {
-		if governing {
-			c.problems = append(c.problems, LoadGovernance(s.Head).CheckFiles()...)
+		switch {
+		case governing && s.Head == nil:
+			c.add(grant.Problem{File: files[0].Path, Message: "the pull request's head tree was not provided, so its governing files cannot be checked (report this as a bug)"})
+		case governing:
+			c.add(LoadGovernance(s.Head).CheckFiles()...)
 		}
+		return c.result()
+	}
+	if s.Default == nil {
+		c.add(grant.Problem{File: access[0].Path, Message: "the default branch's tree was not provided, so nothing can judge this change (report this as a bug)"})
 		return c.result()
 	}
 
@@ -312,6 +319,11 @@ func (c *classifier) modified(f File) {
 	newReq, problems := load(f.Path, f.New)
 	if len(problems) > 0 {
 		c.add(problems...)
+		return
+	}
+	if _, err := fs.Stat(c.s.Default, f.Path); err != nil {
+		c.add(grant.At(f.Path, grant.Pos{Line: 1, Column: 1},
+			"this grant is no longer on the default branch %s (it expired or was revoked), so it cannot be extended; request a new grant under a new name", c.s.DefaultBranch))
 		return
 	}
 	oldReq, oldProblems := load(f.Path, f.Old)

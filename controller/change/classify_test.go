@@ -37,9 +37,19 @@ func modified(p, old, cur string) change.File {
 }
 
 // snapshot is a pull request by author against main whose default branch
-// holds the fixture's governing files plus mainFiles, and where grant id
-// prod/carol-old once existed.
+// holds the fixture's governing files, live grants prod/carol-1 and
+// staging/bob-1, and mainFiles, and where grant id prod/carol-old once
+// existed.
 func snapshot(author string, mainFiles map[string]string, files ...change.File) change.Snapshot {
+	if mainFiles == nil {
+		mainFiles = map[string]string{}
+	}
+	// The live grants extensions edit.
+	for _, f := range []string{"access/prod/carol-1.yaml", "access/staging/bob-1.yaml"} {
+		if _, ok := mainFiles[f]; !ok {
+			mainFiles[f] = "live"
+		}
+	}
 	return change.Snapshot{
 		Files:         files,
 		Default:       changetest.MapFS(changetest.Tree(mainFiles)),
@@ -126,6 +136,8 @@ func TestClassify(t *testing.T) {
 			problems: []string{"access/prod/sub:1:1: only regular files may live under access/"}},
 		"edit of a grant that never parsed": {snap: snapshot("carol", nil, modified("access/prod/carol-1.yaml", "junk: 1\n", carol)),
 			problems: []string{"access/prod/carol-1.yaml:1:1: this grant was not valid before the change"}},
+		"extension of an expired grant": {snap: snapshot("carol", map[string]string{"access/prod/carol-1.yaml": ""}, modified("access/prod/carol-1.yaml", carol, strings.Replace(carol, "2h", "3h", 1))),
+			problems: []string{"access/prod/carol-1.yaml:1:1: this grant is no longer on the default branch main (it expired or was revoked)"}},
 		"edit of the scope": {snap: snapshot("carol", nil, modified("access/prod/carol-1.yaml", carol, strings.Replace(carol, "database: orders", "database: payments", 1))),
 			grants:   []grant.GrantChange{{ID: "prod/carol-1", File: "access/prod/carol-1.yaml", Kind: grant.Extended, Requester: "carol", Requirements: prodReqs, Owners: dba}},
 			problems: []string{"access/prod/carol-1.yaml:6:1: scope of an existing grant may not change"}},
@@ -183,6 +195,18 @@ func TestClassify(t *testing.T) {
 		}(),
 			problems: []string{"policies/prod.hcl:1:15: Unclosed configuration block"}},
 		"other files only": {snap: snapshot("mallory", nil, added("README.md", "x"))},
+		"no default tree": {snap: func() change.Snapshot {
+			s := snapshot("carol", nil, deleted("access/prod/carol-1.yaml", carol))
+			s.Default = nil
+			return s
+		}(),
+			problems: []string{"access/prod/carol-1.yaml:0:0: the default branch's tree was not provided"}},
+		"no head tree": {snap: func() change.Snapshot {
+			s := snapshot("mallory", nil, added("policies/x.hcl", "# x\n"))
+			s.Head = nil
+			return s
+		}(),
+			problems: []string{"policies/x.hcl:0:0: the pull request's head tree was not provided"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

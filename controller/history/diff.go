@@ -19,6 +19,7 @@ const (
 	Modified
 )
 
+// String names the action: "added", "deleted" or "modified".
 func (a Action) String() string {
 	switch a {
 	case Added:
@@ -50,6 +51,8 @@ const (
 	ModeOther
 )
 
+// String names the mode: "none", "regular", "executable", "symlink",
+// "submodule" or "other".
 func (m Mode) String() string {
 	switch m {
 	case ModeNone:

@@ -53,6 +53,11 @@ func (r *Repo) EverExisted(ctx context.Context, hash string) (map[string]Appeara
 	}
 	idx := r.indexDir()
 	tips := idx.tips()
+	if tips[h] {
+		if ix, err := idx.load(r, h); err == nil {
+			return appearances(ix.ids), nil
+		}
+	}
 	found := map[string]appearance{}
 	var base *everIndex
 	var root plumbing.Hash
@@ -94,11 +99,15 @@ func (r *Repo) EverExisted(ctx context.Context, hash string) (map[string]Appeara
 	if walked > 0 {
 		idx.store(&everIndex{root: root, tip: h, ids: all})
 	}
-	out := make(map[string]Appearance, len(all))
-	for id, a := range all {
+	return appearances(all), nil
+}
+
+func appearances(ids map[string]appearance) map[string]Appearance {
+	out := make(map[string]Appearance, len(ids))
+	for id, a := range ids {
 		out[id] = Appearance{ID: id, File: accessDir + "/" + id + ".yaml", Commit: a.commit.String(), When: time.Unix(a.when, 0).UTC()}
 	}
-	return out, nil
+	return out
 }
 
 type appearance struct {
@@ -294,14 +303,23 @@ func decodeIndex(data []byte) (*everIndex, error) {
 	}
 	ix.ids = make(map[string]appearance, n)
 	for sc.Scan() {
-		fields := strings.SplitN(sc.Text(), " ", 3)
-		if len(fields) != 3 {
+		line := sc.Bytes()
+		if len(line) < 40+1+1+1+2 || line[40] != ' ' || !parseHex(line[:40], new(plumbing.Hash)) {
 			return nil, errCorrupt
 		}
-		c, err1 := parseHash(fields[0])
-		when, err2 := strconv.ParseInt(fields[1], 10, 64)
-		id, err3 := strconv.Unquote(fields[2])
-		if err1 != nil || err2 != nil || err3 != nil || id == "" {
+		var c plumbing.Hash
+		parseHex(line[:40], &c)
+		rest := line[41:]
+		sp := bytes.IndexByte(rest, ' ')
+		if sp < 0 {
+			return nil, errCorrupt
+		}
+		when, err := strconv.ParseInt(string(rest[:sp]), 10, 64)
+		if err != nil {
+			return nil, errCorrupt
+		}
+		id, err := unquote(rest[sp+1:])
+		if err != nil || id == "" {
 			return nil, errCorrupt
 		}
 		ix.ids[id] = appearance{commit: c, when: when}
@@ -310,4 +328,22 @@ func decodeIndex(data []byte) (*everIndex, error) {
 		return nil, errCorrupt
 	}
 	return ix, nil
+}
+
+// unquote undoes strconv.Quote, quickly for the common id without escapes.
+func unquote(b []byte) (string, error) {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 && bytes.IndexByte(b[1:len(b)-1], '"') < 0 {
+		inner := b[1 : len(b)-1]
+		ok := true
+		for _, c := range inner {
+			if c < 0x20 || c >= 0x7f {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return string(inner), nil
+		}
+	}
+	return strconv.Unquote(string(b))
 }

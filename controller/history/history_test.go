@@ -356,6 +356,8 @@ func TestResolve(t *testing.T) {
 	// the branch (go-git's ResolveRevision picked the commit).
 	prefix := c1.String()[:4]
 	g.Branch(prefix, side)
+	// A branch named like a full hash does not hide that commit.
+	g.Branch(c2.String(), side)
 	setRef(t, g, "refs/remotes/origin/feature", c2)
 	h := open(t, g)
 
@@ -470,6 +472,25 @@ func TestReadsRepositoriesMadeByGit(t *testing.T) {
 	}
 	if got := resolve(t, h, head[:5]); got != head {
 		t.Errorf("abbreviated hash in a pack resolves to %s, want %s", got, head)
+	}
+
+	// From a linked worktree: objects and the index live in the common
+	// git directory.
+	wt := filepath.Join(t.TempDir(), "wt")
+	runGit(t, dir, nil, "worktree", "add", "-q", "-b", "side", wt)
+	hw, err := history.Open(wt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hw.Close()
+	if got := resolve(t, hw, "main"); got != head || history.PackCount(hw) != 1 {
+		t.Errorf("from the worktree main is %s (want %s), with %d packs mapped", got, head, history.PackCount(hw))
+	}
+	if _, err := hw.EverExisted(ctx, head); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".git", "jit", "ever-"+head+".idx")); err != nil {
+		t.Errorf("the index of a worktree's walk is not in the common git directory: %v", err)
 	}
 }
 

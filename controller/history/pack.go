@@ -21,6 +21,8 @@ import (
 // objects, packs added later, packs it cannot read). go-git spends a seek,
 // a read and a cache insertion per object, which made walking 100,000
 // commits take seconds; this reader does the same work on the mapped bytes.
+// Every object it returns is a *rawObject holding the whole content. It is
+// safe for concurrent use.
 type packObjects struct {
 	storer.EncodedObjectStorer
 	packs []*pack
@@ -169,9 +171,11 @@ func (o *packObjects) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plu
 		}
 		return &rawObject{t: typ, h: h, data: data}, nil
 	}
-	o.fallback.Lock()
-	defer o.fallback.Unlock()
-	return o.EncodedObjectStorer.EncodedObject(t, h)
+	typ, data, err := o.fallbackRead(t, h)
+	if err != nil {
+		return nil, err
+	}
+	return &rawObject{t: typ, h: h, data: data}, nil
 }
 
 // EncodedObjectSize returns the size of h's content.
@@ -266,7 +270,7 @@ func (o *packObjects) read(p *pack, off uint64, depth int) (plumbing.ObjectType,
 		next += 20
 		boff, ok := p.find(bh)
 		if !ok {
-			baseType, base, err = o.fallbackRead(bh)
+			baseType, base, err = o.fallbackRead(plumbing.AnyObject, bh)
 			if err != nil {
 				return 0, nil, fmt.Errorf("delta base %s: %w", short(bh), err)
 			}
@@ -403,11 +407,12 @@ func applyDelta(base, delta []byte) ([]byte, error) {
 	return out, nil
 }
 
-// fallbackRead reads h whole through the wrapped storer.
-func (o *packObjects) fallbackRead(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
+// fallbackRead reads h whole through the wrapped storer, so that no lazy
+// go-git object escapes the lock.
+func (o *packObjects) fallbackRead(t plumbing.ObjectType, h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
 	o.fallback.Lock()
 	defer o.fallback.Unlock()
-	obj, err := o.EncodedObjectStorer.EncodedObject(plumbing.AnyObject, h)
+	obj, err := o.EncodedObjectStorer.EncodedObject(t, h)
 	if err != nil {
 		return 0, nil, err
 	}

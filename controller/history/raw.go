@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -22,19 +21,7 @@ func (r *Repo) raw(t plumbing.ObjectType, h plumbing.Hash) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s %s: %w", t, short(h), err)
 	}
-	if ro, ok := obj.(*rawObject); ok {
-		return ro.data, nil
-	}
-	rd, err := obj.Reader()
-	if err != nil {
-		return nil, fmt.Errorf("reading %s %s: %w", t, short(h), err)
-	}
-	defer rd.Close()
-	data, err := io.ReadAll(rd)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s %s: %w", t, short(h), err)
-	}
-	return data, nil
+	return obj.(*rawObject).data, nil
 }
 
 // commitHead is what walks need of a commit.

@@ -14,16 +14,18 @@ import (
 // Resolve returns the full hash of the commit rev names, resolving it as git
 // does:
 //
-//   - a reference first, trying in order the exact name (for "HEAD", other
-//     upper-case root references and names starting with "refs/"), then
-//     refs/NAME, refs/tags/NAME, refs/heads/NAME, refs/remotes/NAME and
+//   - a full 40-hex hash is that object (even where a reference has the
+//     same name, as in git);
+//   - otherwise a reference, trying in order the exact name (for "HEAD",
+//     other upper-case root references and names starting with "refs/"),
+//     then refs/NAME, refs/tags/NAME, refs/heads/NAME, refs/remotes/NAME and
 //     refs/remotes/NAME/HEAD; "@" is HEAD;
-//   - then a full 40-hex hash of an object in the repository;
 //   - then an abbreviated hash of at least 4 hex digits that only one commit
 //     (or tag of a commit) starts with. An ambiguous one is an error listing
 //     the candidates.
 //
-// So a branch named like a hash prefix ("5d7a") is the branch, as in git.
+// So a branch named like a hash prefix ("5d7a") is the branch, as in git,
+// and a branch named like a full hash is not.
 // Tags are peeled to the commit they name. rev may end in any sequence of
 // "^", "^N" (the Nth parent; ^0 is the commit itself), "~" and "~N" (N first
 // parents back). Other revision syntax (rev^{type}, rev@{...}, rev:path,
@@ -62,6 +64,15 @@ func (r *Repo) resolveName(name string) (plumbing.Hash, error) {
 	if name == "@" {
 		name = "HEAD"
 	}
+	if len(name) == 40 && isHex(name) {
+		// As in git, a full hash is the object, even where a reference has
+		// the same name.
+		h := plumbing.NewHash(strings.ToLower(name))
+		if _, err := r.objs.EncodedObject(plumbing.AnyObject, h); err != nil {
+			return plumbing.ZeroHash, errors.New("no commit has this hash")
+		}
+		return r.peel(h, name)
+	}
 	if validRefName(name) {
 		for _, cand := range refCandidates(name) {
 			ref, err := r.r.Reference(plumbing.ReferenceName(cand), true)
@@ -77,15 +88,7 @@ func (r *Repo) resolveName(name string) (plumbing.Hash, error) {
 	if !isHex(name) || len(name) < 4 || len(name) > 40 {
 		return plumbing.ZeroHash, errors.New("no branch, tag or commit has this name")
 	}
-	name = strings.ToLower(name)
-	if len(name) == 40 {
-		h := plumbing.NewHash(name)
-		if _, err := r.objs.EncodedObject(plumbing.AnyObject, h); err != nil {
-			return plumbing.ZeroHash, errors.New("no branch, tag or commit has this name")
-		}
-		return r.peel(h, name)
-	}
-	return r.resolvePrefix(name)
+	return r.resolvePrefix(strings.ToLower(name))
 }
 
 // refCandidates lists the reference names git tries for name, in order.

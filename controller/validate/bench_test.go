@@ -39,7 +39,7 @@ func benchTree(rules, policies, grants int) (base, added map[string]string) {
 	for i := 0; i < grants; i++ {
 		team := (i * 7) % (rules - 2)
 		added[fmt.Sprintf("access/team-%d/db/user-%d.yaml", team, i)] = fmt.Sprintf(
-			"template: pg\nrequester: user-%d\nduration: 2h\nreason: benchmark grant %d\nscope:\n  database: db_%d\n  privileges: read\n", i, i, i%50)
+			"template: pg\nrequester: alice\nduration: 2h\nreason: benchmark grant %d\nscope:\n  database: db_%d\n  privileges: read\n", i, i%50)
 	}
 	return base, added
 }

@@ -381,3 +381,12 @@ func TestChangeGitattributes(t *testing.T) {
 		})
 	}
 }
+
+// TestChangeExtensionOfExpiredGrant: the branch was cut while carol's grant
+// was live; main has expired it since. Extending it would bring it back.
+func TestChangeExtensionOfExpiredGrant(t *testing.T) {
+	g, h := setup(t, map[string]string{"access/prod/carol-inc-1.yaml": strings.Replace(strings.Replace(prodGrant, "alice", "carol", 1), "2h", "3h", 1)})
+	g.Commit("main", "jit[bot]", "expire", t0.Add(5*time.Hour), map[string]string{"access/prod/carol-inc-1.yaml": ""})
+	r := change(t, h, "carol")
+	wantProblem(t, r, "access/prod/carol-inc-1.yaml:1:1: this grant is no longer on the default branch main (it expired or was revoked), so it cannot be extended")
+}
