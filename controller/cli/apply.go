@@ -152,7 +152,8 @@ func (s gitSource) Desired(ctx context.Context) ([]reconcile.Desired, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the access repository %s: %w", s.repo, err)
 	}
-	c, err := repo.Commit(s.rev)
+	defer repo.Close()
+	c, err := repo.Resolve(s.rev)
 	if err != nil {
 		return nil, fmt.Errorf("resolving %s in %s: %w", s.rev, s.repo, err)
 	}
@@ -168,7 +169,7 @@ func (s gitSource) Desired(ctx context.Context) ([]reconcile.Desired, error) {
 			s.problems(p.String())
 		}
 	}
-	intros, err := repo.Introductions(s.rev)
+	intros, err := repo.Introductions(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("reading the history of %s: %w", s.repo, err)
 	}

@@ -189,9 +189,22 @@ func TestValidateChange(t *testing.T) {
 	if code != cli.ExitProblems || !strings.Contains(out, "access/prod/alice-inc-1.yaml:2:12: requester alice is not the pull request author mallory") {
 		t.Errorf("wrong author: exit %d\n%s", code, out)
 	}
-	code, out, _ = run(t, "validate", "--repo", g.Dir, "--base", "main", "--head", "pr-bad")
+	code, out, _ = run(t, "validate", "--repo", g.Dir, "--base", "main", "--head", "pr-bad", "--author", "alice")
 	if code != cli.ExitProblems || !strings.Contains(out, "policies/prod.hcl:0:0: a pull request that changes access/ may not change governing files") {
 		t.Errorf("mixed change: exit %d\n%s", code, out)
+	}
+
+	// A pull request against another branch is judged by main and rejected
+	// for its target.
+	lax := g.Commit("lax", "mallory", "loosen", gittest.Start.Add(time.Hour), map[string]string{".github/CODEOWNERS": "* @mallory\n"}, base)
+	g.Commit("pr-lax", "alice", "request", gittest.Start.Add(2*time.Hour), map[string]string{"access/prod/alice-inc-2.yaml": grantText}, lax)
+	code, out, _ = run(t, "validate", "--repo", g.Dir, "--base", "lax", "--head", "pr-lax", "--author", "alice", "--base-ref", "lax", "--format", "json")
+	if code != cli.ExitProblems || !strings.Contains(out, "must target the default branch main, not lax") || !strings.Contains(out, `"@acme/dba"`) {
+		t.Errorf("pull request against lax: exit %d\n%s", code, out)
+	}
+	// --default-branch names another default branch, whose rules judge.
+	if code, out, errOut := run(t, "validate", "--repo", g.Dir, "--base", "lax", "--head", "pr-lax", "--author", "alice", "--base-ref", "lax", "--default-branch", "lax", "--format", "json"); code != cli.ExitOK || !strings.Contains(out, `"@mallory"`) {
+		t.Errorf("with --default-branch lax: exit %d\n%s%s", code, out, errOut)
 	}
 }
 
@@ -200,17 +213,21 @@ func TestValidateUsage(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		"base without head": {[]string{"validate", "--base", "main"}, "--base and --head go together"},
-		"bad format":        {[]string{"validate", "--format", "xml"}, `--format must be text or json, not "xml"`},
-		"author alone":      {[]string{"validate", "--author", "alice"}, "--author applies to a change"},
-		"stray argument":    {[]string{"validate", "extra"}, `unexpected argument "extra"`},
-		"unknown flag":      {[]string{"validate", "--nope"}, "flag provided but not defined: -nope"},
-		"missing repo":      {[]string{"validate", "--repo", "/no/such/dir"}, "--repo /no/such/dir is not a directory"},
-		"not a git repo":    {[]string{"validate", "--repo", "/", "--base", "a", "--head", "b"}, "opening git repository at /"},
-		"unknown revision":  {[]string{"validate", "--repo", "../..", "--base", "no-such-rev-x", "--head", "HEAD"}, `resolving revision "no-such-rev-x"`},
-		"unknown command":   {[]string{"frobnicate"}, `unknown command "frobnicate"`},
-		"owners no paths":   {[]string{"owners"}, "give at least one PATH"},
-		"owners bad ref":    {[]string{"owners", "--repo", "../..", "--ref", "no-such-rev-x", "a"}, `resolving revision "no-such-rev-x"`},
+		"base without head":     {[]string{"validate", "--base", "main"}, "--base and --head go together"},
+		"bad format":            {[]string{"validate", "--format", "xml"}, `--format must be text or json, not "xml"`},
+		"author alone":          {[]string{"validate", "--author", "alice"}, "--author applies to a change"},
+		"base ref alone":        {[]string{"validate", "--base-ref", "main", "--default-branch", "main"}, "--base-ref and --default-branch apply to a change"},
+		"change without author": {[]string{"validate", "--repo", "../..", "--base", "HEAD", "--head", "HEAD"}, "validating a change needs --author"},
+		"unknown default branch": {[]string{"validate", "--repo", "../..", "--base", "HEAD", "--head", "HEAD", "--author", "a", "--default-branch", "no-such-branch-x"},
+			"default branch no-such-branch-x: neither refs/heads/no-such-branch-x nor refs/remotes/origin/no-such-branch-x exists"},
+		"stray argument":   {[]string{"validate", "extra"}, `unexpected argument "extra"`},
+		"unknown flag":     {[]string{"validate", "--nope"}, "flag provided but not defined: -nope"},
+		"missing repo":     {[]string{"validate", "--repo", "/no/such/dir"}, "--repo /no/such/dir is not a directory"},
+		"not a git repo":   {[]string{"validate", "--repo", "/", "--base", "a", "--head", "b", "--author", "a"}, "opening git repository at /"},
+		"unknown revision": {[]string{"validate", "--repo", "../..", "--base", "no-such-rev-x", "--head", "HEAD", "--author", "a"}, `resolving revision "no-such-rev-x"`},
+		"unknown command":  {[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		"owners no paths":  {[]string{"owners"}, "give at least one PATH"},
+		"owners bad ref":   {[]string{"owners", "--repo", "../..", "--ref", "no-such-rev-x", "a"}, `resolving revision "no-such-rev-x"`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -9,9 +9,9 @@ import (
 	"path"
 	"strings"
 
+	"github.com/jitops/jit/controller/change"
 	"github.com/jitops/jit/controller/codeowners"
 	"github.com/jitops/jit/controller/history"
-	"github.com/jitops/jit/controller/validate"
 )
 
 const ownersUsage = `usage: jit owners [--repo DIR] [--ref REV] PATH...
@@ -47,7 +47,8 @@ func runOwners(ctx context.Context, o IO, args []string) int {
 			fmt.Fprintf(o.Stderr, "jit owners: %v\n", err)
 			return ExitUsage
 		}
-		c, err := r.Commit(*ref)
+		defer r.Close()
+		c, err := r.Resolve(*ref)
 		if err != nil {
 			fmt.Fprintf(o.Stderr, "jit owners: %v\n", err)
 			return ExitUsage
@@ -57,7 +58,7 @@ func runOwners(ctx context.Context, o IO, args []string) int {
 			return ExitUsage
 		}
 	}
-	file, err := validate.ReadCodeowners(fsys)
+	file, err := change.ReadCodeowners(fsys)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "jit owners: %v\n", err)
 		return ExitUsage

@@ -7,17 +7,27 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/jitops/jit/controller/history"
 	"github.com/jitops/jit/controller/validate"
 )
 
-const validateUsage = `usage: jit validate [--repo DIR] [--base REV --head REV] [--author LOGIN] [--format text|json]
+const validateUsage = `usage: jit validate [--repo DIR] [--format text|json]
+       jit validate [--repo DIR] --base REV --head REV --author LOGIN
+                    [--default-branch NAME] [--base-ref NAME] [--format text|json]
 
 Without --base/--head, lints every grant in DIR's working tree against the
-tree's own policies, templates and CODEOWNERS. With them, validates the change
-a pull request makes from the merge base of REV and REV to the head, judged by
-the governing files of the base revision.
+tree's own policies, templates and CODEOWNERS.
+
+With them, validates the change a pull request makes from the merge base of
+--base and --head to --head. It is judged by the default branch: CODEOWNERS,
+policies, templates, .gitattributes and the grant ids that ever existed are
+read from the tip of --default-branch (default main: the local branch, or
+else origin/NAME), never from the pull request. --author, the pull request
+author's login, is required: requesters must match it. --base-ref is the name
+of the branch the pull request targets; a pull request that changes access/
+must target the default branch (without --base-ref, --base must be on it).
 
 Exit status: 0 valid, 1 problems found, 2 usage or internal error.
 Text output: one problem per line, "path:line:col: message".
@@ -31,6 +41,8 @@ func runValidate(ctx context.Context, o IO, args []string) int {
 	base := fs.String("base", "", "base revision of the change")
 	head := fs.String("head", "", "head revision of the change")
 	author := fs.String("author", "", "pull request author; requesters must match it")
+	defaultBranch := fs.String("default-branch", "main", "the default branch, whose tip judges the change")
+	baseRef := fs.String("base-ref", "", "name of the branch the pull request targets")
 	format := fs.String("format", "text", "output format: text or json")
 	if err := fs.Parse(args); err != nil {
 		return usageExit(err)
@@ -47,8 +59,23 @@ func runValidate(ctx context.Context, o IO, args []string) int {
 		fmt.Fprintln(o.Stderr, "jit validate: --base and --head go together; give both to validate a change, or neither to lint the working tree")
 		return ExitUsage
 	}
-	if *author != "" && *base == "" {
-		fmt.Fprintln(o.Stderr, "jit validate: --author applies to a change; give --base and --head too")
+	if *base == "" {
+		var changeOnly []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "author" || f.Name == "default-branch" || f.Name == "base-ref" {
+				changeOnly = append(changeOnly, "--"+f.Name)
+			}
+		})
+		if len(changeOnly) > 0 {
+			verb := "applies"
+			if len(changeOnly) > 1 {
+				verb = "apply"
+			}
+			fmt.Fprintf(o.Stderr, "jit validate: %s %s to a change; give --base and --head too\n", strings.Join(changeOnly, " and "), verb)
+			return ExitUsage
+		}
+	} else if *author == "" {
+		fmt.Fprintln(o.Stderr, "jit validate: validating a change needs --author, the pull request author's login (requesters must match it)")
 		return ExitUsage
 	}
 
@@ -66,7 +93,9 @@ func runValidate(ctx context.Context, o IO, args []string) int {
 			fmt.Fprintf(o.Stderr, "jit validate: %v\n", err)
 			return ExitUsage
 		}
-		report, err = validate.Change(validate.ChangeInput{Repo: r, Base: *base, Head: *head, Author: *author})
+		defer r.Close()
+		report, err = validate.Change(ctx, validate.ChangeInput{Repo: r, Base: *base, Head: *head, Author: *author,
+			DefaultBranch: *defaultBranch, BaseRef: *baseRef})
 		if err != nil {
 			fmt.Fprintf(o.Stderr, "jit validate: %v\n", err)
 			return ExitUsage

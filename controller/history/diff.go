@@ -1,12 +1,12 @@
 package history
 
 import (
+	"context"
 	"fmt"
 	"sort"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // Action says what a change did to a path.
@@ -19,6 +19,7 @@ const (
 	Modified
 )
 
+// String names the action: "added", "deleted" or "modified".
 func (a Action) String() string {
 	switch a {
 	case Added:
@@ -31,107 +32,197 @@ func (a Action) String() string {
 	return fmt.Sprintf("Action(%d)", int(a))
 }
 
+// Mode is the kind of a file in a git tree.
+type Mode uint8
+
+// The kinds of file. The zero Mode means the file does not exist.
+const (
+	ModeNone Mode = iota
+	// ModeRegular is an ordinary file (git mode 100644).
+	ModeRegular
+	// ModeExecutable is an executable file (100755).
+	ModeExecutable
+	// ModeSymlink is a symbolic link (120000): its blob is the link target.
+	ModeSymlink
+	// ModeSubmodule is a gitlink (160000): its "blob" is a commit of another
+	// repository, which this one does not hold.
+	ModeSubmodule
+	// ModeOther is any other mode git can record.
+	ModeOther
+)
+
+// String names the mode: "none", "regular", "executable", "symlink",
+// "submodule" or "other".
+func (m Mode) String() string {
+	switch m {
+	case ModeNone:
+		return "none"
+	case ModeRegular:
+		return "regular"
+	case ModeExecutable:
+		return "executable"
+	case ModeSymlink:
+		return "symlink"
+	case ModeSubmodule:
+		return "submodule"
+	}
+	return "other"
+}
+
+// IsFile reports a regular or executable file, whose blob is its content.
+func (m Mode) IsFile() bool { return m == ModeRegular || m == ModeExecutable }
+
+func modeOf(m filemode.FileMode) Mode {
+	switch m {
+	case filemode.Regular, filemode.Deprecated:
+		return ModeRegular
+	case filemode.Executable:
+		return ModeExecutable
+	case filemode.Symlink:
+		return ModeSymlink
+	case filemode.Submodule:
+		return ModeSubmodule
+	case filemode.Empty:
+		return ModeNone
+	}
+	return ModeOther
+}
+
+// Entry is a file's object and mode in one tree.
+type Entry struct {
+	// Blob is the full hash of the file's blob (for ModeSubmodule, of the
+	// other repository's commit); empty when the file does not exist.
+	Blob string
+	Mode Mode
+}
+
+func entryOf(e *treeEntry) Entry { return Entry{Blob: e.hash.String(), Mode: modeOf(e.mode)} }
+
 // Change is one file that differs between two trees. A file that turned into
 // a directory (or back) shows as a deletion and additions.
 type Change struct {
+	// Path is repository-relative, with forward slashes.
 	Path   string
 	Action Action
-	// From and To are the blob hashes and modes before and after; zero on
-	// the side where the file does not exist.
-	From, To         plumbing.Hash
-	FromMode, ToMode filemode.FileMode
+	// From and To are the file before and after; zero on the side where it
+	// does not exist. A change of mode alone is Modified.
+	From, To Entry
 }
 
-// Changes returns the files that differ between the trees of from and to,
-// sorted by path. from may be nil (an empty tree).
-func (r *Repo) Changes(from, to *object.Commit) ([]Change, error) {
-	var a *object.Tree
-	if from != nil {
-		t, err := from.Tree()
+// Changes returns the files that differ between the trees of the commits
+// from and to (full hashes), sorted by path. An empty from is the empty tree.
+func (r *Repo) Changes(ctx context.Context, from, to string) ([]Change, error) {
+	var a plumbing.Hash
+	if from != "" {
+		h, err := parseHash(from)
 		if err != nil {
-			return nil, fmt.Errorf("reading tree of %s: %w", short(from.Hash), err)
+			return nil, err
 		}
-		a = t
+		c, err := r.readCommit(h)
+		if err != nil {
+			return nil, err
+		}
+		a = c.tree
 	}
-	b, err := to.Tree()
+	h, err := parseHash(to)
 	if err != nil {
-		return nil, fmt.Errorf("reading tree of %s: %w", short(to.Hash), err)
-	}
-	var out []Change
-	if err := diffTrees(a, b, "", func(c Change) { out = append(out, c) }); err != nil {
 		return nil, err
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	c, err := r.readCommit(h)
+	if err != nil {
+		return nil, err
+	}
+	var out []Change
+	err = r.diffTrees(ctx, a, c.tree, "", func(c Change) error { out = append(out, c); return nil })
+	if err != nil {
+		return nil, err
+	}
+	sortChanges(out)
 	return out, nil
 }
 
-// diffTrees calls fn for every file that differs between a and b (either may
-// be nil), descending only into subtrees whose hashes differ.
-func diffTrees(a, b *object.Tree, prefix string, fn func(Change)) error {
-	if a != nil && b != nil && a.Hash == b.Hash {
+// diffTrees calls fn for every file that differs between the trees a and b
+// (the zero hash is no tree), descending only into subtrees whose hashes
+// differ. It merges the two entry lists, which git keeps sorted.
+func (r *Repo) diffTrees(ctx context.Context, a, b plumbing.Hash, prefix string, fn func(Change) error) error {
+	if a == b {
 		return nil
 	}
-	old := entries(a)
-	cur := entries(b)
-	names := make(map[string]bool, len(old)+len(cur))
-	for n := range old {
-		names[n] = true
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	for n := range cur {
-		names[n] = true
+	var ta, tb rawTree
+	var err error
+	if !a.IsZero() {
+		if ta, err = r.readTree(a); err != nil {
+			return err
+		}
 	}
-	for name := range names {
-		oe, inOld := old[name]
-		ne, inNew := cur[name]
-		p := join(prefix, name)
-		if inOld && inNew && oe.Hash == ne.Hash && oe.Mode == ne.Mode {
-			continue
+	if !b.IsZero() {
+		if tb, err = r.readTree(b); err != nil {
+			return err
 		}
-		oldDir := inOld && oe.Mode == filemode.Dir
-		newDir := inNew && ne.Mode == filemode.Dir
-		if oldDir || newDir {
-			var at, bt *object.Tree
-			var err error
-			if oldDir {
-				if at, err = a.Tree(name); err != nil {
-					return fmt.Errorf("reading tree %s: %w", p, err)
-				}
-			}
-			if newDir {
-				if bt, err = b.Tree(name); err != nil {
-					return fmt.Errorf("reading tree %s: %w", p, err)
-				}
-			}
-			if err := diffTrees(at, bt, p, fn); err != nil {
-				return err
-			}
-			if inOld && !oldDir {
-				fn(Change{Path: p, Action: Deleted, From: oe.Hash, FromMode: oe.Mode})
-			}
-			if inNew && !newDir {
-				fn(Change{Path: p, Action: Added, To: ne.Hash, ToMode: ne.Mode})
-			}
-			continue
-		}
+	}
+	ia, ib := newTreeIter(ta), newTreeIter(tb)
+	for ia.ok || ib.ok {
+		var oe, ne *treeEntry
 		switch {
-		case inOld && inNew:
-			fn(Change{Path: p, Action: Modified, From: oe.Hash, To: ne.Hash, FromMode: oe.Mode, ToMode: ne.Mode})
-		case inOld:
-			fn(Change{Path: p, Action: Deleted, From: oe.Hash, FromMode: oe.Mode})
+		case !ib.ok || ia.ok && gitCompare(&ia.cur, &ib.cur) < 0:
+			e := ia.cur
+			oe = &e
+			ia.next()
+		case !ia.ok || gitCompare(&ib.cur, &ia.cur) < 0:
+			e := ib.cur
+			ne = &e
+			ib.next()
 		default:
-			fn(Change{Path: p, Action: Added, To: ne.Hash, ToMode: ne.Mode})
+			e1, e2 := ia.cur, ib.cur
+			oe, ne = &e1, &e2
+			ia.next()
+			ib.next()
+		}
+		if err := r.diffEntry(ctx, oe, ne, prefix, fn); err != nil {
+			return err
+		}
+	}
+	for _, it := range []*treeIter{ia, ib} {
+		if it.err != nil {
+			return fmt.Errorf("reading tree %s: %w", prefix, it.err)
 		}
 	}
 	return nil
 }
 
-func entries(t *object.Tree) map[string]object.TreeEntry {
-	if t == nil {
+// diffEntry compares one entry of the old and new trees (either may be
+// nil; both have the same name and kind when both are given).
+func (r *Repo) diffEntry(ctx context.Context, oe, ne *treeEntry, prefix string, fn func(Change) error) error {
+	if oe != nil && ne != nil && oe.hash == ne.hash && oe.mode == ne.mode {
 		return nil
 	}
-	m := make(map[string]object.TreeEntry, len(t.Entries))
-	for _, e := range t.Entries {
-		m[e.Name] = e
+	named := ne
+	if oe != nil {
+		named = oe
 	}
-	return m
+	p := join(prefix, string(named.name))
+	if !named.isDir() {
+		switch {
+		case oe != nil && ne != nil:
+			return fn(Change{Path: p, Action: Modified, From: entryOf(oe), To: entryOf(ne)})
+		case oe != nil:
+			return fn(Change{Path: p, Action: Deleted, From: entryOf(oe)})
+		}
+		return fn(Change{Path: p, Action: Added, To: entryOf(ne)})
+	}
+	var a, b plumbing.Hash
+	if oe != nil {
+		a = oe.hash
+	}
+	if ne != nil {
+		b = ne.hash
+	}
+	return r.diffTrees(ctx, a, b, p, fn)
+}
+
+func sortChanges(cs []Change) {
+	sort.Slice(cs, func(i, j int) bool { return cs[i].Path < cs[j].Path })
 }

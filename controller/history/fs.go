@@ -2,7 +2,6 @@ package history
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"path"
@@ -10,18 +9,24 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
-// FS returns the tree of commit c as a read-only fs.FS (also implementing
-// fs.ReadDirFS, fs.ReadFileFS and fs.StatFS). Symbolic links show as
-// fs.ModeSymlink and are never followed; submodules show as irregular files.
-// Every file reports the commit's committer time as its modification time.
-func (r *Repo) FS(c *object.Commit) (fs.FS, error) {
-	t, err := c.Tree()
+// FS returns the tree of the commit hash (full) as a read-only fs.FS (also
+// implementing fs.ReadDirFS, fs.ReadFileFS and fs.StatFS). Symbolic links
+// show as fs.ModeSymlink and are never followed; submodules show as
+// irregular files. Every file reports the commit's committer time as its
+// modification time.
+func (r *Repo) FS(hash string) (fs.FS, error) {
+	c, err := r.commit(hash)
 	if err != nil {
-		return nil, fmt.Errorf("reading tree of %s: %w", short(c.Hash), err)
+		return nil, err
+	}
+	t, err := r.tree(c.TreeHash)
+	if err != nil {
+		return nil, err
 	}
 	return &treeFS{repo: r, root: t, when: c.Committer.When, dirs: map[string]*dirIndex{".": newDirIndex(t)}}, nil
 }
@@ -67,7 +72,7 @@ func (t *treeFS) dir(p string) (*dirIndex, error) {
 	if !ok || e.Mode != filemode.Dir {
 		return nil, fs.ErrNotExist
 	}
-	tree, err := t.repo.r.TreeObject(e.Hash)
+	tree, err := t.repo.tree(e.Hash)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +107,7 @@ func (t *treeFS) lookup(op, name string) (object.TreeEntry, error) {
 func (t *treeFS) info(name string, e object.TreeEntry) (*entryInfo, error) {
 	fi := &entryInfo{name: path.Base(name), mode: goMode(e.Mode), when: t.when}
 	if e.Mode.IsFile() {
-		size, err := t.repo.r.Storer.EncodedObjectSize(e.Hash)
+		size, err := t.repo.objs.EncodedObjectSize(e.Hash)
 		if err != nil {
 			return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
 		}
@@ -164,7 +169,7 @@ func (t *treeFS) Open(name string) (fs.File, error) {
 	if !e.Mode.IsFile() {
 		return &blobFile{info: fi, r: io.NopCloser(eofReader{})}, nil
 	}
-	blob, err := t.repo.r.BlobObject(e.Hash)
+	blob, err := t.repo.objs.EncodedObject(plumbing.BlobObject, e.Hash)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}

@@ -1,98 +1,118 @@
 package history
 
 import (
-	"errors"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/go-git/go-billy/v5"
-	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/storage/filesystem"
-
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
-// Repo is a git repository opened for reading.
+// Repo is a git repository opened for reading. Its methods may be called
+// from several goroutines at once.
 type Repo struct {
-	r      *git.Repository
+	r *git.Repository
+	// objs reads objects, from mapped pack files where it can.
+	objs   *packObjects
 	closer io.Closer
+	mu     sync.Mutex
+	trees  map[plumbing.Hash]rawTree // see readTree
+	// gitDir is the repository's (common) git directory on disk, where the
+	// ever-existed index lives.
+	gitDir string
 }
 
-// Open opens the git repository containing dir (dir or any parent).
+// Open opens the git repository containing dir (dir or any parent). The
+// Repo is not safe for concurrent use: open one per goroutine.
 func Open(dir string) (*Repo, error) {
-	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 	if err != nil {
 		return nil, fmt.Errorf("opening git repository at %s: %w", dir, err)
 	}
-	// Reopen the same object store keeping pack files open: by default
-	// go-git reopens the pack for every object read, which dominates reading
-	// a thousand grant files.
-	if st, ok := r.Storer.(*filesystem.Storage); ok {
-		keep := filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
-		wt, _ := r.Worktree()
-		var wtfs billy.Filesystem
-		if wt != nil {
-			wtfs = wt.Filesystem
-		}
-		if r2, err := git.Open(keep, wtfs); err == nil {
-			return &Repo{r: r2, closer: keep}, nil
-		}
+	st, ok := r.Storer.(*filesystem.Storage)
+	if !ok {
+		return nil, fmt.Errorf("opening git repository at %s: not stored on disk", dir)
 	}
-	return &Repo{r: r}, nil
+	gitDir := commonDir(st.Filesystem().Root())
+	// Reopen the same object store keeping pack files open: by default
+	// go-git reopens the pack for every object it reads.
+	keep := filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+	var wtfs billy.Filesystem
+	if wt, err := r.Worktree(); err == nil {
+		wtfs = wt.Filesystem
+	}
+	if r2, err := git.Open(keep, wtfs); err == nil {
+		r = r2
+	}
+	return &Repo{r: r, closer: keep, gitDir: gitDir,
+		objs: &packObjects{EncodedObjectStorer: r.Storer, packs: openPacks(filepath.Join(gitDir, "objects"))}}, nil
+}
+
+// commonDir returns the git directory shared by all worktrees of the one
+// at gitDir (itself, for the main worktree).
+func commonDir(gitDir string) string {
+	b, err := os.ReadFile(filepath.Join(gitDir, "commondir"))
+	if err != nil {
+		return gitDir
+	}
+	d := strings.TrimSpace(string(b))
+	if !filepath.IsAbs(d) {
+		d = filepath.Join(gitDir, d)
+	}
+	return filepath.Clean(d)
 }
 
 // Close releases the pack files held open. The Repo must not be used after.
 func (r *Repo) Close() error {
-	if r.closer == nil {
-		return nil
-	}
+	r.objs.close()
 	return r.closer.Close()
 }
 
-// New wraps an already opened go-git repository (for example an in-memory
-// one in tests).
-func New(r *git.Repository) *Repo { return &Repo{r: r} }
-
-// Commit resolves rev (a branch, tag, "HEAD", a full or abbreviated hash, or
-// any revision go-git understands) to a commit.
-func (r *Repo) Commit(rev string) (*object.Commit, error) {
-	h, err := r.r.ResolveRevision(plumbing.Revision(rev))
-	if err != nil {
-		return nil, fmt.Errorf("resolving revision %q: %w", rev, err)
+// parseHash accepts exactly a full lower-case 40-hex object name.
+func parseHash(s string) (plumbing.Hash, error) {
+	var h plumbing.Hash
+	if len(s) != 2*len(h) || strings.ToLower(s) != s {
+		return h, fmt.Errorf("%q is not a full 40-hex commit hash; resolve revisions with Resolve first", s)
 	}
-	c, err := r.r.CommitObject(*h)
+	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
+		return h, fmt.Errorf("%q is not a full 40-hex commit hash; resolve revisions with Resolve first", s)
+	}
+	return h, nil
+}
+
+// commit reads the commit with the full hash s.
+func (r *Repo) commit(s string) (*object.Commit, error) {
+	h, err := parseHash(s)
 	if err != nil {
-		return nil, fmt.Errorf("reading commit %s: %w", h, err)
+		return nil, err
+	}
+	return r.commitObject(h)
+}
+
+func (r *Repo) commitObject(h plumbing.Hash) (*object.Commit, error) {
+	c, err := object.GetCommit(r.objs, h)
+	if err != nil {
+		return nil, fmt.Errorf("reading commit %s: %w", short(h), err)
 	}
 	return c, nil
 }
 
-// MergeBase returns the best common ancestor of base and head, the commit a
-// pull request's diff is computed from.
-func (r *Repo) MergeBase(base, head *object.Commit) (*object.Commit, error) {
-	bases, err := base.MergeBase(head)
+// tree reads tree h as go-git's type (for FS and BlobID).
+func (r *Repo) tree(h plumbing.Hash) (*object.Tree, error) {
+	t, err := object.GetTree(r.objs, h)
 	if err != nil {
-		return nil, fmt.Errorf("finding merge base of %s and %s: %w", short(base.Hash), short(head.Hash), err)
+		return nil, fmt.Errorf("reading tree %s: %w", short(h), err)
 	}
-	if len(bases) == 0 {
-		return nil, fmt.Errorf("commits %s and %s share no history", short(base.Hash), short(head.Hash))
-	}
-	return bases[0], nil
-}
-
-// subtree returns the tree at dir below t, or nil when there is none.
-func subtree(t *object.Tree, dir string) (*object.Tree, error) {
-	if dir == "" {
-		return t, nil
-	}
-	st, err := t.Tree(dir)
-	if errors.Is(err, object.ErrDirectoryNotFound) || errors.Is(err, object.ErrEntryNotFound) {
-		return nil, nil
-	}
-	return st, err
+	return t, nil
 }
 
 func short(h plumbing.Hash) string { return h.String()[:12] }
@@ -103,5 +123,3 @@ func join(prefix, name string) string {
 	}
 	return prefix + "/" + name
 }
-
-func underDir(p, dir string) bool { return dir == "" || p == dir || strings.HasPrefix(p, dir+"/") }

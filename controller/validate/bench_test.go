@@ -39,7 +39,7 @@ func benchTree(rules, policies, grants int) (base, added map[string]string) {
 	for i := 0; i < grants; i++ {
 		team := (i * 7) % (rules - 2)
 		added[fmt.Sprintf("access/team-%d/db/user-%d.yaml", team, i)] = fmt.Sprintf(
-			"template: pg\nrequester: user-%d\nduration: 2h\nreason: benchmark grant %d\nscope:\n  database: db_%d\n  privileges: read\n", i, i, i%50)
+			"template: pg\nrequester: alice\nduration: 2h\nreason: benchmark grant %d\nscope:\n  database: db_%d\n  privileges: read\n", i, i%50)
 	}
 	return base, added
 }
@@ -67,7 +67,7 @@ func BenchmarkValidateChange(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		r, err := validate.Change(validate.ChangeInput{Repo: h, Base: "main", Head: "pr"})
+		r, err := validate.Change(ctx, validate.ChangeInput{Repo: h, Base: "main", Head: "pr", DefaultBranch: "main", BaseRef: "main", Author: "alice"})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -105,6 +105,75 @@ func BenchmarkValidateTree(b *testing.B) {
 		r := validate.Tree(fsys)
 		if !r.Valid || len(r.Grants) != 1000 {
 			b.Fatalf("valid=%v grants=%d %v", r.Valid, len(r.Grants), r.Problems[:min(3, len(r.Problems))])
+		}
+	}
+}
+
+// BenchmarkValidateProcess measures the whole `jit validate --base main
+// --head pr --author alice` process, a pull request adding one grant, on a
+// 20-commit history and on a 100,000-commit history where 20,000 grant ids
+// once existed: cold (no ever-existed index under .git/jit) and warm (the
+// index covers main's tip). It builds the jit binary once.
+//
+//	go test -run '^$' -bench ValidateProcess -benchtime 10x ./controller/validate/
+func BenchmarkValidateProcess(b *testing.B) {
+	if testing.Short() {
+		b.Skip("builds jit and a 100,000-commit repository")
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		if os.Getenv("CI") == "true" {
+			b.Fatalf("CI=true but git is not installed: %v", err)
+		}
+		b.Skip("git not installed")
+	}
+	bin := filepath.Join(b.TempDir(), "jit")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/jit").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, size := range []struct {
+		name   string
+		grants int
+	}{{"commits=20", 4}, {"commits=100000", 20000}} {
+		dir := b.TempDir()
+		fastImport(b, dir, size.grants)
+		index := filepath.Join(dir, ".git", "jit")
+		validate := func(b *testing.B) {
+			cmd := exec.Command(bin, "validate", "--repo", dir, "--base", "main", "--head", "pr", "--author", "alice")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				b.Fatalf("jit validate: %v\n%s", err, out)
+			}
+		}
+		for _, warm := range []bool{false, true} {
+			name := size.name + "/cold"
+			if warm {
+				name = size.name + "/warm"
+			}
+			b.Run(name, func(b *testing.B) {
+				if warm {
+					validate(b)
+				}
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if !warm {
+						b.StopTimer()
+						if err := os.RemoveAll(index); err != nil {
+							b.Fatal(err)
+						}
+						b.StartTimer()
+					}
+					validate(b)
+				}
+				b.StopTimer()
+				files, _ := filepath.Glob(filepath.Join(index, "ever-*.idx"))
+				if len(files) != 1 {
+					b.Fatalf("index files %v, want one", files)
+				}
+				info, err := os.Stat(files[0])
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(info.Size()), "index-bytes")
+			})
 		}
 	}
 }

@@ -1,229 +1,160 @@
 package validate
 
 import (
-	"io/fs"
-	"reflect"
-	"strings"
+	"context"
+	"errors"
+	"fmt"
+	"path"
 
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-
-	"github.com/jitops/jit/controller/codeowners"
-	"github.com/jitops/jit/controller/grant"
+	"github.com/jitops/jit/controller/change"
 	"github.com/jitops/jit/controller/history"
-	"github.com/jitops/jit/controller/policy"
-	"github.com/jitops/jit/controller/request"
-	"github.com/jitops/jit/controller/template"
 )
 
 // ChangeInput names the pull request to validate.
 type ChangeInput struct {
 	Repo *history.Repo
-	// Base is the base branch's revision; Head the pull request's head.
+	// Base is the revision the pull request targets, Head its head.
 	Base, Head string
-	// Author is the pull request author's login; when set, every added or
-	// extended grant's requester must equal it.
+	// DefaultBranch is the default branch's name ("main"). CODEOWNERS,
+	// policies, templates, .gitattributes and the grant ids that ever
+	// existed are read from its tip.
+	DefaultBranch string
+	// DefaultTip is the revision of the default branch's tip; empty means
+	// the local branch DefaultBranch, or else origin/DefaultBranch.
+	DefaultTip string
+	// BaseRef is the name of the branch the pull request targets ("main"
+	// or "refs/heads/main"), as GitHub reports it. When empty, a pull
+	// request changing access/ is valid only if Base is the default branch's
+	// tip or one of its ancestors.
+	BaseRef string
+	// Author is the pull request author's login: every added or extended
+	// grant's requester must be it. Required.
 	Author string
 }
 
-// Change validates the change a pull request makes: the diff from the merge
-// base of Base and Head to Head, judged by the governing files of Base.
-// The error is for what stops validation itself (an unknown revision);
-// everything wrong with the change is a problem in the Report.
-func Change(in ChangeInput) (Report, error) {
-	base, err := in.Repo.Commit(in.Base)
+// Change validates the change a pull request makes, the diff from the merge
+// base of Base and Head to Head, judged by the default branch (see
+// change.Classify). The error is for what stops validation itself (an
+// unknown revision, a missing author); everything wrong with the change is a
+// problem in the Report.
+func Change(ctx context.Context, in ChangeInput) (Report, error) {
+	if in.Author == "" {
+		return Report{}, errors.New("the pull request author is required: requesters are checked against it")
+	}
+	if in.DefaultBranch == "" {
+		return Report{}, errors.New("the default branch is required: governing files are read from it")
+	}
+	r := in.Repo
+	base, err := r.Resolve(in.Base)
 	if err != nil {
 		return Report{}, err
 	}
-	head, err := in.Repo.Commit(in.Head)
+	head, err := r.Resolve(in.Head)
 	if err != nil {
 		return Report{}, err
 	}
-	mergeBase, err := in.Repo.MergeBase(base, head)
+	tip, err := DefaultTip(r, in.DefaultBranch, in.DefaultTip)
 	if err != nil {
 		return Report{}, err
 	}
-	changes, err := in.Repo.Changes(mergeBase, head)
+	mergeBase, err := r.MergeBase(ctx, base, head)
 	if err != nil {
 		return Report{}, err
 	}
-	baseFS, err := in.Repo.FS(base)
+	changes, err := r.Changes(ctx, mergeBase, head)
 	if err != nil {
 		return Report{}, err
 	}
-	headFS, err := in.Repo.FS(head)
-	if err != nil {
-		return Report{}, err
-	}
-	oldFS, err := in.Repo.FS(mergeBase)
-	if err != nil {
-		return Report{}, err
-	}
-
-	var access, governing, other []history.Change
+	snap := change.Snapshot{Author: in.Author, DefaultBranch: in.DefaultBranch, BaseRef: in.BaseRef}
+	access, added := false, false
 	for _, c := range changes {
-		switch {
-		case strings.HasPrefix(c.Path, request.Dir+"/"):
-			access = append(access, c)
-		case isGoverning(c.Path):
-			governing = append(governing, c)
-		default:
-			other = append(other, c)
+		f, err := file(r, c)
+		if err != nil {
+			return Report{}, err
+		}
+		snap.Files = append(snap.Files, f)
+		if change.IsAccess(c.Path) {
+			access = true
+			added = added || c.Action == history.Added
 		}
 	}
-
-	if len(access) == 0 {
-		// A pull request to the governing files (or anything else): the new
-		// governing files must themselves be valid.
-		var problems []grant.Problem
-		if len(governing) > 0 {
-			problems = LoadGovernance(headFS).CheckFiles()
-		}
-		return newReport(problems, nil), nil
-	}
-
-	var problems []grant.Problem
-	for _, c := range append(governing, other...) {
-		msg := "a pull request that changes access/ may not change anything else; open a separate pull request for this file"
-		if isGoverning(c.Path) {
-			msg = "a pull request that changes access/ may not change governing files (policies/, templates/, .github/, CODEOWNERS); they need their own pull request"
-		}
-		problems = append(problems, grant.Problem{File: c.Path, Message: msg})
-	}
-
-	gov := LoadGovernance(baseFS)
-	ever, err := in.Repo.EverExisted(base.Hash.String())
-	if err != nil {
+	if snap.Default, err = r.FS(tip); err != nil {
 		return Report{}, err
 	}
-	v := changeValidator{in: in, gov: gov, ever: ever, headFS: headFS, oldFS: oldFS}
-	for _, c := range access {
-		problems = append(problems, v.check(c)...)
+	if snap.Head, err = r.FS(head); err != nil {
+		return Report{}, err
 	}
-	problems = append(problems, gov.Problems...)
-	return newReport(problems, v.grants), nil
-}
-
-// isGoverning reports whether p is a file that decides how grants are
-// judged: policies, templates, GitHub configuration and CODEOWNERS.
-func isGoverning(p string) bool {
-	for _, loc := range codeowners.Locations {
-		if p == loc {
-			return true
+	if access {
+		snap.Ever = map[string]change.Appearance{}
+		if added {
+			ever, err := r.EverExisted(ctx, tip)
+			if err != nil {
+				return Report{}, err
+			}
+			for id, a := range ever {
+				snap.Ever[id] = change.Appearance{Commit: a.Commit, When: a.When}
+			}
+		}
+		if in.BaseRef == "" {
+			if snap.BaseOnDefault, err = r.IsAncestor(ctx, base, tip); err != nil {
+				return Report{}, err
+			}
 		}
 	}
-	for _, dir := range []string{policy.Dir, template.Dir, ".github"} {
-		if strings.HasPrefix(p, dir+"/") {
-			return true
+	res := change.Classify(snap)
+	rep := newReport(res.Change.Problems, res.Summaries)
+	rep.Change = res.Change
+	return rep, nil
+}
+
+// DefaultTip resolves the default branch's tip: rev when given, else the
+// local branch name, else origin's.
+func DefaultTip(r *history.Repo, name, rev string) (string, error) {
+	if rev != "" {
+		return r.Resolve(rev)
+	}
+	for _, ref := range []string{"refs/heads/" + name, "refs/remotes/origin/" + name} {
+		if h, err := r.Resolve(ref); err == nil {
+			return h, nil
 		}
 	}
-	return false
+	return "", fmt.Errorf("default branch %s: neither refs/heads/%s nor refs/remotes/origin/%s exists; fetch it, or name the default branch", name, name, name)
 }
 
-type changeValidator struct {
-	in            ChangeInput
-	gov           *Governance
-	ever          map[string]history.Appearance
-	headFS, oldFS fs.FS
-	grants        []Grant
-}
-
-func (v *changeValidator) check(c history.Change) []grant.Problem {
-	if (c.Action == history.Added || c.Action == history.Modified) && c.ToMode == filemode.Symlink {
-		return problemsOf(grant.Problem{File: c.Path, Line: 1, Column: 1, Message: "symbolic links are not allowed under access/; commit the grant file itself"})
-	}
-	if base := c.Path[strings.LastIndex(c.Path, "/")+1:]; base == "README.md" || base == ".gitkeep" || base == ".keep" {
-		return nil
-	}
+// file gathers one changed path: contents are read only where
+// change.Classify reads them (grant files and .gitattributes), and only up
+// to change.MaxRead bytes.
+func file(r *history.Repo, c history.Change) (change.File, error) {
+	f := change.File{Path: c.Path}
 	switch c.Action {
 	case history.Added:
-		return v.added(c)
-	case history.Deleted:
-		return v.deleted(c)
+		f.Action = change.Added
+	case history.Modified:
+		f.Action = change.Modified
 	default:
-		return v.modified(c)
+		f.Action = change.Deleted
 	}
+	read := change.IsAccess(c.Path) || path.Base(c.Path) == ".gitattributes"
+	var err error
+	if f.Old, err = blob(r, c.From, read); err != nil {
+		return f, err
+	}
+	f.New, err = blob(r, c.To, read)
+	return f, err
 }
 
-func (v *changeValidator) added(c history.Change) []grant.Problem {
-	req, problems := request.LoadFile(v.headFS, c.Path)
-	if len(problems) > 0 {
-		return problems
+func blob(r *history.Repo, e history.Entry, read bool) (change.Blob, error) {
+	if e.Mode == history.ModeNone {
+		return change.Blob{}, nil
 	}
-	if prev, ok := v.ever[req.ID]; ok {
-		problems = append(problems, grant.At(req.File, grant.Pos{Line: 1, Column: 1},
-			"grant id %s already existed on the base branch (added in commit %s at %s); ids are never reused, so name the file differently",
-			req.ID, prev.Commit[:12], prev.When.Format("2006-01-02T15:04:05Z")))
+	b := change.Blob{Exists: true, Symlink: e.Mode == history.ModeSymlink, Special: !e.Mode.IsFile() && e.Mode != history.ModeSymlink}
+	if !read || b.Special {
+		return b, nil
 	}
-	problems = append(problems, v.checkAuthor(req, "request")...)
-	g, ps := v.gov.Check(req)
-	g.Change = "added"
-	v.grants = append(v.grants, g)
-	return append(problems, ps...)
+	data, size, err := r.ReadBlob(e.Blob, change.MaxRead)
+	if err != nil {
+		return b, err
+	}
+	b.Data, b.Size = data, size
+	return b, nil
 }
-
-func (v *changeValidator) deleted(c history.Change) []grant.Problem {
-	req, problems := request.LoadFile(v.oldFS, c.Path)
-	g := Grant{File: c.Path, Change: "deleted", Policies: []string{}, EligibleApprovers: []string{}}
-	if len(problems) == 0 {
-		g, _ = v.gov.Check(req)
-		g.Change = "deleted"
-		g.ApprovalsRequired = 0
-	} else if id, msg := request.IDFromPath(c.Path); msg == "" {
-		g.ID = id
-	}
-	v.grants = append(v.grants, g)
-	return nil
-}
-
-// modified allows an extension: the same grant with only its duration
-// changed. Anything else must be a new grant.
-func (v *changeValidator) modified(c history.Change) []grant.Problem {
-	newReq, problems := request.LoadFile(v.headFS, c.Path)
-	if len(problems) > 0 {
-		return problems
-	}
-	oldReq, oldProblems := request.LoadFile(v.oldFS, c.Path)
-	if len(oldProblems) > 0 {
-		return problemsOf(grant.At(c.Path, grant.Pos{Line: 1, Column: 1},
-			"this grant was not valid before the change (%s), so it cannot be edited; delete it and request a new grant", oldProblems[0]))
-	}
-	for _, f := range []struct {
-		field    string
-		old, new any
-	}{
-		{"template", oldReq.Template, newReq.Template},
-		{"requester", oldReq.Requester, newReq.Requester},
-		{"reason", oldReq.Reason, newReq.Reason},
-		{"ticket", oldReq.Ticket, newReq.Ticket},
-		{"break_glass", oldReq.BreakGlass, newReq.BreakGlass},
-		{"scope", oldReq.Scope, newReq.Scope},
-	} {
-		if !reflect.DeepEqual(f.old, f.new) {
-			problems = append(problems, grant.At(c.Path, newReq.Position(f.field),
-				"%s of an existing grant may not change; only duration may be edited (an extension). Delete this grant and request a new one instead", f.field))
-		}
-	}
-	if newReq.Duration == oldReq.Duration && len(problems) == 0 {
-		problems = append(problems, grant.At(c.Path, grant.Pos{Line: 1, Column: 1},
-			"the grant changed but its duration did not; only duration may be edited (an extension)"))
-	}
-	problems = append(problems, v.checkAuthor(newReq, "extension")...)
-	g, ps := v.gov.Check(newReq)
-	g.Change = "extended"
-	if newReq.Duration < oldReq.Duration {
-		g.Change = "shortened"
-	}
-	v.grants = append(v.grants, g)
-	return append(problems, ps...)
-}
-
-func (v *changeValidator) checkAuthor(req grant.Request, what string) []grant.Problem {
-	if v.in.Author == "" || strings.EqualFold(v.in.Author, req.Requester) {
-		return nil
-	}
-	return problemsOf(grant.At(req.File, req.Position("requester"),
-		"requester %s is not the pull request author %s; a %s must be opened by the person it is for", req.Requester, v.in.Author, what))
-}
-
-// problemsOf is a convenience for returning a few problems.
-func problemsOf(ps ...grant.Problem) []grant.Problem { return ps }

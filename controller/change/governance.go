@@ -1,4 +1,4 @@
-package validate
+package change
 
 import (
 	"errors"
@@ -131,11 +131,21 @@ func (g *Governance) templateNames() []string {
 // Check judges one grant: its template and scope, the policies that cover
 // it, and who could approve it. It returns the grant's summary and its
 // problems.
-func (g *Governance) Check(req grant.Request) (Grant, []grant.Problem) {
-	var problems []grant.Problem
-	out := Grant{ID: req.ID, File: req.File, Template: req.Template, Requester: req.Requester,
-		DurationSeconds: int64(req.Duration.Seconds()), BreakGlass: req.BreakGlass}
+func (g *Governance) Check(req grant.Request) (Summary, []grant.Problem) {
+	j := g.judge(req)
+	return j.summary, j.problems
+}
 
+// judgement is what the governing files say about one grant.
+type judgement struct {
+	summary  Summary
+	reqs     grant.Requirements
+	owners   []string
+	problems []grant.Problem
+}
+
+func (g *Governance) judge(req grant.Request) judgement {
+	var problems []grant.Problem
 	mod, err := g.Template(req.Template)
 	switch {
 	case errors.Is(err, template.ErrNotFound):
@@ -146,40 +156,53 @@ func (g *Governance) Check(req grant.Request) (Grant, []grant.Problem) {
 	default:
 		problems = append(problems, mod.CheckScope(req)...)
 	}
-
 	reqs, ps := grant.CheckPolicies(req, g.Policies)
 	problems = append(problems, ps...)
-	out.Policies = reqs.Policies
-	out.ApprovalsRequired = reqs.Approvals
-	out.PolicyApprovers = reqs.ApproverSets
-	if out.Policies == nil {
-		out.Policies = []string{}
-	}
+	owners, ps := g.owners(req.File)
+	problems = append(problems, ps...)
+	return judgement{summary: summarize(req, reqs, owners), reqs: reqs, owners: owners, problems: problems}
+}
 
-	out.EligibleApprovers = []string{}
+// owners returns the code owners of file as written in CODEOWNERS, and a
+// problem when nobody is eligible to approve it.
+func (g *Governance) owners(file string) ([]string, []grant.Problem) {
+	owners := []string{}
 	switch {
 	case g.Owners == nil:
-		problems = append(problems, grant.At(req.File, grant.Pos{Line: 1, Column: 1},
-			"no CODEOWNERS file (looked for %s), so nobody is eligible to approve; add one that owns %s", strings.Join(codeowners.Locations, ", "), req.File))
+		return owners, []grant.Problem{grant.At(file, grant.Pos{Line: 1, Column: 1},
+			"no CODEOWNERS file (looked for %s), so nobody is eligible to approve; add one that owns %s", strings.Join(codeowners.Locations, ", "), file)}
 	case g.Owners.Err() != nil:
 		e := g.Owners.Errors[0]
-		problems = append(problems, grant.At(req.File, grant.Pos{Line: 1, Column: 1},
-			"nobody is eligible to approve while %s has errors (first at %s:%d); fix CODEOWNERS in its own pull request", g.Owners.Path, e.Path, e.Line))
-	default:
-		rule, ok := g.Owners.Match(req.File)
-		for _, o := range rule.Owners {
-			out.EligibleApprovers = append(out.EligibleApprovers, o.String())
-		}
-		if !ok || len(rule.Owners) == 0 {
-			where := "no rule matches it"
-			if ok {
-				where = fmt.Sprintf("%s:%d has no owners for it", g.Owners.Path, rule.Line)
-			}
-			problems = append(problems, grant.At(req.File, grant.Pos{Line: 1, Column: 1},
-				"nobody is eligible to approve %s: %s in %s; add an owner for this path", req.File, where, g.Owners.Path))
-		}
+		return owners, []grant.Problem{grant.At(file, grant.Pos{Line: 1, Column: 1},
+			"nobody is eligible to approve while %s has errors (first at %s:%d); fix CODEOWNERS in its own pull request", g.Owners.Path, e.Path, e.Line)}
 	}
-	return out, problems
+	rule, ok := g.Owners.Match(file)
+	for _, o := range rule.Owners {
+		owners = append(owners, o.String())
+	}
+	if ok && len(rule.Owners) > 0 {
+		return owners, nil
+	}
+	where := "no rule matches it"
+	if ok {
+		where = fmt.Sprintf("%s:%d has no owners for it", g.Owners.Path, rule.Line)
+	}
+	return owners, []grant.Problem{grant.At(file, grant.Pos{Line: 1, Column: 1},
+		"nobody is eligible to approve %s: %s in %s; add an owner for this path", file, where, g.Owners.Path)}
+}
+
+// summarize builds a grant's summary.
+func summarize(req grant.Request, reqs grant.Requirements, owners []string) Summary {
+	s := Summary{ID: req.ID, File: req.File, Template: req.Template, Requester: req.Requester,
+		DurationSeconds: int64(req.Duration.Seconds()), BreakGlass: req.BreakGlass,
+		Policies: reqs.Policies, ApprovalsRequired: reqs.Approvals, PolicyApprovers: reqs.ApproverSets, EligibleApprovers: owners}
+	if s.Policies == nil {
+		s.Policies = []string{}
+	}
+	if s.EligibleApprovers == nil {
+		s.EligibleApprovers = []string{}
+	}
+	return s
 }
 
 // CheckFiles validates the governing files of this tree themselves (for a
