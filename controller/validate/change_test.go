@@ -346,9 +346,10 @@ func TestChangeGitattributes(t *testing.T) {
 		want     string // "" for valid
 	}{
 		"changed alone": {nil, map[string]string{".gitattributes": hide}, "mallory",
-			".gitattributes:1:1: attribute lines are not allowed"},
+			`.gitattributes:1:1: pattern "access/**" could apply to access/x`},
+		"harmless attributes alone": {nil, map[string]string{".gitattributes": "/assets/**/*.png binary\n"}, "mallory", ""},
 		"nested, changed alone": {nil, map[string]string{"access/prod/.gitattributes": "*.yaml -diff\n"}, "mallory",
-			"access/prod/.gitattributes:1:1: attribute lines are not allowed"},
+			`access/prod/.gitattributes:1:1: pattern "*.yaml" could apply to access/prod/x.yaml`},
 		"with a grant": {nil, map[string]string{".gitattributes": hide, "access/prod/alice-2.yaml": prodGrant}, "alice",
 			".gitattributes:0:0: a pull request that changes access/ may not change governing files"},
 		"under access/ with a grant": {nil, map[string]string{"access/prod/.gitattributes": "# only a comment\n", "access/prod/alice-2.yaml": prodGrant}, "alice",
@@ -356,7 +357,7 @@ func TestChangeGitattributes(t *testing.T) {
 		"symlink": {nil, map[string]string{".gitattributes": gittest.Symlink + "README.md"}, "mallory",
 			".gitattributes:1:1: .gitattributes must be a regular file"},
 		"on main, grant added": {map[string]string{"docs/.gitattributes": hide}, map[string]string{"access/prod/alice-2.yaml": prodGrant}, "alice",
-			"docs/.gitattributes:1:1: on the default branch: attribute lines are not allowed"},
+			`docs/.gitattributes:1:1: on the default branch: pattern "access/**" could apply to docs/access/.gitattributes`},
 		"on main, own grant deleted": {map[string]string{"docs/.gitattributes": hide}, map[string]string{"access/prod/carol-inc-1.yaml": ""}, "carol", ""},
 		"comments only":              {nil, map[string]string{".gitattributes": "# nothing\n\n"}, "mallory", ""},
 	}
