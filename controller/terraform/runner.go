@@ -211,10 +211,16 @@ func (r *Runner) Workspaces(ctx context.Context, d Dir) ([]string, error) {
 }
 
 // Apply runs `terraform apply -auto-approve` in d with the variables in
-// varFile and returns the addresses of the resources it created or changed.
-func (r *Runner) Apply(ctx context.Context, d Dir, varFile string) ([]string, error) {
+// varFile, forcing the replacement of each resource instance address in
+// replace (`-replace=ADDR`), and returns the addresses of the resources it
+// created or changed.
+func (r *Runner) Apply(ctx context.Context, d Dir, varFile string, replace ...string) ([]string, error) {
 	out, err := r.run(ctx, d, "apply", func(ctx context.Context, tf *tfexec.Terraform) error {
-		return tf.Apply(ctx, tfexec.VarFile(varFile), tfexec.LockTimeout(r.lockTimeout.String()))
+		opts := []tfexec.ApplyOption{tfexec.VarFile(varFile), tfexec.LockTimeout(r.lockTimeout.String())}
+		for _, a := range replace {
+			opts = append(opts, tfexec.Replace(a))
+		}
+		return tf.Apply(ctx, opts...)
 	})
 	return completed(out, "Creation complete after", "Modifications complete after"), err
 }

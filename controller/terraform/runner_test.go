@@ -134,6 +134,14 @@ func TestRunnerLifecycle(t *testing.T) {
 	if len(st.Resources) != 2 || st.Resources[0].Tainted {
 		t.Errorf("State resources = %+v", st.Resources)
 	}
+	// Nothing changed: a plain apply touches nothing, one with replace
+	// re-creates exactly the named instance.
+	if again, err := r.Apply(ctx, d, vf); err != nil || len(again) != 0 {
+		t.Errorf("second Apply = %v, %v; want no changes", again, err)
+	}
+	if replaced, err := r.Apply(ctx, d, vf, "terraform_data.b[1]"); err != nil || !cmp.Equal(replaced, []string{"terraform_data.b[1]"}) {
+		t.Errorf("Apply with replace = %v, %v; want [terraform_data.b[1]]", replaced, err)
+	}
 	destroyed, err := r.Destroy(ctx, d, vf)
 	if err != nil || len(destroyed) != 3 {
 		t.Errorf("Destroy = %v, %v", destroyed, err)
