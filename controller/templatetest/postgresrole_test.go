@@ -98,8 +98,9 @@ func TestNativeExpiry(t *testing.T) {
 	c := pgtest.Shared(t)
 	c.CreateDatabase(t, "expiry")
 	w := newWorkspace(t, c)
-	// RFC 3339 in whole seconds: at least two seconds ahead.
-	expires := time.Now().Add(3 * time.Second).Truncate(time.Second)
+	// RFC 3339 in whole seconds, far enough ahead for the apply (two psql
+	// runs) and the first login.
+	expires := time.Now().Add(10 * time.Second).Truncate(time.Second)
 	g := newGrant(t, "expiry", "prod/db/short", expires)
 	w.mustApply(t, g.vars)
 	role := w.output(t, "role")
@@ -241,10 +242,11 @@ func TestRoleNames(t *testing.T) {
 	c.CreateDatabase(t, "names")
 	w := newWorkspace(t, c)
 	tests := map[string]struct{ id, want string }{
-		"path":         {"prod/db/alice-inc-1234", "jit_prod_db_alice_inc_1234_"},
-		"upper case":   {"Prod/DB/Bob", "jit_prod_db_bob_"},
-		"long":         {"prod/" + strings.Repeat("very-long-segment/", 10) + "x", "jit_prod_very_long_segment_very_long_segment_"},
-		"nothing safe": {"ü/…/日本", "jit_"},
+		"path":               {"prod/db/alice-inc-1234", "jit_prod_db_alice_inc_1234_"},
+		"upper case":         {"Prod/DB/Bob", "jit_prod_db_bob_"},
+		"long":               {"prod/" + strings.Repeat("very-long-segment/", 10) + "x", "jit_prod_very_long_segment_ver_"},
+		"cut at a separator": {"prod/db/very-long-segment_/x", "jit_prod_db_very_long_segment_"},
+		"nothing safe":       {"ü/…/日本", "jit_"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -257,6 +259,9 @@ func TestRoleNames(t *testing.T) {
 			}
 			if len(role) > 63 {
 				t.Errorf("role name %q is %d bytes, over PostgreSQL's 63", role, len(role))
+			}
+			if sum := role[len(role)-32:]; strings.Trim(sum, "0123456789abcdef") != "" || role[len(role)-33] != '_' {
+				t.Errorf("role name %q does not end in _ and 32 hex digits (128 bits)", role)
 			}
 			if !roleExists(t, c, role) {
 				t.Errorf("role %q does not exist", role)
@@ -276,7 +281,7 @@ func TestMissingGroupRole(t *testing.T) {
 	if err == nil {
 		t.Fatal("apply without the group role succeeded")
 	}
-	for _, want := range []string{`role "nogroups_read" does not exist`, "grant TestMissingGroupRole: terraform apply", "create.sql"} {
+	for _, want := range []string{`role "nogroups_read" does not exist`, "grant TestMissingGroupRole: terraform apply", "ensure.sql"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q:\n%v", want, err)
 		}
