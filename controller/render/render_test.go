@@ -215,8 +215,6 @@ func TestParseState(t *testing.T) {
 
 func TestWorkspaceName(t *testing.T) {
 	tests := map[string]struct{ id, want, legacy string }{
-		// The hash parts are pinned: a changed name would orphan every
-		// workspace in existing states.
 		"path":        {"prod/db/alice-inc-1234", "jit-prod_db_alice-inc-1234-", "jit-prod_db_alice-inc-1234-"},
 		"upper case":  {"Prod/DB/Alice", "jit-prod_db_alice-", "jit-prod_db_alice-"},
 		"punctuation": {"a.b c/ü", "jit-a_b_c__-", "jit-a_b_c__-"},
@@ -235,6 +233,8 @@ func TestWorkspaceName(t *testing.T) {
 			}
 		})
 	}
+	// Both shapes are pinned: a changed name would orphan every workspace in
+	// existing states.
 	if got, want := render.WorkspaceName("prod/db/alice-inc-1234"), "jit-prod_db_alice-inc-1234-cu2yjxg2wxnuu6e3iunrfgjbam"; got != want {
 		t.Errorf("WorkspaceName changed: %q, want %q", got, want)
 	}
