@@ -215,11 +215,7 @@ func (m *Manager) acquire(ctx context.Context) (func(), error) {
 // state cannot be read is returned with Err set, so that one bad workspace
 // does not hide the others.
 func (m *Manager) Workspaces(ctx context.Context) ([]Workspace, error) {
-	admin, err := m.admin(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	names, err := m.list(ctx, admin)
+	admin, names, err := m.list(ctx, "")
 	if err != nil {
 		return nil, err
 	}

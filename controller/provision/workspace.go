@@ -12,13 +12,19 @@ import (
 	"github.com/jitops/jit/controller/terraform"
 )
 
-// list returns every workspace name in the backend.
-func (m *Manager) list(ctx context.Context, admin *prepared) ([]string, error) {
+// list returns the admin directory and every workspace name in the
+// backend; grantID names the grant the listing is for in errors ("" for
+// none).
+func (m *Manager) list(ctx context.Context, grantID string) (*prepared, []string, error) {
+	admin, err := m.admin(ctx, grantID)
+	if err != nil {
+		return nil, nil, err
+	}
 	names, err := m.tf.Workspaces(ctx, terraform.Dir{Work: admin.config, Data: admin.data, Env: m.backend.Env()})
 	if err != nil {
-		return nil, fmt.Errorf("listing workspaces in %s: %w", m.backend, err)
+		return nil, nil, fmt.Errorf("listing workspaces in %s: %w", m.backend, err)
 	}
-	return names, nil
+	return admin, names, nil
 }
 
 // findWorkspace returns the workspace of grant id and its data directory for
@@ -33,11 +39,7 @@ func (m *Manager) findWorkspace(ctx context.Context, p *prepared, id string) (ws
 			return ws, p.grantData(ws), true, nil
 		}
 	}
-	admin, err := m.admin(ctx, id)
-	if err != nil {
-		return "", "", false, err
-	}
-	names, err := m.list(ctx, admin)
+	_, names, err := m.list(ctx, id)
 	if err != nil {
 		return "", "", false, fmt.Errorf("grant %s: %w", id, err)
 	}
@@ -78,11 +80,7 @@ func (m *Manager) markUsed(ctx context.Context, grantID string) error {
 // is probably wrong (a mistyped --state, a fresh directory) instead of
 // concluding that no grant exists.
 func (m *Manager) Used(ctx context.Context) (bool, error) {
-	admin, err := m.admin(ctx, "")
-	if err != nil {
-		return false, err
-	}
-	names, err := m.list(ctx, admin)
+	_, names, err := m.list(ctx, "")
 	if err != nil {
 		return false, err
 	}
@@ -98,11 +96,7 @@ func (m *Manager) Used(ctx context.Context) (bool, error) {
 // and legacy names), sorted, without reading their states: a cheap way to
 // tell a state that holds no grant at all.
 func (m *Manager) WorkspaceNames(ctx context.Context) ([]string, error) {
-	admin, err := m.admin(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	names, err := m.list(ctx, admin)
+	_, names, err := m.list(ctx, "")
 	if err != nil {
 		return nil, err
 	}

@@ -204,7 +204,8 @@ func TestRoleReachesOnlyItsDatabase(t *testing.T) {
 }
 
 // TestSessionsPastExpiry pins down what the database itself enforces and
-// what it does not: after VALID UNTIL no new login works, but a session
+// what it does not: after VALID UNTIL no new login works, with no destroy
+// (access ends on time even if every controller is down), but a session
 // opened before keeps running (PostgreSQL checks the expiry only at login)
 // until destroy terminates it. Sessions start with 15-minute idle timeouts,
 // defaults the requester can change (SET is allowed to every role).
@@ -216,6 +217,9 @@ func TestSessionsPastExpiry(t *testing.T) {
 	g := newGrant(t, "pastexpiry", "prod/db/past-expiry", expires)
 	w.mustApply(t, g.vars)
 	role := w.output(t, "role")
+	if err := c.TryLogin("pastexpiry", role, g.password); err != nil {
+		t.Fatalf("login before expiry (%s): %v", expires.Format(time.RFC3339), err)
+	}
 	s := c.OpenSession(t, "pastexpiry", role, g.password)
 	if out, err := s.Query("SHOW idle_session_timeout; SHOW idle_in_transaction_session_timeout;"); err != nil || out != "15min\n15min" {
 		t.Errorf("the session's idle timeouts = %q, %v; want 15min and 15min", out, err)
@@ -225,6 +229,9 @@ func TestSessionsPastExpiry(t *testing.T) {
 	err := c.TryLogin("pastexpiry", role, g.password)
 	if err == nil || !strings.Contains(err.Error(), "password authentication failed") {
 		t.Errorf("new login after VALID UNTIL: %v, want password authentication failed", err)
+	}
+	if !roleExists(t, c, role) {
+		t.Error("the role vanished without a destroy")
 	}
 	if out, err := s.Query("SELECT note FROM items WHERE id = 1;"); err != nil || out != "first" {
 		t.Errorf("the session opened before expiry, after it: %q, %v; PostgreSQL does not end it (the README says so)", out, err)

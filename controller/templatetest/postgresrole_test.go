@@ -91,33 +91,6 @@ func TestWriteGrantCanWrite(t *testing.T) {
 	}
 }
 
-// TestNativeExpiry shows PostgreSQL itself refusing the role after its
-// VALID UNTIL, with no destroy: access ends on time even if every controller
-// is down.
-func TestNativeExpiry(t *testing.T) {
-	c := pgtest.Shared(t)
-	c.CreateDatabase(t, "expiry")
-	w := newWorkspace(t, c)
-	// RFC 3339 in whole seconds, far enough ahead for the apply (two psql
-	// runs) and the first login.
-	expires := time.Now().Add(10 * time.Second).Truncate(time.Second)
-	g := newGrant(t, "expiry", "prod/db/short", expires)
-	w.mustApply(t, g.vars)
-	role := w.output(t, "role")
-	if err := c.TryLogin("expiry", role, g.password); err != nil {
-		t.Fatalf("login before expiry (%s): %v", expires.Format(time.RFC3339), err)
-	}
-	time.Sleep(time.Until(expires) + 500*time.Millisecond)
-	err := c.TryLogin("expiry", role, g.password)
-	if err == nil || !strings.Contains(err.Error(), "password authentication failed") {
-		t.Errorf("login after VALID UNTIL passed: %v, want password authentication failed", err)
-	}
-	if !roleExists(t, c, role) {
-		t.Error("the role vanished without a destroy")
-	}
-	w.mustDestroy(t, g.vars)
-}
-
 // TestDestroyTerminatesSessions keeps a session open across the destroy: it
 // must be terminated, not left running as a role that no longer exists.
 func TestDestroyTerminatesSessions(t *testing.T) {
