@@ -64,21 +64,19 @@ func (m *Manager) apply(ctx context.Context, req grant.Request, expires time.Tim
 	if err != nil {
 		return out, err
 	}
+	// CheckScope also refuses reserved inputs and jit's own variables: a
+	// template may declare neither (see load).
 	if problems := l.module.CheckScope(req); len(problems) > 0 {
 		return out, fmt.Errorf("grant %s: the scope does not fit template %s: %s", req.ID, req.Template, joinProblems(problems))
 	}
-	vars := render.Vars{Meta: render.MetaOf(req, expires)}
-	if _, err := render.VarsJSON(vars); err != nil {
-		return out, err
+	if _, pw := l.module.Inputs[passwordInput]; pw && !l.module.HasOutput(connectionOutput) {
+		return out, fmt.Errorf("grant %s: template %s takes a password_verifier but declares no output %q: declare the connection settings the requester needs (see the provision package's documentation)", req.ID, req.Template, connectionOutput)
 	}
 	p, err := m.prepare(ctx, req.ID, l)
 	if err != nil {
 		return out, err
 	}
-	vars.Declared = p.declared
-	if p.takesPassword() && !p.module.HasOutput(connectionOutput) {
-		return out, fmt.Errorf("grant %s: template %s takes a password_verifier but declares no output %q: declare the connection settings the requester needs (see the provision package's documentation)", req.ID, req.Template, connectionOutput)
-	}
+	vars := render.Vars{Meta: render.MetaOf(req, expires), Declared: p.declared}
 
 	ws, dd, exists, err := m.findWorkspace(ctx, p, req.ID)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -330,5 +331,32 @@ func TestCredentialRefusals(t *testing.T) {
 				t.Errorf("Workspaces = %+v, %v; want created %v and never complete", ws, err, tc.created)
 			}
 		})
+	}
+}
+
+// TestPasswordTemplateNeedsConnectionOutput: a template that takes a
+// password but does not say how to connect is refused before anything is
+// created or issued.
+func TestPasswordTemplateNeedsConnectionOutput(t *testing.T) {
+	e := newEnv(t)
+	e.templates = fstest.MapFS{"templates/mute/main.tf": {Data: []byte(`variable "password_verifier" {
+  type      = string
+  sensitive = true
+}
+resource "terraform_data" "x" {
+  input = sha256(var.password_verifier)
+}
+`)}}
+	keys := &recordingKeys{keys: map[string][]string{"alice": {newPerson(t).authorized}}}
+	e.keys, e.sink = keys, &memSink{}
+	m := e.manager()
+	req := grant.Request{ID: "dev/mute", File: "access/dev/mute.yaml", Template: "mute", Requester: "alice", Scope: map[string]any{}}
+	_, err := m.Apply(ctxFor(t), req, expiry)
+	want := `grant dev/mute: template mute takes a password_verifier but declares no output "connection": declare the connection settings the requester needs`
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("error = %v\nwant prefix %q", err, want)
+	}
+	if used, err := m.Used(ctxFor(t)); err != nil || used || keys.asked != 0 {
+		t.Errorf("Used = %v, %v, keys asked %d times; want nothing done", used, err, keys.asked)
 	}
 }

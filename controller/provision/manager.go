@@ -56,8 +56,9 @@ type Config struct {
 	WorkDir string
 	// Concurrency bounds the terraform commands run at once (default 4).
 	Concurrency int
-	// Keys and Sink handle credentials; a template that declares
-	// password_verifier cannot be applied without both.
+	// Keys and Sink handle credentials: a grant whose template declares
+	// password_verifier cannot be issued a password without both (a re-apply
+	// of a grant whose password was delivered needs neither).
 	Keys KeySource
 	Sink CredentialSink
 	// Logger receives one info line per action; nil discards.
