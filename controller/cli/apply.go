@@ -48,7 +48,7 @@ func (pf *provisionFlags) register(fs *flag.FlagSet, withRepo bool) {
 	if withRepo {
 		fs.StringVar(&pf.rev, "rev", "HEAD", "`REVISION` whose grant files are desired (the default branch's head)")
 	}
-	fs.StringVar(&pf.state, "state", "local:.jit/state", "state backend `SPEC`: local:DIR or pg:CONNSTR (one terraform workspace per grant; the connection string reaches terraform only through PG_CONN_STR)")
+	fs.StringVar(&pf.state, "state", "", "state backend `SPEC`, required: local:DIR or pg:CONNSTR (one terraform workspace per grant; the connection string reaches terraform only through PG_CONN_STR); there is no default, so a command never works on a state it guessed")
 	fs.StringVar(&pf.workDir, "work-dir", filepath.Join(".jit", "work"), "`DIR` caching initialised templates (safe to delete)")
 	fs.StringVar(&pf.terraform, "terraform", "", "terraform binary `PATH` (default: terraform on PATH; ≥ 1.5)")
 	fs.IntVar(&pf.concurrency, "concurrency", 4, "grants provisioned at once (`N`)")
@@ -88,6 +88,9 @@ func (pf *provisionFlags) manager(log *slog.Logger) (*provision.Manager, error) 
 	if pf.timeout <= 0 {
 		return nil, fmt.Errorf("--timeout %s: want a positive duration", pf.timeout)
 	}
+	if pf.state == "" {
+		return nil, errors.New("--state is required: name the state the grants live in, local:DIR or pg:CONNSTR (the same for apply, destroy and reconcile)")
+	}
 	backend, err := render.ParseState(pf.state)
 	if err != nil {
 		return nil, err
@@ -102,9 +105,11 @@ func (pf *provisionFlags) manager(log *slog.Logger) (*provision.Manager, error) 
 		return nil, err
 	}
 	cfg := provision.Config{
-		Terraform:   terraform.NewRunner(path, log, terraform.WithTimeout(pf.timeout)),
-		Backend:     backend,
-		Repo:        root,
+		Terraform: terraform.NewRunner(path, log, terraform.WithTimeout(pf.timeout)),
+		Backend:   backend,
+		// TODO(wiring): pass the tree of the revision being applied
+		// (history.Repo.FS of --rev), never the working tree.
+		Templates:   os.DirFS(root),
 		WorkDir:     pf.workDir,
 		Concurrency: pf.concurrency,
 		Logger:      log,
@@ -260,7 +265,8 @@ func (d keyDir) AuthorizedKeys(_ context.Context, login string) ([]string, error
 
 // credentialDir is a provision.CredentialSink writing DIR/<grant id>.age
 // (the id's directories as subdirectories, mode 0700; files mode 0600), so
-// two grant ids never share a file.
+// two grant ids never share a file. Each file appears whole or not at all:
+// it is written to a temporary file, synced and renamed into place.
 type credentialDir string
 
 // credentialFile names the file holding grant id's credentials in dir.
@@ -278,6 +284,9 @@ func (d credentialDir) Deliver(_ context.Context, id string, ciphertext []byte) 
 		return err
 	}
 	_, err = f.Write(ciphertext)
+	if err == nil {
+		err = f.Sync()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/jitops/jit/controller/internal/gittest"
 	"github.com/jitops/jit/controller/internal/pgtest"
 	"github.com/jitops/jit/controller/internal/tftest"
+	"github.com/jitops/jit/controller/render"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -70,6 +71,20 @@ func provSSHKey(t *testing.T) (authorized string, private []byte) {
 	return string(ssh.MarshalAuthorizedKey(sp)), pem.EncodeToMemory(block)
 }
 
+// provOpen decrypts a delivered credential with priv and parses it.
+func provOpen(t *testing.T, ciphertext, priv []byte) credential.Payload {
+	t.Helper()
+	plain, err := credential.Decrypt(ciphertext, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := credential.ParsePayload(plain)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, plain)
+	}
+	return p
+}
+
 func provRun(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
@@ -110,6 +125,9 @@ func TestReconcilePostgresRole(t *testing.T) {
 	c := pgtest.Start(t)
 	c.CreateDatabase(t, "orders")
 	c.Psql(t, "postgres", "CREATE DATABASE jitstate")
+	// The operator's set-up step of templates/postgres-role: no database
+	// may be connected to through PUBLIC.
+	c.Psql(t, "postgres", `SELECT format('REVOKE CONNECT ON DATABASE %I FROM PUBLIC', datname) FROM pg_database WHERE datallowconn \gexec`)
 	for _, kv := range c.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
@@ -163,15 +181,12 @@ func TestReconcilePostgresRole(t *testing.T) {
 	if info, _ := os.Stat(filepath.Join(creds, "prod/db/alice-inc-1.age")); info.Mode().Perm() != 0o600 {
 		t.Errorf("credentials file mode %v, want 0600", info.Mode().Perm())
 	}
-	pw, err := credential.Decrypt(ct, alicePriv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cred := provOpen(t, ct, alicePriv)
 	aliceRole := provRoles(t, c, "jit_prod_db_alice%")
-	if aliceRole == "" {
-		t.Fatal("no role for alice")
+	if aliceRole == "" || cred.Connection["role"] != aliceRole || cred.Connection["database"] != "orders" || cred.Connection["host"] != c.Host {
+		t.Fatalf("role %q, credential %+v", aliceRole, cred.Connection)
 	}
-	if err := c.TryLogin("orders", aliceRole, string(pw)); err != nil {
+	if err := c.TryLogin("orders", aliceRole, cred.Password); err != nil {
 		t.Errorf("alice cannot log in with her decrypted password: %v", err)
 	}
 
@@ -192,7 +207,8 @@ func TestReconcilePostgresRole(t *testing.T) {
 	}
 
 	// Pass 3b: alice's grant is extended to 3h (an edit of duration): it is
-	// applied again with the new expiry, and a new password.
+	// applied again with the new expiry, and the same password (nothing is
+	// delivered again).
 	repo.Commit("main", "jit", "extend alice", t1.Add(4*time.Minute), map[string]string{
 		"access/prod/db/alice-inc-1.yaml": strings.Replace(provAliceGrant, "duration: 2h", "duration: 3h", 1),
 	})
@@ -205,15 +221,11 @@ func TestReconcilePostgresRole(t *testing.T) {
 	if want := t1.Add(3 * time.Hour).Format(time.RFC3339); until != want {
 		t.Errorf("alice's role is valid until %s, want %s", until, want)
 	}
-	ct, err = os.ReadFile(filepath.Join(creds, "prod/db/alice-inc-1.age"))
-	if err != nil {
-		t.Fatal(err)
+	if again, err := os.ReadFile(filepath.Join(creds, "prod/db/alice-inc-1.age")); err != nil || !bytes.Equal(again, ct) {
+		t.Errorf("the extension delivered a new credential (%v)", err)
 	}
-	if pw, err = credential.Decrypt(ct, alicePriv); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.TryLogin("orders", aliceRole, string(pw)); err != nil {
-		t.Errorf("alice cannot log in after the extension: %v", err)
+	if err := c.TryLogin("orders", aliceRole, cred.Password); err != nil {
+		t.Errorf("alice cannot log in with her password after the extension: %v", err)
 	}
 
 	// Pass 4: bob's 30 minutes are over.
@@ -232,7 +244,7 @@ func TestReconcilePostgresRole(t *testing.T) {
 	if code != cli.ExitOK || out != "destroy prod/db/alice-inc-1 (removed) (terraform_data.login, terraform_data.role)\nreconciled: 0 desired, 1 existed, 1 actions, 0 failed\n" {
 		t.Fatalf("pass 5 exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	if err := c.TryLogin("orders", aliceRole, string(pw)); err == nil {
+	if err := c.TryLogin("orders", aliceRole, cred.Password); err == nil {
 		t.Error("alice can still log in after her grant was removed")
 	}
 	if r := provRoles(t, c, "jit_%"); r != "" {
@@ -281,9 +293,29 @@ func TestApplyAndDestroyCommands(t *testing.T) {
 	if code != cli.ExitOK || out != "destroyed dev/a (terraform_data.grant, terraform_data.second)\n" {
 		t.Fatalf("destroy exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	code, out, _ = provRun(t, destroy...)
-	if code != cli.ExitOK || out != "destroyed dev/a (nothing to destroy)\n" {
-		t.Errorf("second destroy exit %d:\n%s", code, out)
+	// Destroying it again finds nothing: an error, not a success, saying
+	// where it looked. Only dev/a was ever applied, so the state now holds
+	// no grant workspace at all.
+	state := filepath.Join(dir, "state")
+	code, out, errOut = provRun(t, destroy...)
+	if want := "jit destroy: state local:" + state + " holds no grant workspaces at all (every grant applied there was destroyed), so nothing named by --grant can be destroyed there: check that --state names the state the grants were applied with\n"; code != cli.ExitProblems || out != "" || errOut != want {
+		t.Errorf("second destroy exit %d\nstdout:\n%s\nstderr:\n%s\nwant stderr %q", code, out, errOut, want)
+	}
+	// With another grant alive, an unknown id is an error naming the state
+	// and the workspaces it looked for.
+	if code, out, errOut := provRun(t, append([]string{"apply", "--grant", "dev/a", now}, common...)...); code != cli.ExitOK {
+		t.Fatalf("re-apply exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = provRun(t, append([]string{"destroy", "--grant", "dev/nope", "--grant", "dev/a"}, common...)...)
+	wantOut := "FAILED dev/nope: no workspace for this grant in state local:" + state + " (looked for " + render.WorkspaceName("dev/nope") + " and the older " + render.LegacyWorkspaceName("dev/nope") + "): check the grant id (its file's path below access/ without .yaml) and that --state names the state it was applied with; a grant destroyed before has no workspace either\n" +
+		"destroyed dev/a (terraform_data.grant, terraform_data.second)\n"
+	if code != cli.ExitProblems || out != wantOut {
+		t.Errorf("destroy of an unknown and a live grant: exit %d\n%s\nwant:\n%s", code, out, wantOut)
+	}
+	// A state that was never used, e.g. a mistyped --state.
+	code, _, errOut = provRun(t, "destroy", "--grant", "dev/a", "--repo", repo.Dir, "--state", "local:"+filepath.Join(dir, "typo"), "--work-dir", filepath.Join(dir, "work"))
+	if want := " holds no grant workspaces at all and has never held one"; code != cli.ExitProblems || !strings.Contains(errOut, want) {
+		t.Errorf("destroy in a fresh state: exit %d, stderr %q; want 1 and %q", code, errOut, want)
 	}
 }
 
@@ -292,13 +324,16 @@ func TestProvisioningUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		"destroy without grant": {[]string{"destroy"}, "jit destroy: name the grants to destroy with --grant ID\n"},
-		"bad state":             {[]string{"reconcile", "--state", "consul:x"}, `jit reconcile: --state "consul:x": unknown backend "consul", want local:DIR or pg:CONNSTR` + "\n"},
-		"bad now":               {[]string{"reconcile", "--now", "tomorrow"}, `jit reconcile: --now "tomorrow": want an RFC 3339 time such as 2026-05-01T12:00:00Z` + "\n"},
-		"terraform missing":     {[]string{"apply", "--terraform", "/nonexistent/terraform"}, "jit apply: terraform not found: install terraform ≥ 1.5 or pass --terraform PATH (--terraform /nonexistent/terraform: "},
-		"bad concurrency":       {[]string{"apply", "--concurrency", "0"}, "jit apply: --concurrency 0: want at least 1\n"},
-		"bad log level":         {[]string{"destroy", "--grant", "x", "--log-level", "loud"}, `jit destroy: --log-level "loud": want debug, info, warn or error` + "\n"},
-		"stray argument":        {[]string{"reconcile", "extra"}, `jit reconcile: unexpected argument "extra"` + "\n"},
+		"destroy without grant":   {[]string{"destroy"}, "jit destroy: name the grants to destroy with --grant ID\n"},
+		"apply without state":     {[]string{"apply"}, "jit apply: --state is required: name the state the grants live in, local:DIR or pg:CONNSTR (the same for apply, destroy and reconcile)\n"},
+		"destroy without state":   {[]string{"destroy", "--grant", "x"}, "jit destroy: --state is required: "},
+		"reconcile without state": {[]string{"reconcile"}, "jit reconcile: --state is required: "},
+		"bad state":               {[]string{"reconcile", "--state", "consul:x"}, `jit reconcile: --state "consul:x": unknown backend "consul", want local:DIR or pg:CONNSTR` + "\n"},
+		"bad now":                 {[]string{"reconcile", "--now", "tomorrow"}, `jit reconcile: --now "tomorrow": want an RFC 3339 time such as 2026-05-01T12:00:00Z` + "\n"},
+		"terraform missing":       {[]string{"apply", "--state", "local:x", "--terraform", "/nonexistent/terraform"}, "jit apply: terraform not found: install terraform ≥ 1.5 or pass --terraform PATH (--terraform /nonexistent/terraform: "},
+		"bad concurrency":         {[]string{"apply", "--state", "local:x", "--concurrency", "0"}, "jit apply: --concurrency 0: want at least 1\n"},
+		"bad log level":           {[]string{"destroy", "--grant", "x", "--log-level", "loud"}, `jit destroy: --log-level "loud": want debug, info, warn or error` + "\n"},
+		"stray argument":          {[]string{"reconcile", "extra"}, `jit reconcile: unexpected argument "extra"` + "\n"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

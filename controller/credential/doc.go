@@ -5,9 +5,10 @@
 //
 // The controller generates the password (NewPassword), passes only its
 // verifier (SCRAMVerifier) to terraform, so no plaintext reaches terraform
-// state, and stores the plaintext encrypted to the requester's SSH public keys
-// (Encrypt). The requester decrypts it with their SSH private key (Decrypt),
-// which the `jit credentials` command wraps.
+// state, and, once the apply succeeded, delivers a Payload (the password and
+// the template's connection settings, as JSON) encrypted to the requester's
+// SSH public keys (Encrypt). The requester decrypts it with their SSH private
+// key (Decrypt) and reads it with ParsePayload.
 //
 // The package is an edge of the crypto kind only: no network, no files, no
 // clock; callers pass keys and bytes in.

@@ -2,6 +2,13 @@
 // resources and back, through terraform (controller/terraform), with one
 // terraform workspace per grant in the configured state backend.
 //
+// Templates are read from the fs.FS given in Config.Templates: the tree of
+// the revision being applied, never a working tree. Each template is parsed
+// once per apply by package template, which also yields its resources,
+// module calls and outputs; the grant's scope is checked against it
+// (template.Module.CheckScope) before any workspace is created or any
+// password issued.
+//
 // # How templates are initialised once and shared
 //
 // terraform-exec forbids TF_WORKSPACE (it deletes it from every command's
@@ -25,6 +32,16 @@
 // template's files and of the backend, so a later run reuses them and a
 // changed template is initialised afresh.
 //
+// # Workspace names
+//
+// A grant's workspace is render.WorkspaceName of its id: a readable slug and
+// 128 bits of its SHA-256. Workspaces named by older jit releases (a 40-bit
+// hash, render.LegacyWorkspaceName) are still listed, applied in place and
+// destroyed; new grants never get such a name. Before it creates the first
+// grant workspace in a backend, the Manager creates the workspace
+// render.UsedMarker, which it never deletes, so that Used can tell a backend
+// whose grants were all destroyed from one jit never used (a wrong --state).
+//
 // # What is recorded in the state
 //
 // Every workspace's state holds two outputs of jit's own: "jit_grant", the
@@ -33,6 +50,44 @@
 // and "jit_complete", which depends on every resource and module of the
 // template and so exists only after a complete apply. A workspace without it
 // (for example after terraform was killed mid-apply) is applied again.
+//
+// # Credentials
+//
+// A template that declares the input password_verifier gets the SCRAM-SHA-256
+// verifier of a password jit generates; the password itself never reaches
+// terraform. Such a template must declare an output "connection", an object
+// of strings telling the requester how to connect (for postgres-role: role
+// and database), and may declare "connection_env", an object mapping more
+// credential keys to names of environment variables, whose values jit takes
+// from the environment terraform ran with (for postgres-role: host from
+// PGHOST, port from PGPORT; unset or empty variables are left out). Names
+// that look like secrets (containing PASSWORD, PASSFILE, SECRET, TOKEN, KEY
+// or CONN_STR), TF_* and the backend's own variables are refused.
+//
+// The password is delivered once, after the apply succeeded: jit encrypts a
+// credential.Payload (JSON: grant, template, requester, expires_at,
+// connection, password) to the requester's SSH keys and hands it to the
+// CredentialSink, then records in the state (the sensitive output
+// render.DeliveredVariable) the verifier of the delivered password. Later
+// applies of the grant (an extension, a retry, Reassert) pass that same
+// verifier again: the password does not change and nothing is delivered. A
+// workspace whose template takes a password but whose delivery is not
+// recorded is incomplete, so the next apply issues a fresh password and
+// delivers it; a password that was never delivered is never kept. The
+// credential's expires_at is the expiry when it was issued: an extension
+// does not deliver a new one.
+//
+// # Drift
+//
+// Reassert applies a grant and forces terraform to re-create the template's
+// re-runnable resources (template.Resource.Rerunnable: terraform_data with
+// create-time provisioners and no destroy-time one). A template that keeps
+// its target as the grant says through provisioners does so in such a
+// resource, written as an idempotent "ensure" step that creates what is
+// missing and resets what was changed without dropping anything; replacing
+// it then has no effect but re-running that step. Resources of real
+// providers are refreshed by terraform itself and need no forcing. Apply
+// alone never re-runs a resource whose inputs did not change.
 //
 // # Target connection settings
 //

@@ -3,6 +3,7 @@ package provision_test
 import (
 	"context"
 	"crypto/sha256"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -25,29 +26,25 @@ func terraformPath(t testing.TB) string {
 }
 
 type env struct {
-	t       testing.TB
-	repo    string
-	backend render.Backend
-	work    string
-	opts    []terraform.Option
-	keys    provision.KeySource
-	sink    provision.CredentialSink
-	conc    int
+	t         testing.TB
+	templates fs.FS
+	backend   render.Backend
+	work      string
+	opts      []terraform.Option
+	keys      provision.KeySource
+	sink      provision.CredentialSink
+	conc      int
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	abs, err := filepath.Abs("testdata/repo")
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	return &env{
-		t:       t,
-		repo:    abs,
-		backend: render.Backend{Kind: "local", Dir: filepath.Join(dir, "state")},
-		work:    filepath.Join(dir, "work"),
-		conc:    4,
+		t:         t,
+		templates: os.DirFS("testdata/repo"),
+		backend:   render.Backend{Kind: "local", Dir: filepath.Join(dir, "state")},
+		work:      filepath.Join(dir, "work"),
+		conc:      4,
 	}
 }
 
@@ -61,7 +58,7 @@ func (e *env) manager(opts ...terraform.Option) *provision.Manager {
 		Logger:      log,
 		Terraform:   terraform.NewRunner(terraformPath(e.t), log, append(append([]terraform.Option{}, e.opts...), opts...)...),
 		Backend:     e.backend,
-		Repo:        e.repo,
+		Templates:   e.templates,
 		WorkDir:     e.work,
 		Concurrency: e.conc,
 		Keys:        e.keys,

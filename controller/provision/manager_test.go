@@ -143,12 +143,27 @@ func TestApplyErrors(t *testing.T) {
 		"scope sets a reserved input": {
 			template: "data",
 			scope:    map[string]any{"value": "x", "grant_id": "other"},
-			want:     []string{`grant dev/bad: scope sets "grant_id", which jit supplies itself`},
+			want:     []string{`grant dev/bad: the scope does not fit template data: access/dev/bad.yaml:1:1: template data has no input "grant_id"; its inputs are: marker_dir, sleep, value`},
 		},
-		"terraform rejects a value": {
+		"scope sets jit's own variable": {
+			template: "data",
+			scope:    map[string]any{"value": "x", "jit_grant": "{}"},
+			want:     []string{`grant dev/bad: the scope does not fit template data: access/dev/bad.yaml:1:1: template data has no input "jit_grant"`},
+		},
+		"a value of the wrong type": {
 			template: "data",
 			scope:    map[string]any{"value": "x", "sleep": "not a number"},
-			want:     []string{"grant dev/bad: terraform apply:", "sleep"},
+			want:     []string{`grant dev/bad: the scope does not fit template data: access/dev/bad.yaml:1:1: scope.sleep: must be a number, got the string "not a number"`},
+		},
+		"a required input missing": {
+			template: "data",
+			scope:    map[string]any{},
+			want:     []string{`grant dev/bad: the scope does not fit template data: access/dev/bad.yaml:1:1: template data requires input "value" (string); add it under scope:`},
+		},
+		"terraform rejects a value": {
+			template: "terraformonly",
+			scope:    map[string]any{"value": "x"},
+			want:     []string{"grant dev/bad: terraform apply:", "only terraform knows"},
 		},
 	}
 	for name, tc := range tests {
@@ -173,7 +188,7 @@ func TestInterruptedApplyIsRedone(t *testing.T) {
 	m := e.manager(terraform.WithKillGrace(2 * time.Second))
 	targets := t.TempDir()
 	req := dataGrant("dev/slow", "v", targets)
-	req.Scope["sleep"] = 30
+	req.Scope["sleep"] = int64(30)
 
 	ctx, cancel := context.WithCancel(ctxFor(t))
 	go func() {
@@ -205,7 +220,7 @@ func TestInterruptedApplyIsRedone(t *testing.T) {
 	if len(ws) != 1 || ws[0].Complete {
 		t.Fatalf("after an interrupted apply Workspaces = %+v, want one incomplete", ws)
 	}
-	req.Scope["sleep"] = 0
+	req.Scope["sleep"] = int64(0)
 	if _, err := m.Apply(ctxFor(t), req, expiry); err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +234,7 @@ func TestApplyTimeout(t *testing.T) {
 	e := newEnv(t)
 	m := e.manager(terraform.WithTimeout(3*time.Second), terraform.WithKillGrace(time.Second))
 	req := dataGrant("dev/timeout", "v", "")
-	req.Scope["sleep"] = 60
+	req.Scope["sleep"] = int64(60)
 	_, err := m.Apply(ctxFor(t), req, expiry)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Apply = %v, want a deadline error", err)

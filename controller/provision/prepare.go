@@ -8,14 +8,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/jitops/jit/controller/grant"
 	"github.com/jitops/jit/controller/render"
 	"github.com/jitops/jit/controller/template"
@@ -33,66 +32,93 @@ const readyMarker = ".jit-ready"
 type prepared struct {
 	name     string
 	root     string
-	config   string          // working directory
-	data     string          // data directory terraform init filled
-	declared map[string]bool // input variables the template declares
+	config   string           // working directory
+	data     string           // data directory terraform init filled
+	module   *template.Module // the parsed template; nil for the admin directory
+	declared map[string]bool  // input variables the template declares
 }
 
 func (p *prepared) grantData(ws string) string { return filepath.Join(p.root, "grants", ws) }
 
-// prepare returns the initialised configuration directory of template name,
-// initialising it on first use. Errors name the grant.
-func (m *Manager) prepare(ctx context.Context, grantID, name string) (*prepared, error) {
+// takesPassword reports whether the template declares password_verifier, so
+// that jit issues and delivers a password for its grants.
+func (p *prepared) takesPassword() bool { return p.declared[passwordInput] }
+
+// passwordInput is the reserved input through which a template receives the
+// verifier of the password jit issues.
+const passwordInput = "password_verifier"
+
+// loaded is a template read from the configured tree: parsed once, and the
+// bytes of every file, ready to be written out.
+type loaded struct {
+	name   string
+	module *template.Module
+	files  map[string][]byte
+	execs  map[string]bool
+}
+
+// load reads and parses template name from the configured templates tree.
+// Errors name the grant.
+func (m *Manager) load(grantID, name string) (*loaded, error) {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("grant %s: template %s: "+format, append([]any{grantID, name}, args...)...)
 	}
 	if name == "" || !fs.ValidPath(name) || strings.Contains(name, "/") || strings.HasPrefix(name, ".") {
 		return nil, fail("not a template name: want a directory name under %s/", template.Dir)
 	}
-	fsys := os.DirFS(m.cfg.Repo)
-	mod, problems, err := template.Load(fsys, name)
+	mod, problems, err := template.Load(m.cfg.Templates, name)
 	if err != nil {
 		if errors.Is(err, template.ErrNotFound) {
-			return nil, fail("%s/%s does not exist in %s: add the template or fix the grant", template.Dir, name, m.cfg.Repo)
+			return nil, fail("%s/%s does not exist in the revision being applied: add the template or fix the grant", template.Dir, name)
 		}
 		return nil, fail("%w", err)
 	}
 	if len(problems) > 0 {
 		return nil, fail("%s", joinProblems(problems))
 	}
-	if _, ok := mod.Inputs[render.MetaVariable]; ok {
-		return nil, fail("declares variable %q, which jit reserves for itself: rename it", render.MetaVariable)
+	for _, v := range render.JitVariables {
+		if in, ok := mod.Inputs[v]; ok {
+			return nil, fail("%s:%d:%d: declares variable %q, which jit reserves for itself: rename it", in.File, in.Pos.Line, in.Pos.Column, v)
+		}
 	}
-	files, execs, err := readTemplate(fsys, path.Join(template.Dir, name))
+	files, execs, err := readTemplate(m.cfg.Templates, path.Join(template.Dir, name))
 	if err != nil {
 		return nil, fail("%w", err)
 	}
-	deps, required, problems := addresses(files)
-	for i := range problems {
-		problems[i].File = path.Join(template.Dir, name, problems[i].File)
+	return &loaded{name: name, module: mod, files: files, execs: execs}, nil
+}
+
+// prepare returns the initialised configuration directory of template l,
+// initialising it on first use. Errors name the grant.
+func (m *Manager) prepare(ctx context.Context, grantID string, l *loaded) (*prepared, error) {
+	mod := l.module
+	var required []string
+	for _, r := range mod.Resources {
+		if !r.Repeated {
+			required = append(required, r.Address)
+		}
 	}
-	if len(problems) > 0 {
-		return nil, fail("%s", joinProblems(problems))
-	}
-	meta, err := render.MetaFile(deps, required)
-	if err != nil {
-		return nil, fail("%w", err)
-	}
-	files[render.MetaFileName] = meta
 	declared := map[string]bool{}
 	for n := range mod.Inputs {
 		declared[n] = true
 	}
-	return m.initialise(ctx, grantID, name, files, execs, declared)
+	meta, err := render.MetaFile(mod.Addresses(), required, declared[passwordInput])
+	if err != nil {
+		return nil, fmt.Errorf("grant %s: template %s: %w", grantID, l.name, err)
+	}
+	files := maps.Clone(l.files)
+	files[render.MetaFileName] = meta
+	return m.initialise(ctx, grantID, l.name, files, l.execs, declared, mod)
 }
 
 // admin returns the initialised directory with no template, used for
 // backend-wide commands (listing, reading and deleting workspaces).
 func (m *Manager) admin(ctx context.Context, grantID string) (*prepared, error) {
-	return m.initialise(ctx, grantID, "", map[string][]byte{}, nil, map[string]bool{})
+	return m.initialise(ctx, grantID, "", map[string][]byte{}, nil, map[string]bool{}, nil)
 }
 
-func (m *Manager) initialise(ctx context.Context, grantID, name string, files map[string][]byte, execs, declared map[string]bool) (*prepared, error) {
+func (m *Manager) initialise(ctx context.Context, grantID, name string, files map[string][]byte, execs, declared map[string]bool, mod *template.Module) (*prepared, error) {
+	files = maps.Clone(files)
 	backendFile, err := m.backend.Config()
 	if err != nil {
 		return nil, err
@@ -120,7 +146,7 @@ func (m *Manager) initialise(ctx context.Context, grantID, name string, files ma
 		return p, nil
 	}
 	root := filepath.Join(m.work, dirName)
-	p = &prepared{name: name, root: root, config: filepath.Join(root, "config"), data: filepath.Join(root, "data"), declared: declared}
+	p = &prepared{name: name, root: root, config: filepath.Join(root, "config"), data: filepath.Join(root, "data"), declared: declared, module: mod}
 	if _, err := os.Stat(filepath.Join(root, readyMarker)); err != nil {
 		what := "template " + name
 		if name == "" {
@@ -223,7 +249,10 @@ func readTemplate(fsys fs.FS, dir string) (map[string][]byte, map[string]bool, e
 		if !e.Type().IsRegular() {
 			return fmt.Errorf("%s is not a regular file (symbolic links are not allowed in templates)", p)
 		}
-		if strings.Contains(base, ".tfstate") || base == render.MetaFileName || base == render.BackendFileName {
+		if rel == render.MetaFileName || rel == render.BackendFileName {
+			return fmt.Errorf("%s: jit writes a file of this name itself: rename the template's", p)
+		}
+		if strings.Contains(base, ".tfstate") {
 			return nil
 		}
 		b, err := fs.ReadFile(fsys, p)
@@ -240,65 +269,6 @@ func readTemplate(fsys fs.FS, dir string) (map[string][]byte, map[string]bool, e
 		return nil, nil, fmt.Errorf("reading %s: %w", dir, err)
 	}
 	return files, execs, nil
-}
-
-// addresses returns the template's top-level resource and module addresses
-// ("terraform_data.role", "module.x") and, of those, the resources that have
-// neither count nor for_each, sorted.
-func addresses(files map[string][]byte) (all, required []string, problems []grant.Problem) {
-	schema := &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
-		{Type: "resource", LabelNames: []string{"type", "name"}},
-		{Type: "module", LabelNames: []string{"name"}},
-	}}
-	repeat := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "count"}, {Name: "for_each"}}}
-	parser := hclparse.NewParser()
-	for name, src := range files {
-		if strings.Contains(name, "/") {
-			continue // a nested module's files
-		}
-		var f *hcl.File
-		var diags hcl.Diagnostics
-		switch {
-		case strings.HasSuffix(name, ".tf"):
-			f, diags = parser.ParseHCL(src, name)
-		case strings.HasSuffix(name, ".tf.json"):
-			f, diags = parser.ParseJSON(src, name)
-		default:
-			continue
-		}
-		if f != nil {
-			content, _, more := f.Body.PartialContent(schema)
-			diags = append(diags, more...)
-			for _, b := range content.Blocks {
-				switch b.Type {
-				case "resource":
-					addr := b.Labels[0] + "." + b.Labels[1]
-					all = append(all, addr)
-					if c, _, _ := b.Body.PartialContent(repeat); len(c.Attributes) == 0 {
-						required = append(required, addr)
-					}
-				case "module":
-					all = append(all, "module."+b.Labels[0])
-				}
-			}
-		}
-		for _, d := range diags {
-			if d.Severity != hcl.DiagError {
-				continue
-			}
-			p := grant.Problem{File: name, Message: d.Summary}
-			if d.Detail != "" {
-				p.Message += ": " + d.Detail
-			}
-			if d.Subject != nil {
-				p.Line, p.Column = d.Subject.Start.Line, d.Subject.Start.Column
-			}
-			problems = append(problems, p)
-		}
-	}
-	sort.Strings(all)
-	sort.Strings(required)
-	return all, required, problems
 }
 
 func joinProblems(ps []grant.Problem) string {

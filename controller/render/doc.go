@@ -9,7 +9,10 @@
 //
 // # State backends
 //
-// Every grant has its own terraform workspace, named by WorkspaceName.
+// Every grant has its own terraform workspace, named by WorkspaceName
+// ("jit-" + a readable slug + "-" + 128 bits of the id's SHA-256 in base32);
+// IsWorkspaceName also accepts the 40-bit names of older releases
+// (LegacyWorkspaceName), so their workspaces stay listed and destroyable.
 //
 //   - local (default, for development): "local:DIR" keeps each workspace's
 //     state in DIR/<workspace>/terraform.tfstate.

@@ -47,16 +47,18 @@ func TestVarsJSONGolden(t *testing.T) {
 				ID: "prod/db/alice-inc-1234", Template: "postgres-role", Requester: "alice",
 				Scope: map[string]any{"database": "orders", "privileges": "read"},
 			}, expires),
-			PasswordVerifier: "SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy",
-			Declared:         all,
+			PasswordVerifier:  "SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy",
+			DeliveredVerifier: "SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy",
+			Declared:          all,
 		},
 		"undeclared-reserved.tfvars.json": {
 			Meta: render.MetaOf(grant.Request{
 				ID: "dev/x", Template: "t", Requester: "bob",
 				Scope: map[string]any{"n": int64(3), "on": true, "list": []any{"a", "b"}},
 			}, expires),
-			PasswordVerifier: "not-declared-so-absent",
-			Declared:         map[string]bool{"grant_id": true},
+			PasswordVerifier:  "not-declared-so-absent",
+			DeliveredVerifier: "not-declared-so-absent",
+			Declared:          map[string]bool{"grant_id": true},
 		},
 		"hostile-values.tfvars.json": {
 			Meta: render.MetaOf(grant.Request{
@@ -78,7 +80,7 @@ func TestVarsJSONGolden(t *testing.T) {
 }
 
 func TestVarsJSONRejectsReservedScope(t *testing.T) {
-	for _, k := range append(append([]string{}, grant.ReservedInputs...), render.MetaVariable) {
+	for _, k := range append(append([]string{}, grant.ReservedInputs...), render.JitVariables...) {
 		t.Run(k, func(t *testing.T) {
 			_, err := render.VarsJSON(render.Vars{Meta: render.Meta{Grant: "g/1", Template: "t", Scope: map[string]any{k: "x"}}})
 			want := `grant g/1: scope sets "` + k + `", which jit supplies itself: remove it from the grant's scope`
@@ -129,11 +131,15 @@ func TestParseMetaRejects(t *testing.T) {
 }
 
 func TestMetaFileGolden(t *testing.T) {
-	got, err := render.MetaFile([]string{"module.x", "terraform_data.role"}, []string{"terraform_data.role"})
-	if err != nil {
-		t.Fatal(err)
+	for name, credential := range map[string]bool{"zz_jit.tf.json": false, "zz_jit-credential.tf.json": true} {
+		t.Run(name, func(t *testing.T) {
+			got, err := render.MetaFile([]string{"module.x", "terraform_data.role"}, []string{"terraform_data.role"}, credential)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name, got)
+		})
 	}
-	golden(t, "zz_jit.tf.json", got)
 }
 
 func TestBackendGolden(t *testing.T) {
@@ -208,32 +214,50 @@ func TestParseState(t *testing.T) {
 }
 
 func TestWorkspaceName(t *testing.T) {
-	tests := map[string]string{
-		"prod/db/alice-inc-1234": "jit-prod_db_alice-inc-1234-",
-		"Prod/DB/Alice":          "jit-prod_db_alice-",
-		"a.b c/ü":                "jit-a_b_c__-",
+	tests := map[string]struct{ id, want, legacy string }{
+		"path":        {"prod/db/alice-inc-1234", "jit-prod_db_alice-inc-1234-", "jit-prod_db_alice-inc-1234-"},
+		"upper case":  {"Prod/DB/Alice", "jit-prod_db_alice-", "jit-prod_db_alice-"},
+		"punctuation": {"a.b c/ü", "jit-a_b_c__-", "jit-a_b_c__-"},
 	}
-	seen := map[string]string{}
-	for id, prefix := range tests {
-		got := render.WorkspaceName(id)
-		if !strings.HasPrefix(got, prefix) || !render.IsWorkspaceName(got) {
-			t.Errorf("WorkspaceName(%q) = %q, want prefix %q and a valid name", id, got, prefix)
-		}
-		if got != render.WorkspaceName(id) {
-			t.Errorf("WorkspaceName(%q) is not stable", id)
-		}
-		seen[got] = id
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, legacy := render.WorkspaceName(tc.id), render.LegacyWorkspaceName(tc.id)
+			if !strings.HasPrefix(got, tc.want) || len(got) != len(tc.want)+26 || !render.IsWorkspaceName(got) {
+				t.Errorf("WorkspaceName(%q) = %q, want %q + 26 base32 characters, a valid name", tc.id, got, tc.want)
+			}
+			if !strings.HasPrefix(legacy, tc.legacy) || len(legacy) != len(tc.legacy)+10 || !render.IsWorkspaceName(legacy) {
+				t.Errorf("LegacyWorkspaceName(%q) = %q, want %q + 10 hex digits, a valid name", tc.id, legacy, tc.legacy)
+			}
+			if !render.IsWorkspaceOf(got, tc.id) || !render.IsWorkspaceOf(legacy, tc.id) || render.IsWorkspaceOf(got, tc.id+"x") {
+				t.Errorf("IsWorkspaceOf does not tie %q and %q to %q alone", got, legacy, tc.id)
+			}
+		})
 	}
-	// Ids that read alike still get distinct names.
-	a, b := render.WorkspaceName("prod/db/x"), render.WorkspaceName("prod_db/x")
-	if a == b {
-		t.Errorf("distinct ids share workspace %q", a)
+	// Both shapes are pinned: a changed name would orphan every workspace in
+	// existing states.
+	if got, want := render.WorkspaceName("prod/db/alice-inc-1234"), "jit-prod_db_alice-inc-1234-cu2yjxg2wxnuu6e3iunrfgjbam"; got != want {
+		t.Errorf("WorkspaceName changed: %q, want %q", got, want)
+	}
+	if got, want := render.LegacyWorkspaceName("prod/db/alice-inc-1234"), "jit-prod_db_alice-inc-1234-153584dcda"; got != want {
+		t.Errorf("LegacyWorkspaceName changed: %q, want %q", got, want)
+	}
+	// Ids whose slugs collapse to the same text still get distinct names.
+	for _, pair := range [][2]string{{"prod/db/x", "prod_db/x"}, {"alice-1", "alice_-_1"}, {"a/b", "a.b"}} {
+		if a, b := render.WorkspaceName(pair[0]), render.WorkspaceName(pair[1]); a == b {
+			t.Errorf("%q and %q share workspace %q", pair[0], pair[1], a)
+		}
 	}
 	long := render.WorkspaceName(strings.Repeat("x", 500))
-	if len(long) > 90 || !render.IsWorkspaceName(long) {
+	if len(long) != 4+64+1+26 || !render.IsWorkspaceName(long) {
 		t.Errorf("long id gives %q (%d bytes)", long, len(long))
 	}
-	for _, bad := range []string{"default", "jit-", "jit-abc", "other-prod-0123456789", "jit-UPPER-0123456789"} {
+	for _, bad := range []string{
+		"default", "jit-", "jit-abc", render.UsedMarker, "other-prod-0123456789", "jit-UPPER-0123456789",
+		"jit-x-0123456789abcdef0123456789", // neither 10 hex nor 26 base32 characters
+		"jit-x-abcdefghijklmnopqrstuvwxy1", // 1 is not base32
+		"jit-x-abcdefghijklmnopqrstuvwxyz-", "jit-x-012345678g",
+		"jit-" + strings.Repeat("x", 65) + "-abcdefghijklmnopqrstuvwxyz",
+	} {
 		if render.IsWorkspaceName(bad) {
 			t.Errorf("IsWorkspaceName(%q) = true", bad)
 		}
@@ -245,12 +269,15 @@ func FuzzWorkspaceName(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, id string) {
-		n := render.WorkspaceName(id)
-		if !render.IsWorkspaceName(n) {
-			t.Fatalf("WorkspaceName(%q) = %q is not a valid workspace name", id, n)
+		n, legacy := render.WorkspaceName(id), render.LegacyWorkspaceName(id)
+		if !render.IsWorkspaceName(n) || !render.IsWorkspaceName(legacy) {
+			t.Fatalf("WorkspaceName(%q) = %q or LegacyWorkspaceName = %q is not a valid workspace name", id, n, legacy)
 		}
-		if n != render.WorkspaceName(id) {
-			t.Fatalf("unstable")
+		if n != render.WorkspaceName(id) || n == legacy {
+			t.Fatalf("unstable, or the same as the legacy name")
+		}
+		if !render.IsWorkspaceOf(n, id) || !render.IsWorkspaceOf(legacy, id) {
+			t.Fatalf("IsWorkspaceOf rejects the names of %q", id)
 		}
 	})
 }

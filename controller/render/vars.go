@@ -17,6 +17,28 @@ const MetaVariable = "jit_grant"
 // leaves in the state (see MetaFile).
 const CompleteOutput = "jit_complete"
 
+// DeliveredVariable is the input variable (and sensitive output) through
+// which jit records, in the state of a workspace whose template takes a
+// password_verifier, the verifier of the password it delivered to the
+// requester; "" while none was delivered. A later apply passes the same
+// verifier again instead of issuing a new password (see MetaFile).
+const DeliveredVariable = "jit_delivered_verifier"
+
+// JitVariables are the input variables jit declares in every workspace
+// (MetaFile) and sets itself: templates may not declare them, and a grant's
+// scope may not set them.
+var JitVariables = []string{MetaVariable, DeliveredVariable}
+
+// IsJitVariable reports whether name is one of JitVariables.
+func IsJitVariable(name string) bool {
+	for _, v := range JitVariables {
+		if v == name {
+			return true
+		}
+	}
+	return false
+}
+
 // MetaFileName is the name of the bookkeeping file added to the template.
 const MetaFileName = "zz_jit.tf.json"
 
@@ -67,6 +89,9 @@ type Vars struct {
 	// PasswordVerifier is the SCRAM-SHA-256 verifier of the grant's password
 	// (never the password itself).
 	PasswordVerifier string
+	// DeliveredVerifier is PasswordVerifier once its password has been
+	// delivered to the requester, "" before (see DeliveredVariable).
+	DeliveredVerifier string
 	// Declared lists the input variables the template declares; reserved
 	// inputs it does not declare are left out.
 	Declared map[string]bool
@@ -74,8 +99,9 @@ type Vars struct {
 
 // VarsJSON renders the variables file: the grant's scope, the reserved
 // inputs the template declares (grant_id, requester, expires_at in RFC 3339
-// UTC, password_verifier) and jit's bookkeeping record. It refuses a scope
-// that sets a reserved input or jit's own variable.
+// UTC, password_verifier), jit's bookkeeping record and, when the template
+// declares password_verifier, DeliveredVariable. It refuses a scope that sets
+// a reserved input or one of jit's own variables.
 func VarsJSON(v Vars) ([]byte, error) {
 	out := map[string]any{}
 	keys := make([]string, 0, len(v.Meta.Scope))
@@ -84,7 +110,7 @@ func VarsJSON(v Vars) ([]byte, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if grant.IsReservedInput(k) || k == MetaVariable {
+		if grant.IsReservedInput(k) || IsJitVariable(k) {
 			return nil, fmt.Errorf("grant %s: scope sets %q, which jit supplies itself: remove it from the grant's scope", v.Meta.Grant, k)
 		}
 		out[k] = v.Meta.Scope[k]
@@ -105,6 +131,9 @@ func VarsJSON(v Vars) ([]byte, error) {
 		return nil, fmt.Errorf("grant %s: encoding scope: %w", v.Meta.Grant, err)
 	}
 	out[MetaVariable] = string(meta)
+	if v.Declared["password_verifier"] {
+		out[DeliveredVariable] = v.DeliveredVerifier
+	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("grant %s: encoding variables: %w", v.Meta.Grant, err)
@@ -121,30 +150,44 @@ func VarsJSON(v Vars) ([]byte, error) {
 // output is present, every required resource is in the state and none is
 // tainted: terraform records outputs even when an apply fails, so the
 // output alone does not tell.
-func MetaFile(deps, required []string) ([]byte, error) {
+//
+// When credential is set (the template declares password_verifier),
+// MetaFile also declares DeliveredVariable and records it as a sensitive
+// output of the same name.
+func MetaFile(deps, required []string, credential bool) ([]byte, error) {
 	if deps == nil {
 		deps = []string{}
 	}
 	if required == nil {
 		required = []string{}
 	}
-	doc := map[string]any{
-		"variable": map[string]any{
-			MetaVariable: map[string]any{
-				"type":        "string",
-				"description": "jit's bookkeeping record of the grant (JSON); set by jit, not by grants.",
-			},
-		},
-		"output": map[string]any{
-			MetaVariable: map[string]any{
-				"value": "${var." + MetaVariable + "}",
-			},
-			CompleteOutput: map[string]any{
-				"value":      required,
-				"depends_on": deps,
-			},
+	variables := map[string]any{
+		MetaVariable: map[string]any{
+			"type":        "string",
+			"description": "jit's bookkeeping record of the grant (JSON); set by jit, not by grants.",
 		},
 	}
+	outputs := map[string]any{
+		MetaVariable: map[string]any{
+			"value": "${var." + MetaVariable + "}",
+		},
+		CompleteOutput: map[string]any{
+			"value":      required,
+			"depends_on": deps,
+		},
+	}
+	if credential {
+		variables[DeliveredVariable] = map[string]any{
+			"type":        "string",
+			"sensitive":   true,
+			"description": "SCRAM verifier of the password jit delivered to the requester; empty before delivery. Set by jit, not by grants.",
+		}
+		outputs[DeliveredVariable] = map[string]any{
+			"value":     "${var." + DeliveredVariable + "}",
+			"sensitive": true,
+		}
+	}
+	doc := map[string]any{"variable": variables, "output": outputs}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
@@ -34,6 +35,16 @@ type Module struct {
 	Name string
 	// Inputs are the declared variables by name.
 	Inputs map[string]Input
+	// Resources are the managed resources (resource blocks) of the root
+	// module, sorted by address.
+	Resources []Resource
+	// Modules are the addresses of the root module's module calls
+	// ("module.x"), sorted.
+	Modules []string
+	// Outputs are the names of the root module's outputs, sorted.
+	Outputs []string
+
+	blocks map[string]string // "resource T.N", "module N", "output N": where declared
 
 	mu       sync.Mutex
 	outcomes map[string]outcome // validation results by input, rule and values
@@ -94,11 +105,33 @@ var validationSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "condition", Required: true}, {Name: "error_message", Required: true}},
 }
 
-var fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "variable", LabelNames: []string{"name"}}}}
+var fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+	{Type: "variable", LabelNames: []string{"name"}},
+	{Type: "resource", LabelNames: []string{"type", "name"}},
+	{Type: "module", LabelNames: []string{"name"}},
+	{Type: "output", LabelNames: []string{"name"}},
+}}
 
-// Load parses templates/<name>/*.tf from fsys (rooted at the repository) and
-// returns the template's inputs. Problems point into the .tf files. The error
-// is ErrNotFound (wrapped) when the directory is missing, or a read error.
+// isConfigFile reports whether terraform reads a file of this name as part
+// of the root module.
+func isConfigFile(name string) bool {
+	return strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tf.json")
+}
+
+// isOverrideFile reports whether terraform merges a file of this name into
+// the other files' blocks (override.tf, x_override.tf and their .json forms).
+func isOverrideFile(name string) bool {
+	base := strings.TrimSuffix(strings.TrimSuffix(name, ".json"), ".tf")
+	return base == "override" || strings.HasSuffix(base, "_override")
+}
+
+// Load parses the root module of templates/<name> from fsys (rooted at the
+// repository): its *.tf and *.tf.json files, as terraform reads them. It
+// returns the template's inputs, resources, module calls and outputs, in one
+// pass. Problems point into the files; override files (override.tf,
+// *_override.tf), which would change blocks after they were read here, are
+// problems. The error is ErrNotFound (wrapped) when the directory is
+// missing, or a read error.
 func Load(fsys fs.FS, name string) (*Module, []grant.Problem, error) {
 	dir := path.Join(Dir, name)
 	entries, err := fs.ReadDir(fsys, dir)
@@ -112,11 +145,15 @@ func Load(fsys fs.FS, name string) (*Module, []grant.Problem, error) {
 	var problems []grant.Problem
 	files := 0
 	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".tf") {
+		if e.IsDir() || !isConfigFile(e.Name()) {
 			continue
 		}
 		files++
 		file := path.Join(dir, e.Name())
+		if isOverrideFile(e.Name()) {
+			problems = append(problems, grant.Problem{File: file, Line: 1, Column: 1, Message: "override files are not supported in templates: merge it into the file it overrides"})
+			continue
+		}
 		if e.Type()&fs.ModeSymlink != 0 {
 			problems = append(problems, grant.Problem{File: file, Line: 1, Column: 1, Message: "symbolic links are not allowed in templates"})
 			continue
@@ -138,12 +175,19 @@ func Load(fsys fs.FS, name string) (*Module, []grant.Problem, error) {
 	if files == 0 {
 		problems = append(problems, grant.Problem{File: dir, Message: "template has no .tf files"})
 	}
+	m.sortBlocks()
 	grant.SortProblems(problems)
 	return m, problems, nil
 }
 
 func (m *Module) parseFile(file string, src []byte) []grant.Problem {
-	f, diags := hclsyntax.ParseConfig(src, file, hcl.InitialPos)
+	var f *hcl.File
+	var diags hcl.Diagnostics
+	if strings.HasSuffix(file, ".json") {
+		f, diags = json.Parse(src, file)
+	} else {
+		f, diags = hclsyntax.ParseConfig(src, file, hcl.InitialPos)
+	}
 	problems := hcldiag.Problems(file, diags)
 	if diags.HasErrors() {
 		return problems
@@ -151,6 +195,10 @@ func (m *Module) parseFile(file string, src []byte) []grant.Problem {
 	content, _, diags := f.Body.PartialContent(fileSchema)
 	problems = append(problems, hcldiag.Problems(file, diags)...)
 	for _, b := range content.Blocks {
+		if b.Type != "variable" {
+			problems = append(problems, m.addBlock(file, b)...)
+			continue
+		}
 		in, ps := decodeVariable(file, b)
 		problems = append(problems, ps...)
 		if prev, dup := m.Inputs[in.Name]; dup {

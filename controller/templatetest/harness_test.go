@@ -38,6 +38,7 @@ type workspace struct {
 
 func newWorkspace(t testing.TB, c *pgtest.Cluster) *workspace {
 	t.Helper()
+	closePublicConnect(t, c)
 	tf := runner(t)
 	root := t.TempDir()
 	work := filepath.Join(root, "work")
@@ -139,14 +140,22 @@ func newGrant(t testing.TB, db, id string, expires time.Time) grant {
 	}}
 }
 
+// closePublicConnect is the operator's set-up step the template's README
+// prescribes: no database of c may be connected to through PUBLIC, so a
+// grant's role reaches only its own database (through its group role).
+func closePublicConnect(t testing.TB, c *pgtest.Cluster) {
+	t.Helper()
+	c.Psql(t, "postgres", `SELECT format('REVOKE CONNECT ON DATABASE %I FROM PUBLIC', datname) FROM pg_database WHERE datallowconn \gexec`)
+}
+
 // roleName is the template's naming rule, restated: "jit_" + slug of the
-// grant id (≤ 40 bytes of [a-z0-9_]) + "_" + 12 hex digits of its sha256.
-// grantID must be in Unicode NFC, as terraform normalises it.
+// grant id (≤ 26 bytes of [a-z0-9_]) + "_" + 32 hex digits (128 bits) of its
+// sha256. grantID must be in Unicode NFC, as terraform normalises it.
 func roleName(grantID string) string {
 	slug := regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(grantID), "_")
 	slug = strings.Trim(slug, "_")
-	if len(slug) > 40 {
-		slug = slug[:40]
+	if len(slug) > 26 {
+		slug = slug[:26]
 	}
 	slug = strings.Trim(slug, "_")
 	sum := sha256.Sum256([]byte(grantID))
@@ -154,7 +163,7 @@ func roleName(grantID string) string {
 	if slug != "" {
 		parts = append(parts, slug)
 	}
-	return strings.Join(append(parts, hex.EncodeToString(sum[:])[:12]), "_")
+	return strings.Join(append(parts, hex.EncodeToString(sum[:16])), "_")
 }
 
 // roleComment returns the comment on role, byte for byte (NULL reads as "").

@@ -114,10 +114,10 @@ func TestHostileScopeIsRejected(t *testing.T) {
 	w := newWorkspace(t, c)
 	before, jitBefore := snapshot(t, c, "rejects")
 	messages := map[string]string{
-		"database":   "The database must be a lower-case PostgreSQL identifier: a letter or underscore, then letters, digits or underscores, at most 63 characters.",
+		"database":   "The database must be a lower-case PostgreSQL identifier: a letter or underscore, then letters, digits or underscores, at most 57 characters (so that its group roles fit in 63).",
 		"privileges": `The privileges must be "read" or "write".`,
 	}
-	corpus := append(hostileCorpus(t), hostileCase{"upper case", "Orders"}, hostileCase{"too long", strings.Repeat("a", 64)}, hostileCase{"empty", ""})
+	corpus := append(hostileCorpus(t), hostileCase{"upper case", "Orders"}, hostileCase{"too long", strings.Repeat("a", 58)}, hostileCase{"empty", ""})
 	for input, msg := range messages {
 		for _, tc := range corpus {
 			t.Run(input+"/"+tc.Name, func(t *testing.T) {

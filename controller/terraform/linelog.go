@@ -7,7 +7,8 @@ import (
 )
 
 // lineLog is an io.Writer that logs each complete line at debug level and
-// remembers the lines (all of them when keepAll, else the last tail).
+// remembers the lines. A lineLog without a logger discards what it is
+// written: nothing logged, nothing kept.
 type lineLog struct {
 	mu    sync.Mutex
 	log   *slog.Logger
@@ -22,6 +23,9 @@ func newLineLog(log *slog.Logger, name string, tail int) *lineLog {
 }
 
 func (l *lineLog) Write(p []byte) (int, error) {
+	if l.log == nil {
+		return len(p), nil
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.buf = append(l.buf, p...)

@@ -211,10 +211,16 @@ func (r *Runner) Workspaces(ctx context.Context, d Dir) ([]string, error) {
 }
 
 // Apply runs `terraform apply -auto-approve` in d with the variables in
-// varFile and returns the addresses of the resources it created or changed.
-func (r *Runner) Apply(ctx context.Context, d Dir, varFile string) ([]string, error) {
+// varFile, forcing the replacement of each resource instance address in
+// replace (`-replace=ADDR`), and returns the addresses of the resources it
+// created or changed.
+func (r *Runner) Apply(ctx context.Context, d Dir, varFile string, replace ...string) ([]string, error) {
 	out, err := r.run(ctx, d, "apply", func(ctx context.Context, tf *tfexec.Terraform) error {
-		return tf.Apply(ctx, tfexec.VarFile(varFile), tfexec.LockTimeout(r.lockTimeout.String()))
+		opts := []tfexec.ApplyOption{tfexec.VarFile(varFile), tfexec.LockTimeout(r.lockTimeout.String())}
+		for _, a := range replace {
+			opts = append(opts, tfexec.Replace(a))
+		}
+		return tf.Apply(ctx, opts...)
 	})
 	return completed(out, "Creation complete after", "Modifications complete after"), err
 }
@@ -232,7 +238,7 @@ func (r *Runner) Destroy(ctx context.Context, d Dir, varFile string) ([]string, 
 // workspace's state, as raw JSON values; empty when the state is empty.
 func (r *Runner) Outputs(ctx context.Context, d Dir) (map[string]json.RawMessage, error) {
 	vals := map[string]json.RawMessage{}
-	_, err := r.run(ctx, d, "output", func(ctx context.Context, tf *tfexec.Terraform) error {
+	err := r.runQuiet(ctx, d, "output", func(ctx context.Context, tf *tfexec.Terraform) error {
 		outs, err := tf.Output(ctx)
 		for k, v := range outs {
 			vals[k] = v.Value
@@ -264,7 +270,7 @@ type Resource struct {
 // empty or missing state gives an empty State.
 func (r *Runner) State(ctx context.Context, d Dir) (State, error) {
 	st := State{Outputs: map[string]json.RawMessage{}}
-	_, err := r.run(ctx, d, "state pull", func(ctx context.Context, tf *tfexec.Terraform) error {
+	err := r.runQuiet(ctx, d, "state pull", func(ctx context.Context, tf *tfexec.Terraform) error {
 		raw, err := tf.StatePull(ctx)
 		if err != nil {
 			return err
@@ -311,18 +317,30 @@ func (r *Runner) State(ctx context.Context, d Dir) (State, error) {
 	return st, err
 }
 
+// runQuiet is run for a command whose standard output is a state or its
+// outputs: sensitive values (a password verifier) that must not reach logs
+// or error messages, so that output is neither logged nor kept.
+func (r *Runner) runQuiet(ctx context.Context, d Dir, step string, op func(context.Context, *tfexec.Terraform) error) error {
+	_, err := r.retry(ctx, d, step, true, op)
+	return err
+}
+
 // run runs one terraform command with a fresh *tfexec.Terraform (SetStdout
 // and SetLogger mutate it), a private CLI configuration, a timeout, and
 // retries while the state is locked by someone else. It returns the lines
 // terraform wrote to stdout in the last attempt.
 func (r *Runner) run(ctx context.Context, d Dir, step string, op func(context.Context, *tfexec.Terraform) error) ([]string, error) {
+	return r.retry(ctx, d, step, false, op)
+}
+
+func (r *Runner) retry(ctx context.Context, d Dir, step string, quiet bool, op func(context.Context, *tfexec.Terraform) error) ([]string, error) {
 	log := r.log.With(LogKeyGrant, d.Grant, LogKeyStep, step)
 	var lastErr error
 	var lines []string
 	pause := r.backoff
 	for attempt := 1; attempt <= r.attempts; attempt++ {
 		var err error
-		lines, err = r.once(ctx, d, step, log, op)
+		lines, err = r.once(ctx, d, step, quiet, log, op)
 		if err == nil {
 			return lines, nil
 		}
@@ -347,7 +365,7 @@ func (r *Runner) run(ctx context.Context, d Dir, step string, op func(context.Co
 	return lines, lastErr
 }
 
-func (r *Runner) once(ctx context.Context, d Dir, step string, log *slog.Logger, op func(context.Context, *tfexec.Terraform) error) ([]string, error) {
+func (r *Runner) once(ctx context.Context, d Dir, step string, quiet bool, log *slog.Logger, op func(context.Context, *tfexec.Terraform) error) ([]string, error) {
 	fail := func(err error) error { return &Error{Grant: d.Grant, Step: step, Err: err} }
 	tf, err := tfexec.NewTerraform(d.Work, r.path)
 	if err != nil {
@@ -374,6 +392,9 @@ func (r *Runner) once(ctx context.Context, d Dir, step string, log *slog.Logger,
 		return nil, fail(err)
 	}
 	stdout := newLineLog(log, "stdout", 20)
+	if quiet {
+		stdout = newLineLog(nil, "stdout", 0)
+	}
 	stderr := newLineLog(log, "stderr", 0)
 	tf.SetStdout(stdout)
 	tf.SetStderr(stderr)

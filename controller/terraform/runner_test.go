@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -133,6 +134,14 @@ func TestRunnerLifecycle(t *testing.T) {
 	}
 	if len(st.Resources) != 2 || st.Resources[0].Tainted {
 		t.Errorf("State resources = %+v", st.Resources)
+	}
+	// Nothing changed: a plain apply touches nothing, one with replace
+	// re-creates exactly the named instance.
+	if again, err := r.Apply(ctx, d, vf); err != nil || len(again) != 0 {
+		t.Errorf("second Apply = %v, %v; want no changes", again, err)
+	}
+	if replaced, err := r.Apply(ctx, d, vf, "terraform_data.b[1]"); err != nil || !cmp.Equal(replaced, []string{"terraform_data.b[1]"}) {
+		t.Errorf("Apply with replace = %v, %v; want [terraform_data.b[1]]", replaced, err)
 	}
 	destroyed, err := r.Destroy(ctx, d, vf)
 	if err != nil || len(destroyed) != 3 {
@@ -309,4 +318,36 @@ func TestKilledRunLeavesNoProcesses(t *testing.T) {
 	}
 	syscall.Kill(pid, syscall.SIGKILL)
 	t.Errorf("the provisioner's process %d outlived the killed terraform run", pid)
+}
+
+// TestStateIsNeverLogged: reading a state (or its outputs) logs nothing of
+// its content, even at debug level, since states hold sensitive values.
+func TestStateIsNeverLogged(t *testing.T) {
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	r := terraform.NewRunner(terraformPath(t), log)
+	ctx := context.Background()
+	d := module(t, "dev/quiet")
+	if err := r.Init(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	const marker = "value-that-must-not-be-logged"
+	if _, err := r.Apply(ctx, d, varFile(t, d.Work, `{"value": "`+marker+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	logs.Reset()
+	st, err := r.State(ctx, d)
+	if err != nil || string(st.Outputs["value"]) != `"`+marker+`"` {
+		t.Fatalf("State = %+v, %v", st, err)
+	}
+	outs, err := r.Outputs(ctx, d)
+	if err != nil || string(outs["value"]) != `"`+marker+`"` {
+		t.Fatalf("Outputs = %v, %v", outs, err)
+	}
+	if strings.Contains(logs.String(), marker) {
+		t.Errorf("reading the state logged its content:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "state pull") {
+		t.Errorf("the state pull itself is not logged at all:\n%s", logs.String())
+	}
 }

@@ -9,8 +9,8 @@ variable "database" {
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z_][a-z0-9_]{0,62}$", var.database))
-    error_message = "The database must be a lower-case PostgreSQL identifier: a letter or underscore, then letters, digits or underscores, at most 63 characters."
+    condition     = can(regex("^[a-z_][a-z0-9_]{0,56}$", var.database))
+    error_message = "The database must be a lower-case PostgreSQL identifier: a letter or underscore, then letters, digits or underscores, at most 57 characters (so that its group roles fit in 63)."
   }
 }
 

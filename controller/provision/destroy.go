@@ -1,0 +1,149 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/jitops/jit/controller/credential"
+	"github.com/jitops/jit/controller/render"
+	"github.com/jitops/jit/controller/terraform"
+)
+
+// Destroy destroys the resources of grant id and deletes its workspace
+// (current or legacy name). It needs only the state (not the grant file):
+// the template and inputs come from jit's record in it, the template's
+// files from the configured tree. Destroying a grant that has no workspace
+// succeeds and does nothing, with Existed false: Destroy is idempotent, and
+// callers that must not mistake a wrong state location for success check
+// Existed (and Used).
+func (m *Manager) Destroy(ctx context.Context, id string) (Destroyed, error) {
+	out := Destroyed{Grant: id, Workspace: render.WorkspaceName(id)}
+	defer m.lockGrant(id)()
+	release, err := m.acquire(ctx)
+	if err != nil {
+		return out, fmt.Errorf("grant %s: waiting for a terraform slot: %w", id, err)
+	}
+	defer release()
+	admin, err := m.admin(ctx, id)
+	if err != nil {
+		return out, err
+	}
+	ws, add, exists, err := m.findWorkspace(ctx, admin, id)
+	if err != nil {
+		return out, err
+	}
+	if !exists {
+		m.log.Info("grant has no workspace, nothing to destroy", LogKeyGrant, id, LogKeyWorkspace, ws)
+		return out, nil
+	}
+	return m.destroyIn(ctx, admin, add, ws, id)
+}
+
+// DestroyWorkspace destroys the grant workspace ws, whichever grant it
+// records (used for a workspace that records none).
+func (m *Manager) DestroyWorkspace(ctx context.Context, ws string) (Destroyed, error) {
+	out := Destroyed{Workspace: ws}
+	if !render.IsWorkspaceName(ws) {
+		return out, fmt.Errorf("workspace %s is not a jit grant workspace", ws)
+	}
+	defer m.lock(ws)()
+	release, err := m.acquire(ctx)
+	if err != nil {
+		return out, fmt.Errorf("workspace %s: waiting for a terraform slot: %w", ws, err)
+	}
+	defer release()
+	admin, err := m.admin(ctx, "")
+	if err != nil {
+		return out, err
+	}
+	add, err := m.selectWorkspace(ctx, admin, "", ws, false)
+	if errors.Is(err, terraform.ErrWorkspaceMissing) {
+		m.log.Info("workspace is gone, nothing to destroy", LogKeyWorkspace, ws)
+		return out, nil
+	}
+	if err != nil {
+		return out, err
+	}
+	return m.destroyIn(ctx, admin, add, ws, "")
+}
+
+// destroyIn destroys the existing workspace ws, selected in the admin data
+// directory add, of grant id (empty when unknown). The caller holds ws's
+// lock and a terraform slot.
+func (m *Manager) destroyIn(ctx context.Context, admin *prepared, add, ws, id string) (Destroyed, error) {
+	out := Destroyed{Grant: id, Workspace: ws, Existed: true}
+	who := id
+	if who == "" {
+		who = "in workspace " + ws
+	}
+	log := m.log.With(LogKeyGrant, who, LogKeyWorkspace, ws)
+	st, err := m.tf.State(ctx, m.dir(who, admin, add))
+	if err != nil {
+		return out, err
+	}
+	raw, ok := st.Outputs[render.MetaVariable]
+	if !ok {
+		if n := len(st.Resources); n > 0 {
+			return out, fmt.Errorf("grant %s: workspace %s holds %d resources but no jit record, so jit cannot tell which template made them: destroy them with terraform by hand", who, ws, n)
+		}
+	} else {
+		meta, err := render.ParseMeta(raw)
+		if err != nil {
+			return out, fmt.Errorf("grant %s: workspace %s: %w", who, ws, err)
+		}
+		if !render.IsWorkspaceOf(ws, meta.Grant) || (id != "" && meta.Grant != id) {
+			return out, fmt.Errorf("grant %s: workspace %s records grant %s, whose workspace is %s", who, ws, meta.Grant, render.WorkspaceName(meta.Grant))
+		}
+		who, out.Grant = meta.Grant, meta.Grant
+		l, err := m.load(who, meta.Template)
+		if err != nil {
+			return out, err
+		}
+		p, err := m.prepare(ctx, who, l)
+		if err != nil {
+			return out, err
+		}
+		vars := render.Vars{Meta: meta, Declared: p.declared}
+		if p.takesPassword() {
+			// Destroy needs every input set; the value is never used, since
+			// destroy-time provisioners see only the recorded state.
+			pw, err := credential.NewPassword()
+			if err == nil {
+				vars.PasswordVerifier, err = credential.SCRAMVerifier(pw)
+			}
+			if err != nil {
+				return out, fmt.Errorf("grant %s: making a placeholder verifier: %w", who, err)
+			}
+		}
+		body, err := render.VarsJSON(vars)
+		if err != nil {
+			return out, err
+		}
+		dd, err := m.selectWorkspace(ctx, p, who, ws, false)
+		if err != nil {
+			return out, err
+		}
+		varFile := filepath.Join(dd, render.VarsFileName)
+		if err := os.WriteFile(varFile, body, 0o600); err != nil {
+			return out, fmt.Errorf("grant %s: writing variables: %w", who, err)
+		}
+		out.Resources, err = m.tf.Destroy(ctx, m.dir(who, p, dd), varFile)
+		sort.Strings(out.Resources)
+		if err != nil {
+			return out, err
+		}
+		m.forget(p, ws)
+	}
+	err = m.tf.WorkspaceDelete(ctx, terraform.Dir{Grant: who, Work: admin.config, Data: admin.data, Env: m.backend.Env()}, ws)
+	if err != nil && !errors.Is(err, terraform.ErrWorkspaceMissing) && !strings.Contains(err.Error(), "doesn't exist") {
+		return out, err
+	}
+	m.forget(admin, ws)
+	log.Info("destroyed grant", "resources", out.Resources)
+	return out, nil
+}
