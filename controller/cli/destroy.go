@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/jitops/jit/controller/pass"
 	"github.com/jitops/jit/controller/provision"
 	"github.com/jitops/jit/controller/render"
 )
@@ -12,7 +13,7 @@ import (
 func runDestroy(ctx context.Context, o IO, args []string) int {
 	var pf provisionFlags
 	var grants multiFlag
-	fs := newFlagSet(o, "jit destroy", "jit destroy --state SPEC --grant ID... [flags]\n\nDestroy the named grants' resources and workspaces. It needs only the state\n(and the templates in --repo), not the grant files. A grant with no workspace\nin the state (an unknown id, a wrong --state, or a grant destroyed before) is\nan error, and so is a state that holds no grant workspace at all: destroy\nnever reports success for something it did not find.")
+	fs := newFlagSet(o, "jit destroy", "jit destroy --state SPEC --grant ID... [flags]\n\nDestroy the named grants' resources and workspaces. It needs only the state\n(and the templates at --rev), not the grant files. A grant with no workspace\nin the state (an unknown id, a wrong --state, or a grant destroyed before) is\nan error, and so is a state that holds no grant workspace at all: destroy\nnever reports success for something it did not find.")
 	pf.register(fs, false)
 	fs.Var(&grants, "grant", "grant `ID` to destroy (repeatable, at least one)")
 	if code := parseFlags(fs, args); code >= 0 {
@@ -22,10 +23,16 @@ func runDestroy(ctx context.Context, o IO, args []string) int {
 		fmt.Fprintln(o.Stderr, "jit destroy: name the grants to destroy with --grant ID")
 		return ExitUsage
 	}
-	_, m, ok := pf.open(o, "jit destroy")
+	log, cfg, ok := pf.config(o, "jit destroy")
 	if !ok {
 		return ExitUsage
 	}
+	m, closeRepo, err := pass.Manager(ctx, pf.pass(log, cfg))
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "jit destroy: %v\n", err)
+		return ExitUsage
+	}
+	defer closeRepo()
 	state := m.Backend().String()
 	names, err := m.WorkspaceNames(ctx)
 	if err != nil {

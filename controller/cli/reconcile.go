@@ -6,14 +6,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jitops/jit/controller/pass"
 	"github.com/jitops/jit/controller/reconcile"
 )
 
 func runReconcile(ctx context.Context, o IO, args []string) int {
 	var pf provisionFlags
-	fs := newFlagSet(o, "jit reconcile", "jit reconcile [--repo DIR] [--now RFC3339] [flags]\n\nMake the grant workspaces match the grant files at --rev: apply what is\nmissing or incomplete, destroy what expired or is gone. Running it again\nright away does nothing.")
+	fs := newFlagSet(o, "jit reconcile", "jit reconcile --state SPEC [--repo DIR] [--rev REV] [--drift] [--now RFC3339] [flags]\n\nMake the grant workspaces match the verified grants at --rev: apply what is\nmissing or incomplete, destroy what expired or is gone. With --drift, also\nre-assert every live grant so that resources changed or removed by hand are\nreset. Running it again right away does nothing (without --drift). Grant\nfiles without a verified decision are never applied; they are listed on\nstderr and make the exit status 1.")
 	pf.register(fs, true)
 	now := fs.String("now", "", "evaluate expiry at this RFC 3339 `TIME` instead of the clock (for tests)")
+	drift := fs.Bool("drift", false, "also re-assert every live grant (the drift pass)")
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
@@ -22,23 +24,19 @@ func runReconcile(ctx context.Context, o IO, args []string) int {
 		fmt.Fprintf(o.Stderr, "jit reconcile: %v\n", err)
 		return ExitUsage
 	}
-	log, m, ok := pf.open(o, "jit reconcile")
+	log, cfg, ok := pf.config(o, "jit reconcile")
 	if !ok {
 		return ExitUsage
 	}
-	src := gitSource{repo: pf.repo, rev: pf.rev, problems: func(msg string) {
-		fmt.Fprintf(o.Stderr, "jit reconcile: invalid grant file, not desired: %s\n", msg)
-	}}
-	r := reconcile.New(src, provisioner{m}, log)
-	r.Concurrency = pf.concurrency
-	if *now != "" {
-		r.Now = func() time.Time { return at }
-	}
-	res, err := r.Run(ctx)
+	pc := pf.pass(log, cfg)
+	pc.Now = func() time.Time { return at }
+	rep, err := pass.Run(ctx, pc, reconcile.Options{Drift: *drift})
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "jit reconcile: %v\n", err)
 		return ExitProblems
 	}
+	problems := reportProblems(o, "jit reconcile", rep, nil)
+	res := rep.Result
 	for _, out := range res.Outcomes {
 		who := out.Grant
 		if who == "" {
@@ -50,8 +48,8 @@ func runReconcile(ctx context.Context, o IO, args []string) int {
 		}
 		fmt.Fprintf(o.Stdout, "%-7s %s (%s)%s\n", out.Action, who, out.Reason, resourceList(out.Resources))
 	}
-	fmt.Fprintf(o.Stdout, "reconciled: %d desired, %d existed, %d actions, %d failed\n", res.Desired, res.Actual, len(res.Outcomes), len(res.Failed()))
-	if len(res.Failed()) > 0 {
+	fmt.Fprintf(o.Stdout, "reconciled: %d desired, %d existed, %d actions, %d failed, %d anomalies\n", res.Desired, res.Actual, len(res.Outcomes), len(res.Failed()), len(rep.Anomalies))
+	if len(res.Failed()) > 0 || problems {
 		return ExitProblems
 	}
 	return ExitOK

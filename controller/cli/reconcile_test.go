@@ -15,7 +15,6 @@ import (
 
 	"github.com/jitops/jit/controller/cli"
 	"github.com/jitops/jit/controller/credential"
-	"github.com/jitops/jit/controller/internal/gittest"
 	"github.com/jitops/jit/controller/internal/pgtest"
 	"github.com/jitops/jit/controller/internal/tftest"
 	"github.com/jitops/jit/controller/render"
@@ -132,16 +131,13 @@ func TestReconcilePostgresRole(t *testing.T) {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
-	repo := gittest.New(t)
 	// Real times: PostgreSQL enforces VALID UNTIL by its own clock, while
 	// --now only moves jit's.
 	t0 := time.Now().UTC().Truncate(time.Second).Add(-2 * time.Hour)
-	repo.Commit("main", "admin", "add postgres-role", t0, provTemplateFiles(t, "../../templates/postgres-role", "postgres-role"))
+	repo, key := provAccessRepo(t, t0)
 	t1 := t0.Add(2*time.Hour - time.Minute)
-	repo.Commit("main", "jit", "Merge alice and bob", t1, map[string]string{
-		"access/prod/db/alice-inc-1.yaml": provAliceGrant,
-		"access/prod/db/bob-2.yaml":       provBobGrant,
-	})
+	provMerge(t, repo, key, t1, "access/prod/db/alice-inc-1.yaml", provAliceGrant)
+	provMerge(t, repo, key, t1, "access/prod/db/bob-2.yaml", provBobGrant)
 	repo.Checkout("main")
 
 	dir := t.TempDir()
@@ -153,22 +149,29 @@ func TestReconcilePostgresRole(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(keys, "alice.pub"), []byte(alicePub), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	reconcile := func(now time.Time) (int, string, string) {
-		return provRun(t, "reconcile", "--repo", repo.Dir, "--state", "pg:"+c.ConnString("jitstate"),
+	reconcile := func(now time.Time, more ...string) (int, string, string) {
+		return provRun(t, append([]string{"reconcile", "--repo", repo.Dir, "--state", "pg:" + c.ConnString("jitstate"),
 			"--work-dir", filepath.Join(dir, "work"), "--ssh-keys", keys, "--credentials-dir", creds,
-			"--now", now.Format(time.RFC3339))
+			"--now", now.Format(time.RFC3339)}, more...)...)
+	}
+
+	// Pass 0: a state that never held a jit workspace while the branch has
+	// grants is refused: it is more likely a wrong --state.
+	code, out, errOut := reconcile(t1.Add(time.Minute))
+	if code != cli.ExitProblems || !strings.Contains(errOut, "holds no jit workspace and never did, but") || !strings.Contains(errOut, "--new-state") || out != "" {
+		t.Fatalf("pass 0 exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 
 	// Pass 1: alice is applied; bob has no SSH key, so his grant is refused
 	// (nobody could read the password) and the pass reports a failure.
-	code, out, errOut := reconcile(t1.Add(time.Minute))
+	code, out, errOut = reconcile(t1.Add(time.Minute), "--new-state")
 	if code != cli.ExitProblems {
 		t.Fatalf("pass 1 exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, cli.ExitProblems, out, errOut)
 	}
 	for _, want := range []string{
 		"apply   prod/db/alice-inc-1 (missing) (terraform_data.login, terraform_data.role)\n",
 		"apply   prod/db/bob-2 (missing): FAILED: grant prod/db/bob-2: requester bob has no SSH public keys, so nobody could read the password template postgres-role would issue: add a key for bob (--ssh-keys DIR/bob.pub) and run again\n",
-		"reconciled: 2 desired, 0 existed, 2 actions, 1 failed\n",
+		"reconciled: 2 desired, 0 existed, 2 actions, 1 failed, 0 anomalies\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("pass 1 output lacks %q:\n%s", want, out)
@@ -202,23 +205,22 @@ func TestReconcilePostgresRole(t *testing.T) {
 
 	// Pass 3: nothing to do.
 	code, out, errOut = reconcile(t1.Add(3 * time.Minute))
-	if code != cli.ExitOK || out != "reconciled: 2 desired, 2 existed, 0 actions, 0 failed\n" {
+	if code != cli.ExitOK || out != "reconciled: 2 desired, 2 existed, 0 actions, 0 failed, 0 anomalies\n" {
 		t.Fatalf("pass 3 exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 
 	// Pass 3b: alice's grant is extended to 3h (an edit of duration): it is
 	// applied again with the new expiry, and the same password (nothing is
 	// delivered again).
-	repo.Commit("main", "jit", "extend alice", t1.Add(4*time.Minute), map[string]string{
-		"access/prod/db/alice-inc-1.yaml": strings.Replace(provAliceGrant, "duration: 2h", "duration: 3h", 1),
-	})
+	provMerge(t, repo, key, t1.Add(4*time.Minute), "access/prod/db/alice-inc-1.yaml", strings.Replace(provAliceGrant, "duration: 2h", "duration: 3h", 1))
 	repo.Checkout("main")
 	code, out, errOut = reconcile(t1.Add(5 * time.Minute))
-	if code != cli.ExitOK || out != "apply   prod/db/alice-inc-1 (extended) (terraform_data.login)\nreconciled: 2 desired, 2 existed, 1 actions, 0 failed\n" {
+	if code != cli.ExitOK || out != "apply   prod/db/alice-inc-1 (extended) (terraform_data.login)\nreconciled: 2 desired, 2 existed, 1 actions, 0 failed, 0 anomalies\n" {
 		t.Fatalf("pass 3b exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
+	// The extension's expiry is the signed one: 3h counted from its merge.
 	until := c.Psql(t, "postgres", "SELECT to_char(rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM pg_roles WHERE rolname = '"+aliceRole+"'")
-	if want := t1.Add(3 * time.Hour).Format(time.RFC3339); until != want {
+	if want := t1.Add(4*time.Minute + 3*time.Hour).Format(time.RFC3339); until != want {
 		t.Errorf("alice's role is valid until %s, want %s", until, want)
 	}
 	if again, err := os.ReadFile(filepath.Join(creds, "prod/db/alice-inc-1.age")); err != nil || !bytes.Equal(again, ct) {
@@ -228,9 +230,46 @@ func TestReconcilePostgresRole(t *testing.T) {
 		t.Errorf("alice cannot log in with her password after the extension: %v", err)
 	}
 
+	// Drift: the role dropped by hand and bob's expiry moved to infinity;
+	// a plain pass does not look, a drift pass puts both back, and alice's
+	// password still works (nothing is issued or delivered again).
+	c.Psql(t, "postgres", "DROP ROLE \""+aliceRole+"\"")
+	bobRole := provRoles(t, c, "jit_prod_db_bob%")
+	c.Psql(t, "postgres", "ALTER ROLE \""+bobRole+"\" VALID UNTIL 'infinity'")
+	code, out, errOut = reconcile(t1.Add(6*time.Minute), "--drift")
+	if code != cli.ExitOK || !strings.Contains(out, "reassert prod/db/alice-inc-1 (drift)") || !strings.Contains(out, "reassert prod/db/bob-2 (drift)") {
+		t.Fatalf("drift pass exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if err := c.TryLogin("orders", aliceRole, cred.Password); err != nil {
+		t.Errorf("alice cannot log in after the drift pass re-created her role: %v", err)
+	}
+	bobUntil := c.Psql(t, "postgres", "SELECT to_char(rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM pg_roles WHERE rolname = '"+bobRole+"'")
+	if want := t1.Add(30 * time.Minute).Format(time.RFC3339); bobUntil != want {
+		t.Errorf("bob's role is valid until %s after the drift pass, want %s", bobUntil, want)
+	}
+	if again, err := os.ReadFile(filepath.Join(creds, "prod/db/alice-inc-1.age")); err != nil || !bytes.Equal(again, ct) {
+		t.Errorf("the drift pass delivered a new credential (%v)", err)
+	}
+
+	// A grant pushed straight to the branch, dated 2099, is never applied:
+	// the pass reports it and exits 1, and nothing else changes.
+	repo.Commit("main", "mallory", "add my grant", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), map[string]string{
+		"access/prod/db/mallory-1.yaml": strings.Replace(provAliceGrant, "alice", "mallory", 1),
+	})
+	repo.Checkout("main")
+	code, out, errOut = reconcile(t1.Add(7 * time.Minute))
+	if code != cli.ExitProblems || !strings.Contains(errOut, "access/prod/db/mallory-1.yaml: not-merged at commit") || out != "reconciled: 2 desired, 2 existed, 0 actions, 0 failed, 1 anomalies\n" {
+		t.Fatalf("direct push pass exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if r := provRoles(t, c, "jit_prod_db_mallory%"); r != "" {
+		t.Errorf("a role %s was made for a grant pushed straight to the branch", r)
+	}
+	repo.Commit("main", "admin", "remove it", t1.Add(8*time.Minute), map[string]string{"access/prod/db/mallory-1.yaml": ""})
+	repo.Checkout("main")
+
 	// Pass 4: bob's 30 minutes are over.
 	code, out, errOut = reconcile(t1.Add(31 * time.Minute))
-	if code != cli.ExitOK || out != "destroy prod/db/bob-2 (expired) (terraform_data.login, terraform_data.role)\nreconciled: 1 desired, 2 existed, 1 actions, 0 failed\n" {
+	if code != cli.ExitOK || out != "destroy prod/db/bob-2 (expired) (terraform_data.login, terraform_data.role)\nreconciled: 1 desired, 2 existed, 1 actions, 0 failed, 0 anomalies\n" {
 		t.Fatalf("pass 4 exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	if r := provRoles(t, c, "jit_prod_db_bob%"); r != "" {
@@ -241,7 +280,7 @@ func TestReconcilePostgresRole(t *testing.T) {
 	repo.Commit("main", "alice", "revoke", t1.Add(40*time.Minute), map[string]string{"access/prod/db/alice-inc-1.yaml": ""})
 	repo.Checkout("main")
 	code, out, errOut = reconcile(t1.Add(41 * time.Minute))
-	if code != cli.ExitOK || out != "destroy prod/db/alice-inc-1 (removed) (terraform_data.login, terraform_data.role)\nreconciled: 0 desired, 1 existed, 1 actions, 0 failed\n" {
+	if code != cli.ExitOK || out != "destroy prod/db/alice-inc-1 (removed) (terraform_data.login, terraform_data.role)\nreconciled: 0 desired, 1 existed, 1 actions, 0 failed, 0 anomalies\n" {
 		t.Fatalf("pass 5 exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	if err := c.TryLogin("orders", aliceRole, cred.Password); err == nil {
@@ -251,35 +290,33 @@ func TestReconcilePostgresRole(t *testing.T) {
 		t.Errorf("roles left: %s", r)
 	}
 	code, out, _ = reconcile(t1.Add(42 * time.Minute))
-	if code != cli.ExitOK || out != "reconciled: 0 desired, 0 existed, 0 actions, 0 failed\n" {
+	if code != cli.ExitOK || out != "reconciled: 0 desired, 0 existed, 0 actions, 0 failed, 0 anomalies\n" {
 		t.Errorf("final pass exit %d:\n%s", code, out)
 	}
 }
 
 func TestApplyAndDestroyCommands(t *testing.T) {
 	provNeedTerraform(t)
-	repo := gittest.New(t)
 	t0 := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
-	files := provTemplateFiles(t, "../provision/testdata/repo/templates/data", "data")
-	files["access/dev/a.yaml"] = "template: data\nrequester: alice\nduration: 1h\nreason: test\nscope:\n  value: \"a; $(id)\"\n"
-	files["access/dev/old.yaml"] = "template: data\nrequester: alice\nduration: 1h\nreason: test\nscope:\n  value: old\n"
-	files["access/dev/bad.yaml"] = "template: data\nrequester: alice\nduration: forever\nreason: test\n"
-	repo.Commit("main", "jit", "grants", t0, files)
+	repo, key := provAccessRepoWith(t, t0.Add(-time.Hour), "../provision/testdata/repo/templates/data", "data")
+	provMerge(t, repo, key, t0, "access/dev/a.yaml", "template: data\nrequester: alice\nduration: 1h\nreason: test\nscope:\n  value: \"a; $(id)\"\n")
+	provMerge(t, repo, key, t0, "access/dev/old.yaml", "template: data\nrequester: alice\nduration: 1h\nreason: test\nscope:\n  value: old\n")
+	repo.Commit("main", "mallory", "a broken grant", t0, map[string]string{"access/dev/bad.yaml": "template: data\nrequester: alice\nduration: forever\nreason: test\n"})
 	repo.Checkout("main")
 	dir := t.TempDir()
 	common := []string{"--repo", repo.Dir, "--state", "local:" + filepath.Join(dir, "state"), "--work-dir", filepath.Join(dir, "work")}
 	now := "--now=" + t0.Add(30*time.Minute).Format(time.RFC3339)
 
-	code, out, errOut := provRun(t, append([]string{"apply", "--grant", "dev/a", now}, common...)...)
+	code, out, errOut := provRun(t, append([]string{"apply", "--grant", "dev/a", now, "--new-state"}, common...)...)
 	if code != cli.ExitOK || out != "applied dev/a until 2026-05-01T10:00:00Z (terraform_data.grant, terraform_data.second)\n" {
 		t.Fatalf("apply exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	if !strings.Contains(errOut, "jit apply: skipping invalid grant file: access/dev/bad.yaml:") {
+	if !strings.Contains(errOut, "jit apply: not applied: access/dev/bad.yaml: invalid-file: access/dev/bad.yaml:3:11: ") {
 		t.Errorf("the invalid grant file is not reported:\n%s", errOut)
 	}
-	code, out, _ = provRun(t, append([]string{"apply", "--grant", "dev/missing", now}, common...)...)
-	if code != cli.ExitProblems {
-		t.Errorf("apply of a missing grant exit %d:\n%s", code, out)
+	code, out, errOut = provRun(t, append([]string{"apply", "--grant", "dev/missing", now}, common...)...)
+	if code != cli.ExitProblems || !strings.Contains(errOut, "jit apply: grant dev/missing: no verified grant at ") {
+		t.Errorf("apply of a missing grant exit %d:\n%s%s", code, out, errOut)
 	}
 	// An expired grant is not applied.
 	code, out, _ = provRun(t, append([]string{"apply", "--grant", "dev/old", "--now=" + t0.Add(2*time.Hour).Format(time.RFC3339)}, common...)...)
@@ -316,6 +353,10 @@ func TestApplyAndDestroyCommands(t *testing.T) {
 	code, _, errOut = provRun(t, "destroy", "--grant", "dev/a", "--repo", repo.Dir, "--state", "local:"+filepath.Join(dir, "typo"), "--work-dir", filepath.Join(dir, "work"))
 	if want := " holds no grant workspaces at all and has never held one"; code != cli.ExitProblems || !strings.Contains(errOut, want) {
 		t.Errorf("destroy in a fresh state: exit %d, stderr %q; want 1 and %q", code, errOut, want)
+	}
+	// The whole branch: the broken file makes the exit status 1.
+	if code, out, errOut := provRun(t, append([]string{"apply", now}, common...)...); code != cli.ExitProblems || !strings.Contains(out, "applied dev/old until") || !strings.Contains(errOut, "access/dev/bad.yaml") {
+		t.Errorf("apply of every grant exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }
 

@@ -256,7 +256,7 @@ func (o Options) keep(tasks []task) []task {
 
 func findByWorkspace(want map[string]Desired, ws string) (Desired, bool) {
 	for id, d := range want {
-		if render.WorkspaceName(id) == ws {
+		if render.IsWorkspaceOf(ws, id) {
 			return d, true
 		}
 	}

@@ -1,0 +1,276 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jitops/jit/controller/pass"
+	"github.com/jitops/jit/controller/provision"
+	"github.com/jitops/jit/controller/render"
+	"github.com/jitops/jit/controller/terraform"
+)
+
+// provisionFlags are the flags apply, destroy and reconcile share.
+type provisionFlags struct {
+	repo        string
+	rev         string
+	state       string
+	workDir     string
+	terraform   string
+	concurrency int
+	sshKeys     string
+	credentials string
+	timeout     time.Duration
+	logLevel    string
+	newState    bool
+}
+
+const provisionHelp = `
+Target connection settings come from the environment, which terraform and the
+templates' provisioners inherit (TF_* variables excepted): for postgres-role,
+PGHOST, PGPORT, PGUSER, PGPASSWORD or PGPASSFILE, PGSSLMODE.
+`
+
+func (pf *provisionFlags) register(fs *flag.FlagSet, withRepo bool) {
+	fs.StringVar(&pf.repo, "repo", ".", "`DIR` of a clone of the access repository (grants and templates are read from --rev, never from its working tree)")
+	fs.StringVar(&pf.rev, "rev", "main", "`REVISION` naming the default branch's tip: grants with a verified decision there are desired, and templates come from it")
+	if withRepo {
+		fs.BoolVar(&pf.newState, "new-state", false, "the first pass of a new deployment: allow a --state that has never held a jit workspace although --rev has grants (without it that is refused as a probably wrong --state)")
+	}
+	fs.StringVar(&pf.state, "state", "", "state backend `SPEC`, required: local:DIR or pg:CONNSTR (one terraform workspace per grant; the connection string reaches terraform only through PG_CONN_STR); there is no default, so a command never works on a state it guessed")
+	fs.StringVar(&pf.workDir, "work-dir", filepath.Join(".jit", "work"), "`DIR` caching initialised templates (safe to delete)")
+	fs.StringVar(&pf.terraform, "terraform", "", "terraform binary `PATH` (default: terraform on PATH; ≥ 1.5)")
+	fs.IntVar(&pf.concurrency, "concurrency", 4, "grants provisioned at once (`N`)")
+	fs.StringVar(&pf.sshKeys, "ssh-keys", "", "`DIR` of LOGIN.pub authorized_keys files, to encrypt credentials to")
+	fs.StringVar(&pf.credentials, "credentials-dir", "", "`DIR` receiving each grant's encrypted credentials (DIR/GRANT-ID.age)")
+	fs.DurationVar(&pf.timeout, "timeout", 10*time.Minute, "limit for each terraform command")
+	fs.StringVar(&pf.logLevel, "log-level", "warn", "`LEVEL` of logs on stderr: debug, info, warn or error")
+}
+
+func (pf *provisionFlags) logger(w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(pf.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", pf.logLevel)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl})), nil
+}
+
+// config builds the logger and the workspace manager's configuration from
+// the flags (templates are set by the pass, from --rev), reporting a bad
+// flag value on stderr as cmd.
+func (pf *provisionFlags) config(o IO, cmd string) (*slog.Logger, provision.Config, bool) {
+	log, err := pf.logger(o.Stderr)
+	if err == nil {
+		var cfg provision.Config
+		if cfg, err = pf.provision(log); err == nil {
+			return log, cfg, true
+		}
+	}
+	fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
+	return nil, provision.Config{}, false
+}
+
+// pass returns the configuration of a reconcile pass over --repo at --rev.
+func (pf *provisionFlags) pass(log *slog.Logger, cfg provision.Config) pass.Config {
+	return pass.Config{Repo: pf.repo, Rev: pf.rev, Provision: cfg, NewState: pf.newState, Logger: log, Concurrency: pf.concurrency}
+}
+
+// provision builds the workspace manager's configuration from the flags.
+func (pf *provisionFlags) provision(log *slog.Logger) (provision.Config, error) {
+	if pf.concurrency < 1 {
+		return provision.Config{}, fmt.Errorf("--concurrency %d: want at least 1", pf.concurrency)
+	}
+	if pf.timeout <= 0 {
+		return provision.Config{}, fmt.Errorf("--timeout %s: want a positive duration", pf.timeout)
+	}
+	if pf.state == "" {
+		return provision.Config{}, errors.New("--state is required: name the state the grants live in, local:DIR or pg:CONNSTR (the same for apply, destroy and reconcile)")
+	}
+	backend, err := render.ParseState(pf.state)
+	if err != nil {
+		return provision.Config{}, err
+	}
+	path, version, err := terraform.Find(pf.terraform)
+	if err != nil {
+		return provision.Config{}, err
+	}
+	log.Debug("using terraform", "path", path, "version", version)
+	if _, err := repoRoot(pf.repo); err != nil {
+		return provision.Config{}, err
+	}
+	cfg := provision.Config{
+		Terraform:   terraform.NewRunner(path, log, terraform.WithTimeout(pf.timeout)),
+		Backend:     backend,
+		WorkDir:     pf.workDir,
+		Concurrency: pf.concurrency,
+		Logger:      log,
+	}
+	if pf.sshKeys != "" {
+		cfg.Keys = keyDir(pf.sshKeys)
+	}
+	if pf.credentials != "" {
+		if err := os.MkdirAll(pf.credentials, 0o700); err != nil {
+			return provision.Config{}, fmt.Errorf("--credentials-dir: %w", err)
+		}
+		cfg.Sink = credentialDir(pf.credentials)
+	}
+	return cfg, nil
+}
+
+// repoRoot returns the top of the git working tree containing dir (where
+// templates/ is), as history.Open finds the repository from dir upwards.
+func repoRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("--repo %s: %w", dir, err)
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("--repo %s: not inside a git repository", dir)
+		}
+	}
+}
+
+// keyDir is a provision.KeySource reading DIR/LOGIN.pub (authorized_keys
+// format). A login without a file has no keys.
+type keyDir string
+
+var loginPattern = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)
+
+func (d keyDir) AuthorizedKeys(_ context.Context, login string) ([]string, error) {
+	if !loginPattern.MatchString(login) {
+		return nil, fmt.Errorf("%q is not a GitHub login", login)
+	}
+	b, err := os.ReadFile(filepath.Join(string(d), login+".pub"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSpace(l)
+		if l != "" && !strings.HasPrefix(l, "#") {
+			keys = append(keys, l)
+		}
+	}
+	return keys, nil
+}
+
+// credentialDir is a provision.CredentialSink writing DIR/<grant id>.age
+// (the id's directories as subdirectories, mode 0700; files mode 0600), so
+// two grant ids never share a file. Each file appears whole or not at all:
+// it is written to a temporary file, synced and renamed into place.
+type credentialDir string
+
+// credentialFile names the file holding grant id's credentials in dir.
+func credentialFile(dir, id string) string {
+	return filepath.Join(dir, filepath.FromSlash(id)+".age")
+}
+
+func (d credentialDir) Deliver(_ context.Context, id string, ciphertext []byte) error {
+	target := credentialFile(string(d), id)
+	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+		return fmt.Errorf("writing credentials to %s: %w", d, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(target), ".tmp-*.age")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(ciphertext)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o600)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), target)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("writing credentials to %s: %w", d, err)
+	}
+	return nil
+}
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// newFlagSet returns a flag set that reports errors to o.Stderr.
+func newFlagSet(o IO, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(o.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(o.Stderr, "usage: %s\n\nflags:\n", usage)
+		fs.PrintDefaults()
+		fmt.Fprint(o.Stderr, provisionHelp)
+	}
+	return fs
+}
+
+// parseFlags parses args, and returns the exit code to stop with, or -1.
+func parseFlags(fs *flag.FlagSet, args []string) int {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return ExitUsage
+	}
+	return -1
+}
+
+// printResults prints one line per grant, sorted, and returns the exit code:
+// ExitProblems when any grant failed.
+func printResults(o IO, results []string, failed bool) int {
+	sort.Strings(results)
+	for _, r := range results {
+		fmt.Fprintln(o.Stdout, r)
+	}
+	if failed {
+		return ExitProblems
+	}
+	return ExitOK
+}
+
+func resourceList(rs []string) string {
+	if len(rs) == 0 {
+		return " (no changes)"
+	}
+	return " (" + strings.Join(rs, ", ") + ")"
+}
+
+func parseNow(s string) (time.Time, error) {
+	if s == "" {
+		return time.Now(), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--now %q: want an RFC 3339 time such as 2026-05-01T12:00:00Z", s)
+	}
+	return t, nil
+}

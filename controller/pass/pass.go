@@ -1,0 +1,220 @@
+// Package pass runs one reconcile pass over a local clone of the access
+// repository: it reads the desired state at a revision of the default branch
+// (package desired: only grants with a verified decision), opens the
+// workspace manager on that same revision's templates (package provision),
+// and lets package reconcile apply, re-assert or destroy the difference.
+// jit apply, jit reconcile and, later, jit expire and the App are thin over
+// it, so they all provision from the same rule.
+package pass
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/jitops/jit/controller/desired"
+	"github.com/jitops/jit/controller/history"
+	"github.com/jitops/jit/controller/provision"
+	"github.com/jitops/jit/controller/reconcile"
+)
+
+// Config says where the grants and their state are.
+type Config struct {
+	// Repo is the directory of a clone of the access repository.
+	Repo string
+	// Rev names the default branch's tip in Repo (a full hash from the App).
+	Rev string
+	// Provision configures the workspace manager; its Templates are set to
+	// the tree of Rev, whatever they were.
+	Provision provision.Config
+	// NewState acknowledges that the state backend has never been used by
+	// jit although the branch holds grants (the first pass of a new
+	// deployment). Without it such a pass is refused: it is more likely a
+	// mistyped or missing state location, which would never destroy what
+	// the real state holds.
+	NewState bool
+	// Now is the clock that decides expiry (default time.Now).
+	Now func() time.Time
+	// Logger receives the reconciler's and the manager's lines; nil discards.
+	Logger *slog.Logger
+	// Concurrency bounds the grant actions run at once (default 4).
+	Concurrency int
+}
+
+// Report is what a pass found and did.
+type Report struct {
+	// Rev is the full hash read.
+	Rev string
+	// Result lists every action and how it went.
+	Result reconcile.Result
+	// Grants are the verified grants at Rev, expired ones included.
+	Grants []desired.Grant
+	// Anomalies are the grant files at Rev that are never applied, and why.
+	Anomalies []desired.Anomaly
+	// Unknown are the ids named in the options that are neither verified
+	// grants at Rev nor recorded in the state.
+	Unknown []string
+}
+
+// ErrUnusedState means the state backend was never used by jit while the
+// branch holds grants; see Config.NewState.
+var ErrUnusedState = errors.New("the state has never held a jit grant")
+
+// Run performs one pass with opts. The error is for what stops the pass
+// (an unreadable repository or state, an unused state without NewState);
+// anomalies and failures of single grants are in the Report.
+func Run(ctx context.Context, cfg Config, opts reconcile.Options) (Report, error) {
+	repo, err := history.Open(cfg.Repo)
+	if err != nil {
+		return Report{}, err
+	}
+	defer repo.Close()
+	st, err := desired.Read(ctx, desired.FromHistory(repo), cfg.Rev)
+	if err != nil {
+		return Report{}, fmt.Errorf("reading the grants at %s: %w", cfg.Rev, err)
+	}
+	rep := Report{Rev: st.Rev, Grants: st.Grants, Anomalies: st.Anomalies}
+	pc := cfg.Provision
+	pc.Templates = newLockedFS(st.Tree)
+	if pc.Logger == nil {
+		pc.Logger = cfg.Logger
+	}
+	m, err := provision.New(pc)
+	if err != nil {
+		return rep, err
+	}
+	if len(st.Grants) > 0 && !cfg.NewState {
+		used, err := m.Used(ctx)
+		if err != nil {
+			return rep, fmt.Errorf("reading the state %s: %w", m.Backend(), err)
+		}
+		if !used {
+			return rep, fmt.Errorf("%w: %s holds no jit workspace and never did, but %s has %d verified grants: check --state; on the first pass of a new deployment, say so with --new-state", ErrUnusedState, m.Backend(), short(st.Rev), len(st.Grants))
+		}
+	}
+	prov := provisioner{m}
+	if len(opts.Grants) > 0 {
+		if rep.Unknown, err = unknown(ctx, opts.Grants, st, prov); err != nil {
+			return rep, err
+		}
+	}
+	r := reconcile.New(source(st.Grants), prov, cfg.Logger)
+	if cfg.Now != nil {
+		r.Now = cfg.Now
+	}
+	if cfg.Concurrency > 0 {
+		r.Concurrency = cfg.Concurrency
+	}
+	rep.Result, err = r.RunWith(ctx, opts)
+	return rep, err
+}
+
+// unknown returns the ids that are neither verified grants nor in the state.
+func unknown(ctx context.Context, ids []string, st desired.State, prov provisioner) ([]string, error) {
+	known := map[string]bool{}
+	for _, g := range st.Grants {
+		known[g.Request.ID] = true
+	}
+	actual, err := prov.Actual(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range actual {
+		known[a.Grant] = true
+	}
+	var out []string
+	for _, id := range ids {
+		if !known[id] && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// source serves the verified grants of one desired state.
+type source []desired.Grant
+
+func (s source) Desired(context.Context) ([]reconcile.Desired, error) {
+	out := make([]reconcile.Desired, len(s))
+	for i, g := range s {
+		out[i] = reconcile.Desired{Request: g.Request, ExpiresAt: g.ExpiresAt}
+	}
+	return out, nil
+}
+
+// provisioner adapts the workspace manager to what reconcile needs.
+type provisioner struct{ m *provision.Manager }
+
+func (p provisioner) Actual(ctx context.Context) ([]reconcile.Actual, error) {
+	ws, err := p.m.Workspaces(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]reconcile.Actual, len(ws))
+	for i, w := range ws {
+		out[i] = reconcile.Actual{Workspace: w.Name, Grant: w.Grant, Complete: w.Complete, ExpiresAt: w.ExpiresAt}
+	}
+	return out, nil
+}
+
+func (p provisioner) Apply(ctx context.Context, d reconcile.Desired) ([]string, error) {
+	a, err := p.m.Apply(ctx, d.Request, d.ExpiresAt)
+	return a.Resources, err
+}
+
+func (p provisioner) Reassert(ctx context.Context, d reconcile.Desired) ([]string, error) {
+	a, err := p.m.Reassert(ctx, d.Request, d.ExpiresAt)
+	return a.Resources, err
+}
+
+func (p provisioner) Destroy(ctx context.Context, a reconcile.Actual) ([]string, error) {
+	var d provision.Destroyed
+	var err error
+	if a.Grant != "" {
+		d, err = p.m.Destroy(ctx, a.Grant)
+	} else {
+		d, err = p.m.DestroyWorkspace(ctx, a.Workspace)
+	}
+	return d.Resources, err
+}
+
+var (
+	_ reconcile.Provisioner = provisioner{}
+	_ reconcile.Source      = source(nil)
+)
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// Manager opens the workspace manager on the templates of cfg.Rev, for
+// commands that act on the state directly (jit destroy). close releases the
+// repository; the manager must not be used after it.
+func Manager(ctx context.Context, cfg Config) (m *provision.Manager, close func() error, err error) {
+	repo, err := history.Open(cfg.Repo)
+	if err != nil {
+		return nil, nil, err
+	}
+	rev, err := repo.Resolve(cfg.Rev)
+	if err == nil {
+		cfg.Provision.Templates, err = repo.FS(rev)
+	}
+	if err == nil {
+		cfg.Provision.Templates = newLockedFS(cfg.Provision.Templates)
+		if cfg.Provision.Logger == nil {
+			cfg.Provision.Logger = cfg.Logger
+		}
+		m, err = provision.New(cfg.Provision)
+	}
+	if err != nil {
+		repo.Close()
+		return nil, nil, err
+	}
+	return m, repo.Close, nil
+}
