@@ -82,7 +82,8 @@ func TestTemplatesComeFromTheRevision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := h.Commit("main")
+	defer h.Close()
+	c, err := h.Resolve("main")
 	if err != nil {
 		t.Fatal(err)
 	}
