@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/jitops/jit/controller/change"
-	"github.com/jitops/jit/controller/change/changetest"
+	"github.com/jitops/jit/controller/internal/changetest"
 	"github.com/jitops/jit/controller/grant"
 )
 

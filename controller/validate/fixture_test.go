@@ -1,6 +1,6 @@
 package validate_test
 
-import "github.com/jitops/jit/controller/change/changetest"
+import "github.com/jitops/jit/controller/internal/changetest"
 
 // The fixture repository's files (see package changetest).
 var (
