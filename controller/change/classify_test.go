@@ -9,8 +9,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/jitops/jit/controller/change"
-	"github.com/jitops/jit/controller/internal/changetest"
 	"github.com/jitops/jit/controller/grant"
+	"github.com/jitops/jit/controller/internal/changetest"
 )
 
 var (
