@@ -48,6 +48,11 @@ type Repo interface {
 	// differs from its first parent's at that path: the commit that brought
 	// in the file's current content.
 	LastChanged(ctx context.Context, rev string, paths []string) (map[string]string, error)
+	// IsAncestor reports whether commit a is b or one of b's ancestors.
+	IsAncestor(ctx context.Context, a, b string) (bool, error)
+	// EverExisted returns the grant ids that existed at any commit along
+	// the first-parent history of commit hash.
+	EverExisted(ctx context.Context, hash string) (map[string]bool, error)
 }
 
 // Grant is a grant that should exist: its file is on the branch and the
@@ -90,6 +95,13 @@ const (
 	ExpiryOverCap Kind = "expiry-over-cap"
 	// NoPolicy: no valid policy covered the file at the merge's first parent.
 	NoPolicy Kind = "no-policy"
+	// Replayed: the approved head was already on the branch before the
+	// merge, so the signed decision is being used a second time (a grant
+	// revoked early, brought back by merging its old head again).
+	Replayed Kind = "replayed"
+	// Resurrected: the merge adds a grant id that existed on the branch
+	// before; ids are never reused.
+	Resurrected Kind = "resurrected"
 )
 
 // Anomaly is a grant file on the branch that is not applied, and why.
@@ -247,6 +259,26 @@ func (v *verifier) verify(ctx context.Context, req grant.Request, commit string)
 		return anomaly(BadDecision, "the signed requesters %v do not include the file's requester %s", d.RequestedBy, req.Requester)
 	case d.BreakGlass != req.BreakGlass:
 		return anomaly(BadDecision, "the signed break-glass flag (%t) differs from the file's (%t)", d.BreakGlass, req.BreakGlass)
+	}
+	replayed, err := v.repo.IsAncestor(ctx, d.Head, c.Parents[0])
+	if err != nil {
+		return Grant{}, nil, err
+	}
+	if replayed {
+		return anomaly(Replayed, "the approved head %s was already on the branch before this merge: the decision was used before, and a merge of the same head cannot bring a grant back", short(d.Head))
+	}
+	before, err := v.repo.BlobID(ctx, c.Parents[0], req.File)
+	if err != nil {
+		return Grant{}, nil, err
+	}
+	if before == "" {
+		ever, err := v.repo.EverExisted(ctx, c.Parents[0])
+		if err != nil {
+			return Grant{}, nil, err
+		}
+		if ever[req.ID] {
+			return anomaly(Resurrected, "grant id %s existed on the branch before this merge; ids are never reused", req.ID)
+		}
 	}
 	merged, err := v.repo.BlobID(ctx, commit, req.File)
 	if err != nil {

@@ -184,6 +184,22 @@ func TestAnomalies(t *testing.T) {
 			f.key.Merge(t, f.g, "main", at, head, decision(at))
 			f.g.Commit("main", "alice", "extend", at.Add(time.Hour), map[string]string{grantFile: strings.Replace(grantYAML, "2h", "4h", 1)})
 		}, []string{"not-merged " + grantFile}},
+		"revoked early, then its approved head merged again with the old decision": {func(f *fixture) {
+			head := f.request("pr", at, map[string]string{grantFile: grantYAML})
+			f.key.Merge(t, f.g, "main", at, head, decision(at))
+			f.g.Commit("main", "security", "revoke early", at.Add(10*time.Minute), map[string]string{grantFile: ""})
+			d := decision(at)
+			d.Head = head.String()
+			f.g.Commit("main", "mallory", f.key.Message(t, d), at.Add(20*time.Minute), map[string]string{grantFile: grantYAML}, f.g.Head("main"), head)
+		}, []string{"replayed " + grantFile}},
+		"revoked, then added again under the same id with a signed decision": {func(f *fixture) {
+			head := f.request("pr", at, map[string]string{grantFile: grantYAML})
+			f.key.Merge(t, f.g, "main", at, head, decision(at))
+			f.g.Commit("main", "security", "revoke early", at.Add(10*time.Minute), map[string]string{grantFile: ""})
+			again := at.Add(20 * time.Minute)
+			head2 := f.request("pr2", again, map[string]string{grantFile: grantYAML})
+			f.key.Merge(t, f.g, "main", again, head2, decision(again))
+		}, []string{"resurrected " + grantFile}},
 		"a grant file that does not parse": {func(f *fixture) {
 			head := f.request("pr", at, map[string]string{grantFile: grantYAML + "break_glass: maybe\n"})
 			f.key.Merge(t, f.g, "main", at, head, decision(at))

@@ -11,8 +11,10 @@
 // Jit-Head is the merge's second parent, and whose head holds the file with
 // the same content. Its expiry is the signed Jit-Expires-At, which must be no
 // later than the merge's committer time plus the strictest max_duration of
-// the policies at the merge's first parent. Everything else is an Anomaly,
-// returned as a value.
+// the policies at the merge's first parent. A decision is used once: a merge
+// whose approved head was already on the branch is a replay, and a merge
+// that adds an id the branch had before is a resurrection. Everything else is
+// an Anomaly, returned as a value.
 //
 // The package reads git only through the small Repo interface, which
 // controller/history implements.

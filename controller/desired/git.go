@@ -64,3 +64,19 @@ func (g gitRepo) LastChanged(ctx context.Context, rev string, paths []string) (m
 	}
 	return out, nil
 }
+
+func (g gitRepo) IsAncestor(ctx context.Context, a, b string) (bool, error) {
+	return g.r.IsAncestor(ctx, a, b)
+}
+
+func (g gitRepo) EverExisted(ctx context.Context, hash string) (map[string]bool, error) {
+	ever, err := g.r.EverExisted(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(ever))
+	for id := range ever {
+		out[id] = true
+	}
+	return out, nil
+}
