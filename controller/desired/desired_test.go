@@ -200,6 +200,13 @@ func TestAnomalies(t *testing.T) {
 			head2 := f.request("pr2", again, map[string]string{grantFile: grantYAML})
 			f.key.Merge(t, f.g, "main", again, head2, decision(again))
 		}, []string{"resurrected " + grantFile}},
+		"no policy covered the file when it was merged": {func(f *fixture) {
+			file := "access/dev/alice-inc-1.yaml"
+			head := f.request("pr", at, map[string]string{file: grantYAML})
+			d := decision(at)
+			d.Grants = []string{"dev/alice-inc-1"}
+			f.key.Merge(t, f.g, "main", at, head, d)
+		}, []string{"no-policy access/dev/alice-inc-1.yaml"}},
 		"a grant file that does not parse": {func(f *fixture) {
 			head := f.request("pr", at, map[string]string{grantFile: grantYAML + "break_glass: maybe\n"})
 			f.key.Merge(t, f.g, "main", at, head, decision(at))
