@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,11 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/jitops/jit/controller/localdir"
 	"github.com/jitops/jit/controller/pass"
 	"github.com/jitops/jit/controller/provision"
 	"github.com/jitops/jit/controller/render"
@@ -116,13 +115,13 @@ func (pf *provisionFlags) provision(log *slog.Logger) (provision.Config, error) 
 		Logger:      log,
 	}
 	if pf.sshKeys != "" {
-		cfg.Keys = keyDir(pf.sshKeys)
+		cfg.Keys = localdir.Keys(pf.sshKeys)
 	}
 	if pf.credentials != "" {
 		if err := os.MkdirAll(pf.credentials, 0o700); err != nil {
 			return provision.Config{}, fmt.Errorf("--credentials-dir: %w", err)
 		}
-		cfg.Sink = credentialDir(pf.credentials)
+		cfg.Sink = localdir.Credentials(pf.credentials)
 	}
 	return cfg, nil
 }
@@ -142,73 +141,6 @@ func repoRoot(dir string) (string, error) {
 			return "", fmt.Errorf("--repo %s: not inside a git repository", dir)
 		}
 	}
-}
-
-// keyDir is a provision.KeySource reading DIR/LOGIN.pub (authorized_keys
-// format). A login without a file has no keys.
-type keyDir string
-
-var loginPattern = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)
-
-func (d keyDir) AuthorizedKeys(_ context.Context, login string) ([]string, error) {
-	if !loginPattern.MatchString(login) {
-		return nil, fmt.Errorf("%q is not a GitHub login", login)
-	}
-	b, err := os.ReadFile(filepath.Join(string(d), login+".pub"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var keys []string
-	for _, l := range strings.Split(string(b), "\n") {
-		l = strings.TrimSpace(l)
-		if l != "" && !strings.HasPrefix(l, "#") {
-			keys = append(keys, l)
-		}
-	}
-	return keys, nil
-}
-
-// credentialDir is a provision.CredentialSink writing DIR/<grant id>.age
-// (the id's directories as subdirectories, mode 0700; files mode 0600), so
-// two grant ids never share a file. Each file appears whole or not at all:
-// it is written to a temporary file, synced and renamed into place.
-type credentialDir string
-
-// credentialFile names the file holding grant id's credentials in dir.
-func credentialFile(dir, id string) string {
-	return filepath.Join(dir, filepath.FromSlash(id)+".age")
-}
-
-func (d credentialDir) Deliver(_ context.Context, id string, ciphertext []byte) error {
-	target := credentialFile(string(d), id)
-	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
-		return fmt.Errorf("writing credentials to %s: %w", d, err)
-	}
-	f, err := os.CreateTemp(filepath.Dir(target), ".tmp-*.age")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(ciphertext)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o600)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), target)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("writing credentials to %s: %w", d, err)
-	}
-	return nil
 }
 
 // multiFlag collects a repeatable string flag.
