@@ -42,8 +42,11 @@ type Appearance struct {
 // index's ids. An index is used only when its checksum holds, it names the
 // commit it covers and that commit lies on hash's first-parent history, and
 // its root commit is a root commit of this repository; anything else is
-// ignored (and walked past). The index only ever adds ids, so a stale or
-// foreign one cannot make an id look new. Writing is atomic (a temporary
+// ignored (and walked past). The index only ever adds ids, so a stale
+// index jit wrote cannot make an id look new. Its checksum detects
+// corruption, not tampering: whoever can write the git directory can make an
+// id look new, so the directory must never be restored from a cache shared
+// with less trusted jobs. Writing is atomic (a temporary
 // file renamed into place) and concurrent calls are safe; a git directory
 // that cannot be written only makes every call walk the whole history.
 func (r *Repo) EverExisted(ctx context.Context, hash string) (map[string]Appearance, error) {

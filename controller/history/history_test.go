@@ -2,6 +2,7 @@ package history_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -528,5 +529,47 @@ func writeFile(t *testing.T, dir, p, content string) {
 	}
 	if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A corrupt pack index (a fan-out table that goes past the object count) is
+// not read by jit's pack reader: lookups fail over to go-git instead of
+// panicking.
+func TestCorruptPackFanoutDoesNotPanic(t *testing.T) {
+	dir := gitRepo(t)
+	runGit(t, dir, nil, "init", "-q", "-b", "main")
+	writeFile(t, dir, "a.txt", "a\n")
+	runGit(t, dir, nil, "add", "-A")
+	runGit(t, dir, nil, "commit", "-q", "-m", "one")
+	runGit(t, dir, nil, "repack", "-adq")
+	idxs, err := filepath.Glob(filepath.Join(dir, ".git/objects/pack/*.idx"))
+	if err != nil || len(idxs) != 1 {
+		t.Fatalf("pack indexes: %v %v", idxs, err)
+	}
+	data, err := os.ReadFile(idxs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for b := 0; b < 255; b++ {
+		binary.BigEndian.PutUint32(data[8+b*4:], 0x00ffffff)
+	}
+	if err := os.Chmod(idxs[0], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(idxs[0], data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := history.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("panic on a corrupt pack index: %v", r)
+		}
+	}()
+	if _, err := h.Resolve(strings.Repeat("0", 39) + "1"); err == nil {
+		t.Error("resolved a hash that no object has")
 	}
 }

@@ -86,6 +86,17 @@ func openPack(idxName string) (*pack, error) {
 		p.release()
 		return nil, errors.New("truncated pack index")
 	}
+	// find trusts the fan-out table: it must never decrease and never pass
+	// the object count, or a corrupt index would send it out of bounds.
+	prev := uint32(0)
+	for b := 0; b < 256; b++ {
+		v := binary.BigEndian.Uint32(idx[8+b*4:])
+		if v < prev || int(v) > p.n {
+			p.release()
+			return nil, errors.New("corrupt pack index fan-out")
+		}
+		prev = v
+	}
 	return p, nil
 }
 
