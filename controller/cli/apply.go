@@ -13,7 +13,7 @@ import (
 func runApply(ctx context.Context, o IO, args []string) int {
 	var pf provisionFlags
 	var grants multiFlag
-	fs := newFlagSet(o, "jit apply", "jit apply --state SPEC [--repo DIR] [--rev REV] [--grant ID...] [flags]\n\nApply the grants at --rev that carry a verified controller decision and have\nnot expired (all, or those named by --grant): a reconcile pass that only\napplies. Grant files without a verified decision are never applied; they are\nlisted on stderr and make the exit status 1.")
+	fs := newFlagSet(o, "jit apply", "jit apply --state SPEC [--repo DIR] [--default-branch NAME] [--rev SHA] [--grant ID...] [flags]\n\nApply the grants on the default branch's tip that carry a verified controller\ndecision and have not expired (all, or those named by --grant): a reconcile\npass that only applies. Grant files without a verified decision are never applied; they are\nlisted on stderr and make the exit status 1.")
 	pf.register(fs, true)
 	fs.Var(&grants, "grant", "grant `ID` to apply (repeatable; default: every unexpired grant)")
 	now := fs.String("now", "", "evaluate expiry at this RFC 3339 `TIME` instead of the clock (for tests)")
@@ -69,7 +69,7 @@ func reportProblems(o IO, cmd string, rep pass.Report, only []string) bool {
 		found = found || len(only) == 0 || slices.Contains(only, a.Grant)
 	}
 	for _, id := range rep.Unknown {
-		fmt.Fprintf(o.Stderr, "%s: grant %s: no verified grant at %s and no workspace in the state: check the id (its file's path below access/ without .yaml) and --rev\n", cmd, id, short(rep.Rev))
+		fmt.Fprintf(o.Stderr, "%s: grant %s: no verified grant at %s and no workspace in the state: check the id (its file's path below access/ without .yaml) and --default-branch\n", cmd, id, short(rep.Rev))
 	}
 	return found
 }

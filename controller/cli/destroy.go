@@ -13,7 +13,7 @@ import (
 func runDestroy(ctx context.Context, o IO, args []string) int {
 	var pf provisionFlags
 	var grants multiFlag
-	fs := newFlagSet(o, "jit destroy", "jit destroy --state SPEC --grant ID... [flags]\n\nDestroy the named grants' resources and workspaces. It needs only the state\n(and the templates at --rev), not the grant files. A grant with no workspace\nin the state (an unknown id, a wrong --state, or a grant destroyed before) is\nan error, and so is a state that holds no grant workspace at all: destroy\nnever reports success for something it did not find.")
+	fs := newFlagSet(o, "jit destroy", "jit destroy --state SPEC --grant ID... [flags]\n\nDestroy the named grants' resources and workspaces. It needs only the state\n(and the templates at the default branch's tip), not the grant files. A grant with no workspace\nin the state (an unknown id, a wrong --state, or a grant destroyed before) is\nan error, and so is a state that holds no grant workspace at all: destroy\nnever reports success for something it did not find.")
 	pf.register(fs, false)
 	fs.Var(&grants, "grant", "grant `ID` to destroy (repeatable, at least one)")
 	if code := parseFlags(fs, args); code >= 0 {

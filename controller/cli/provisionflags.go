@@ -22,6 +22,7 @@ import (
 // provisionFlags are the flags apply, destroy and reconcile share.
 type provisionFlags struct {
 	repo        string
+	branch      string
 	rev         string
 	state       string
 	workDir     string
@@ -41,10 +42,11 @@ PGHOST, PGPORT, PGUSER, PGPASSWORD or PGPASSFILE, PGSSLMODE.
 `
 
 func (pf *provisionFlags) register(fs *flag.FlagSet, withRepo bool) {
-	fs.StringVar(&pf.repo, "repo", ".", "`DIR` of a clone of the access repository (grants and templates are read from --rev, never from its working tree)")
-	fs.StringVar(&pf.rev, "rev", "main", "`REVISION` naming the default branch's tip: grants with a verified decision there are desired, and templates come from it")
+	fs.StringVar(&pf.repo, "repo", ".", "`DIR` of a clone of the access repository (grants and templates are read from the default branch's tip, never from its working tree)")
+	fs.StringVar(&pf.branch, "default-branch", "main", "the default branch's `NAME`: its tip (refs/remotes/origin/NAME or refs/heads/NAME, the newer; never a tag) holds the grants, and the templates they are applied with")
+	fs.StringVar(&pf.rev, "rev", "", "full `SHA` the default branch's tip must be (refuses to run on any other revision, so a pass never goes back in history)")
 	if withRepo {
-		fs.BoolVar(&pf.newState, "new-state", false, "the first pass of a new deployment: allow a --state that has never held a jit workspace although --rev has grants (without it that is refused as a probably wrong --state)")
+		fs.BoolVar(&pf.newState, "new-state", false, "the first pass of a new deployment: allow a --state that has never held a jit workspace although the default branch has grants (without it that is refused as a probably wrong --state)")
 	}
 	fs.StringVar(&pf.state, "state", "", "state backend `SPEC`, required: local:DIR or pg:CONNSTR (one terraform workspace per grant; the connection string reaches terraform only through PG_CONN_STR); there is no default, so a command never works on a state it guessed")
 	fs.StringVar(&pf.workDir, "work-dir", filepath.Join(".jit", "work"), "`DIR` caching initialised templates (safe to delete)")
@@ -65,7 +67,7 @@ func (pf *provisionFlags) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 // config builds the logger and the workspace manager's configuration from
-// the flags (templates are set by the pass, from --rev), reporting a bad
+// the flags (templates are set by the pass, from the default branch), reporting a bad
 // flag value on stderr as cmd.
 func (pf *provisionFlags) config(o IO, cmd string) (*slog.Logger, provision.Config, bool) {
 	log, err := pf.logger(o.Stderr)
@@ -79,9 +81,9 @@ func (pf *provisionFlags) config(o IO, cmd string) (*slog.Logger, provision.Conf
 	return nil, provision.Config{}, false
 }
 
-// pass returns the configuration of a reconcile pass over --repo at --rev.
+// pass returns the configuration of a reconcile pass over --repo.
 func (pf *provisionFlags) pass(log *slog.Logger, cfg provision.Config) pass.Config {
-	return pass.Config{Repo: pf.repo, Rev: pf.rev, Provision: cfg, NewState: pf.newState, Logger: log, Concurrency: pf.concurrency}
+	return pass.Config{Repo: pf.repo, Branch: pf.branch, Rev: pf.rev, Provision: cfg, NewState: pf.newState, Logger: log, Concurrency: pf.concurrency}
 }
 
 // provision builds the workspace manager's configuration from the flags.

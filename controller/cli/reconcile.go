@@ -12,7 +12,7 @@ import (
 
 func runReconcile(ctx context.Context, o IO, args []string) int {
 	var pf provisionFlags
-	fs := newFlagSet(o, "jit reconcile", "jit reconcile --state SPEC [--repo DIR] [--rev REV] [--drift] [--now RFC3339] [flags]\n\nMake the grant workspaces match the verified grants at --rev: apply what is\nmissing or incomplete, destroy what expired or is gone. With --drift, also\nre-assert every live grant so that resources changed or removed by hand are\nreset. Running it again right away does nothing (without --drift). Grant\nfiles without a verified decision are never applied; they are listed on\nstderr and make the exit status 1.")
+	fs := newFlagSet(o, "jit reconcile", "jit reconcile --state SPEC [--repo DIR] [--default-branch NAME] [--rev SHA] [--drift] [--now RFC3339] [flags]\n\nMake the grant workspaces match the verified grants on the default branch:\napply what is missing or incomplete, destroy what expired or is gone. With --drift, also\nre-assert every live grant so that resources changed or removed by hand are\nreset. Running it again right away does nothing (without --drift). Grant\nfiles without a verified decision are never applied; they are listed on\nstderr and make the exit status 1.")
 	pf.register(fs, true)
 	now := fs.String("now", "", "evaluate expiry at this RFC 3339 `TIME` instead of the clock (for tests)")
 	drift := fs.Bool("drift", false, "also re-assert every live grant (the drift pass)")

@@ -44,12 +44,25 @@ func provMerge(t *testing.T, repo *gittest.Repo, key *decisiontest.Key, when tim
 		t.Fatalf("grant %s: %v", path, problems)
 	}
 	provPR++
-	branch := fmt.Sprintf("pr-%d", provPR)
+	branch := "pr-" + itoa(provPR)
 	head := repo.Commit(branch, req.Requester, "request "+req.ID, when.Add(-time.Minute), map[string]string{path: content}, repo.Head("main"))
+	key.Merge(t, repo, "main", when, head, decisionFor(t, path, content, when, provPR))
+}
+
+// decisionFor is the decision the App would sign for the grant file path
+// with content merged at when as pull request pr.
+func decisionFor(t *testing.T, path, content string, when time.Time, pr int) trailer.Decision {
+	t.Helper()
+	req, problems := request.Parse(path, []byte(content))
+	if len(problems) > 0 {
+		t.Fatalf("grant %s: %v", path, problems)
+	}
 	approver := "dba-dan"
-	key.Merge(t, repo, "main", when, head, trailer.Decision{
+	return trailer.Decision{
 		Grants: []string{req.ID}, RequestedBy: []string{req.Requester}, ApprovedBy: []string{approver},
 		EligibleVia: []trailer.Via{{Login: approver, Owner: "@acme/dba"}}, Policies: []string{"all"},
-		Duration: req.Duration, ExpiresAt: when.Truncate(time.Second).Add(req.Duration), PullRequest: provPR, BreakGlass: req.BreakGlass,
-	})
+		Duration: req.Duration, ExpiresAt: when.Truncate(time.Second).Add(req.Duration), PullRequest: pr, BreakGlass: req.BreakGlass,
+	}
 }
+
+func itoa(n int) string { return fmt.Sprint(n) }

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/jitops/jit/controller/desired"
@@ -25,7 +27,14 @@ import (
 type Config struct {
 	// Repo is the directory of a clone of the access repository.
 	Repo string
-	// Rev names the default branch's tip in Repo (a full hash from the App).
+	// Branch is the default branch's name. Its tip is read from the clone's
+	// refs/remotes/origin/Branch or refs/heads/Branch (never a tag, never
+	// any other revision): the newer of the two when one descends from the
+	// other, an error when they diverge.
+	Branch string
+	// Rev, when set, is the full hash the caller expects that tip to be (the
+	// App passes what it fetched); a different tip is an error, so a pass
+	// never goes back to an older revision.
 	Rev string
 	// Provision configures the workspace manager; its Templates are set to
 	// the tree of Rev, whatever they were.
@@ -72,9 +81,13 @@ func Run(ctx context.Context, cfg Config, opts reconcile.Options) (Report, error
 		return Report{}, err
 	}
 	defer repo.Close()
-	st, err := desired.Read(ctx, desired.FromHistory(repo), cfg.Rev)
+	tip, err := Tip(ctx, repo, cfg.Branch, cfg.Rev)
 	if err != nil {
-		return Report{}, fmt.Errorf("reading the grants at %s: %w", cfg.Rev, err)
+		return Report{}, err
+	}
+	st, err := desired.Read(ctx, desired.FromHistory(repo), tip)
+	if err != nil {
+		return Report{}, fmt.Errorf("reading the grants at %s: %w", short(tip), err)
 	}
 	rep := Report{Rev: st.Rev, Grants: st.Grants, Anomalies: st.Anomalies}
 	pc := cfg.Provision
@@ -95,11 +108,16 @@ func Run(ctx context.Context, cfg Config, opts reconcile.Options) (Report, error
 			return rep, fmt.Errorf("%w: %s holds no jit workspace and never did, but %s has %d verified grants: check --state; on the first pass of a new deployment, say so with --new-state", ErrUnusedState, m.Backend(), short(st.Rev), len(st.Grants))
 		}
 	}
-	prov := provisioner{m}
+	actual, err := provisioner{m: m}.Actual(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("reading the grants that exist: %w", err)
+	}
+	if err := sameDeployment(ctx, repo, st.Rev, m, actual); err != nil {
+		return rep, err
+	}
+	prov := provisioner{m: m, actual: actual, read: true}
 	if len(opts.Grants) > 0 {
-		if rep.Unknown, err = unknown(ctx, opts.Grants, st, prov); err != nil {
-			return rep, err
-		}
+		rep.Unknown = unknown(opts.Grants, st, actual)
 	}
 	r := reconcile.New(source(st.Grants), prov, cfg.Logger)
 	if cfg.Now != nil {
@@ -113,14 +131,10 @@ func Run(ctx context.Context, cfg Config, opts reconcile.Options) (Report, error
 }
 
 // unknown returns the ids that are neither verified grants nor in the state.
-func unknown(ctx context.Context, ids []string, st desired.State, prov provisioner) ([]string, error) {
+func unknown(ids []string, st desired.State, actual []reconcile.Actual) []string {
 	known := map[string]bool{}
 	for _, g := range st.Grants {
 		known[g.Request.ID] = true
-	}
-	actual, err := prov.Actual(ctx)
-	if err != nil {
-		return nil, err
 	}
 	for _, a := range actual {
 		known[a.Grant] = true
@@ -131,7 +145,83 @@ func unknown(ctx context.Context, ids []string, st desired.State, prov provision
 			out = append(out, id)
 		}
 	}
-	return out, nil
+	return out
+}
+
+// ErrOtherDeployment means the state holds workspaces of grants the
+// repository never had: --repo or --state names another deployment.
+var ErrOtherDeployment = errors.New("the state belongs to another access repository")
+
+// sameDeployment refuses a state holding workspaces of grants that never
+// existed on the branch: a pass would take them for removed grants and
+// destroy them all.
+func sameDeployment(ctx context.Context, repo *history.Repo, tip string, m *provision.Manager, actual []reconcile.Actual) error {
+	var ids []string
+	for _, a := range actual {
+		if a.Grant != "" {
+			ids = append(ids, a.Grant)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	ever, err := repo.EverExisted(ctx, tip)
+	if err != nil {
+		return fmt.Errorf("reading the grant ids of %s: %w", short(tip), err)
+	}
+	var foreign []string
+	for _, id := range ids {
+		if _, ok := ever[id]; !ok {
+			foreign = append(foreign, id)
+		}
+	}
+	if len(foreign) > 0 {
+		sort.Strings(foreign)
+		return fmt.Errorf("%w: %s holds workspaces of grants that never existed on %s (%s): check --repo and --state; nothing was done", ErrOtherDeployment, m.Backend(), short(tip), strings.Join(foreign, ", "))
+	}
+	return nil
+}
+
+// Tip returns the full hash of the default branch's tip in repo: the newer
+// of refs/remotes/origin/<branch> and refs/heads/<branch> (never a tag or
+// any other revision syntax), an error when they diverge or when want (a
+// full hash, optional) is not that tip.
+func Tip(ctx context.Context, repo *history.Repo, branch, want string) (string, error) {
+	if branch == "" || strings.HasPrefix(branch, "refs/") || strings.ContainsAny(branch, "^~:@{}\\ ") || strings.HasPrefix(branch, "-") {
+		return "", fmt.Errorf("default branch %q is not a branch name", branch)
+	}
+	local, lerr := repo.Resolve("refs/heads/" + branch)
+	remote, rerr := repo.Resolve("refs/remotes/origin/" + branch)
+	var tip string
+	switch {
+	case lerr != nil && rerr != nil:
+		return "", fmt.Errorf("the clone has no branch %s (looked for refs/heads/%s and refs/remotes/origin/%s)", branch, branch, branch)
+	case rerr != nil:
+		tip = local
+	case lerr != nil, local == remote:
+		tip = remote
+	default:
+		behind, err := repo.IsAncestor(ctx, local, remote)
+		if err != nil {
+			return "", err
+		}
+		ahead, err := repo.IsAncestor(ctx, remote, local)
+		if err != nil {
+			return "", err
+		}
+		switch {
+		case behind:
+			tip = remote
+		case ahead:
+			return "", fmt.Errorf("local %s (%s) has commits that origin/%s (%s) does not: jit reconciles what the server has; reset %s to origin/%s", branch, short(local), branch, short(remote), branch, branch)
+		default:
+			return "", fmt.Errorf("local %s (%s) and origin/%s (%s) have diverged: reset %s to origin/%s", branch, short(local), branch, short(remote), branch, branch)
+		}
+	}
+	if want != "" && want != tip {
+		return "", fmt.Errorf("--rev %s is not the tip of %s (%s): a pass only reconciles the default branch's tip, never an older revision; fetch, or leave --rev out", want, branch, short(tip))
+	}
+	return tip, nil
 }
 
 // source serves the verified grants of one desired state.
@@ -145,10 +235,18 @@ func (s source) Desired(context.Context) ([]reconcile.Desired, error) {
 	return out, nil
 }
 
-// provisioner adapts the workspace manager to what reconcile needs.
-type provisioner struct{ m *provision.Manager }
+// provisioner adapts the workspace manager to what reconcile needs. When
+// read is set, Actual returns actual (read once by Run).
+type provisioner struct {
+	m      *provision.Manager
+	actual []reconcile.Actual
+	read   bool
+}
 
 func (p provisioner) Actual(ctx context.Context) ([]reconcile.Actual, error) {
+	if p.read {
+		return p.actual, nil
+	}
 	ws, err := p.m.Workspaces(ctx)
 	if err != nil {
 		return nil, err
@@ -201,7 +299,7 @@ func Manager(ctx context.Context, cfg Config) (m *provision.Manager, close func(
 	if err != nil {
 		return nil, nil, err
 	}
-	rev, err := repo.Resolve(cfg.Rev)
+	rev, err := Tip(ctx, repo, cfg.Branch, cfg.Rev)
 	if err == nil {
 		cfg.Provision.Templates, err = repo.FS(rev)
 	}
