@@ -2,8 +2,8 @@ package ghemu
 
 import (
 	"net/http"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -263,8 +263,120 @@ func (s *Server) getTeamMembership(c *call) {
 		c.notFound()
 		return
 	}
-	c.json(http.StatusOK, obj{
-		"url":  s.api() + "/organizations/" + itoa(s.st.org.id) + "/team/" + strconv.FormatInt(t.id, 10) + "/memberships/" + a.login,
+	c.json(http.StatusOK, s.teamMembershipJSON(t, a))
+}
+
+// teamMembershipJSON is GitHub's team-membership object; every seeded user
+// is an org member, so memberships are always active.
+func (s *Server) teamMembershipJSON(t *team, a *account) obj {
+	return obj{
+		"url":  s.api() + "/organizations/" + itoa(s.st.org.id) + "/team/" + itoa(t.id) + "/memberships/" + a.login,
 		"role": t.roles[a.login], "state": "active",
-	})
+	}
+}
+
+// teamWriter resolves the team and the user of a membership change and
+// checks the caller may make it. GitHub lets organization owners and the
+// team's maintainers change memberships; the emulator has no organization
+// owners, so a user must be a maintainer of the team, and an App
+// installation needs the members: write organization permission. It
+// answers the error itself. The caller holds s.mu.
+func (s *Server) teamWriter(c *call) (*team, *account) {
+	t := s.team(c)
+	if t == nil {
+		return nil, nil
+	}
+	switch c.id.kind {
+	case installation:
+		if c.id.tok.permissions["members"] != "write" {
+			c.fail(http.StatusForbidden, "Resource not accessible by integration")
+			return nil, nil
+		}
+	case userToken:
+		if t.roles[c.id.acct.login] != "maintainer" {
+			c.fail(http.StatusForbidden, "You must be an organization owner or team maintainer to change team memberships.")
+			return nil, nil
+		}
+	}
+	a := s.st.accounts[strings.ToLower(c.param("username"))]
+	if a == nil {
+		c.notFound()
+		return nil, nil
+	}
+	if a.typ != "User" {
+		c.fail(http.StatusUnprocessableEntity, "Unprocessable Entity: only users can be team members")
+		return nil, nil
+	}
+	return t, a
+}
+
+// PUT /orgs/{org}/teams/{team_slug}/memberships/{username}
+func (s *Server) putTeamMembership(c *call) {
+	var in struct {
+		Role *string `json:"role"`
+	}
+	if !c.decode(&in) {
+		return
+	}
+	role := "member"
+	if in.Role != nil {
+		role = *in.Role
+	}
+	if role != "member" && role != "maintainer" {
+		c.invalid("TeamMembership", "role", "invalid", "role must be member or maintainer")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, a := s.teamWriter(c)
+	if t == nil {
+		return
+	}
+	if t.roles[a.login] == "" {
+		t.members = append(t.members, a)
+	}
+	t.roles[a.login] = role
+	c.json(http.StatusOK, s.teamMembershipJSON(t, a))
+}
+
+// DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}
+func (s *Server) deleteTeamMembership(c *call) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, a := s.teamWriter(c)
+	if t == nil {
+		return
+	}
+	if t.roles[a.login] != "" {
+		delete(t.roles, a.login)
+		t.members = slices.DeleteFunc(t.members, func(m *account) bool { return m == a })
+	}
+	c.w.WriteHeader(http.StatusNoContent)
+}
+
+// GET /repos/{owner}/{repo}/collaborators/{username}/permission
+//
+// The emulator's access model: the repository's owner is admin, its
+// readers read, every other seeded user write (they are org members on a
+// team with write access); an App's bot reads. Anyone else is 404, as
+// GitHub answers for an account that is not a collaborator.
+func (s *Server) getCollaboratorPermission(c *call) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.st.accounts[strings.ToLower(c.param("username"))]
+	if a == nil || a.typ != "User" {
+		c.notFound()
+		return
+	}
+	perm, role := "write", "write"
+	switch {
+	case a == c.rp.owner:
+		perm, role = "admin", "admin"
+	case c.rp.readers[strings.ToLower(a.login)]:
+		perm, role = "read", "read"
+	}
+	u := s.userJSON(a)
+	u["role_name"] = role
+	u["permissions"] = obj{"pull": true, "triage": perm != "read", "push": perm != "read", "maintain": perm == "admin", "admin": perm == "admin"}
+	c.json(http.StatusOK, obj{"permission": perm, "role_name": role, "user": u})
 }

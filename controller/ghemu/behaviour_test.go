@@ -247,7 +247,7 @@ func TestGitSmartHTTPAuthAndPushEvents(t *testing.T) {
 		t.Errorf("push forced flags = %v, want [false true]", forced)
 	}
 	kinds := strings.Join(rc.kinds(), " ")
-	if kinds != "push pull_request.opened push pull_request.synchronize" {
+	if kinds != "push check_suite.requested pull_request.opened push check_suite.requested pull_request.synchronize" {
 		t.Errorf("webhooks = %s", kinds)
 	}
 	var gitReqs int

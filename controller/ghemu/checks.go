@@ -107,6 +107,7 @@ func (s *Server) createCheckRun(c *call) {
 		c.invalid("CheckRun", "head_sha", "invalid", "No commit found for SHA: "+deref(in.HeadSHA))
 		return
 	}
+	hc := s.simpleCommit(c.ctx, c.rp, *in.HeadSHA)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now().UTC()
@@ -115,7 +116,9 @@ func (s *Server) createCheckRun(c *call) {
 		return
 	}
 	c.rp.checkRuns = append(c.rp.checkRuns, cr)
+	s.suiteFor(c.rp, cr.headSHA, nil, hc)
 	s.emitCheckRun(c.ctx, c.rp, c.id, cr, "created")
+	s.checkRunsChanged(c.rp, c.id, cr.headSHA, hc)
 	c.json(http.StatusCreated, s.checkRunJSON(c.rp, cr))
 }
 
@@ -167,6 +170,7 @@ func (s *Server) updateCheckRun(c *call) {
 	if was != "completed" && cr.status == "completed" {
 		s.emitCheckRun(c.ctx, c.rp, c.id, cr, "completed")
 	}
+	s.checkRunsChanged(c.rp, c.id, cr.headSHA, nil)
 	c.json(http.StatusOK, s.checkRunJSON(c.rp, cr))
 }
 
@@ -217,17 +221,7 @@ func (s *Server) checkRunJSON(rp *repo, cr *checkRun) obj {
 	if cr.detailsURL != nil {
 		details = *cr.detailsURL
 	}
-	prs := []obj{}
-	for _, n := range sortedNumbers(rp) {
-		p := rp.issues[n].pr
-		if p != nil && p.state == "open" && p.headSHA == cr.headSHA {
-			r := obj{"id": rp.id, "url": s.api() + "/repos/" + rp.fullName(), "name": rp.name}
-			prs = append(prs, obj{
-				"id": p.id, "number": p.number, "url": s.api() + "/repos/" + rp.fullName() + "/pulls/" + strconv.Itoa(p.number),
-				"head": obj{"ref": p.headRef, "sha": p.headSHA, "repo": r}, "base": obj{"ref": p.baseRef, "sha": p.baseSHA, "repo": r},
-			})
-		}
-	}
+	prs := s.checkPullRequests(rp, cr.headSHA)
 	var conclusion any
 	if cr.conclusion != nil {
 		conclusion = *cr.conclusion
@@ -236,7 +230,15 @@ func (s *Server) checkRunJSON(rp *repo, cr *checkRun) obj {
 	if s.st.app != nil {
 		appJ = s.appJSON()
 	}
-	suiteID := 700000 + cr.id
+	suite := obj{"id": 0}
+	if cs := rp.checkSuites[cr.headSHA]; cs != nil {
+		suite = s.checkSuiteJSON(rp, cs)
+		delete(suite, "head_commit")
+		delete(suite, "latest_check_runs_count")
+		delete(suite, "check_runs_url")
+		delete(suite, "rerequestable")
+		delete(suite, "runs_rerequestable")
+	}
 	return obj{
 		"id": cr.id, "head_sha": cr.headSHA, "node_id": nodeID("CheckRun", cr.id), "external_id": cr.externalID,
 		"url": u, "html_url": html, "details_url": details, "status": cr.status, "conclusion": conclusion,
@@ -245,15 +247,27 @@ func (s *Server) checkRunJSON(rp *repo, cr *checkRun) obj {
 			"title": strPtr(cr.output.Title), "summary": strPtr(cr.output.Summary), "text": strPtr(cr.output.Text),
 			"annotations_count": cr.output.AnnotationsCount, "annotations_url": u + "/annotations",
 		},
-		"name": cr.name,
-		"check_suite": obj{
-			"id": suiteID, "node_id": nodeID("CheckSuite", suiteID), "head_branch": nil, "head_sha": cr.headSHA,
-			"status": cr.status, "conclusion": conclusion, "url": s.api() + "/repos/" + rp.fullName() + "/check-suites/" + itoa(suiteID),
-			"before": nil, "after": nil, "pull_requests": prs, "app": appJ,
-			"created_at": tsPtr(cr.startedAt), "updated_at": tsPtr(cr.startedAt),
-		},
-		"app": appJ, "pull_requests": prs,
+		"name":        cr.name,
+		"check_suite": suite,
+		"app":         appJ, "pull_requests": prs,
 	}
+}
+
+// checkPullRequests lists the open pull requests whose head is sha, as
+// check runs and suites carry them. The caller holds s.mu.
+func (s *Server) checkPullRequests(rp *repo, sha string) []obj {
+	prs := []obj{}
+	for _, n := range sortedNumbers(rp) {
+		p := rp.issues[n].pr
+		if p != nil && p.state == "open" && p.headSHA == sha {
+			r := obj{"id": rp.id, "url": s.api() + "/repos/" + rp.fullName(), "name": rp.name}
+			prs = append(prs, obj{
+				"id": p.id, "number": p.number, "url": s.api() + "/repos/" + rp.fullName() + "/pulls/" + strconv.Itoa(p.number),
+				"head": obj{"ref": p.headRef, "sha": p.headSHA, "repo": r}, "base": obj{"ref": p.baseRef, "sha": p.baseSHA, "repo": r},
+			})
+		}
+	}
+	return prs
 }
 
 func sortedNumbers(rp *repo) []int {

@@ -171,7 +171,7 @@ func TestConformance(t *testing.T) {
 		}
 		seen = append(seen, strings.TrimSuffix(h.event+"."+top.Action, "."))
 	}
-	want := []string{"push", "pull_request.opened", "pull_request_review.submitted", "pull_request.closed", "push"}
+	want := []string{"push", "check_suite.requested", "pull_request.opened", "pull_request_review.submitted", "pull_request.closed", "push", "check_suite.requested"}
 	if strings.Join(seen, " ") != strings.Join(want, " ") {
 		t.Errorf("webhooks = %v, want %v", seen, want)
 	}

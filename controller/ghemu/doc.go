@@ -13,6 +13,9 @@
 // State (users, pull requests, reviews, checks, statuses, comments) lives in
 // memory behind one mutex; file content and history live in the bare git
 // repositories, and every write to a repository is serialised per repository.
+// A restart on the same DataDir keeps the repositories (seeding skips one
+// that exists) but loses the in-memory state: pull requests, reviews,
+// comments, checks and statuses, and team changes made through the API.
 //
 // # In tests
 //

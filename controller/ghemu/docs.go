@@ -65,4 +65,7 @@ var docsURLs = map[string]string{
 	"POST /repos/{owner}/{repo}/statuses/{sha}":                                            "https://docs.github.com/rest/commits/statuses#create-a-commit-status",
 	"GET /users/{username}":                                                                "https://docs.github.com/rest/users/users#get-a-user",
 	"GET /users/{username}/keys":                                                           "https://docs.github.com/rest/users/keys#list-public-keys-for-a-user",
+	"GET /repos/{owner}/{repo}/collaborators/{username}/permission":                        "https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user",
+	"PUT /orgs/{org}/teams/{team_slug}/memberships/{username}":                             "https://docs.github.com/rest/teams/members#add-or-update-team-membership-for-a-user",
+	"DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}":                          "https://docs.github.com/rest/teams/members#remove-team-membership-for-a-user",
 }

@@ -69,7 +69,7 @@ func TestCommitAndInspection(t *testing.T) {
 		t.Errorf("commit to unknown repo: %v", err)
 	}
 	waitDeliveries(t, srv)
-	if got := strings.Join(rc.kinds(), " "); got != "push pull_request.opened pull_request_review.submitted issue_comment.created push pull_request.synchronize pull_request_review.dismissed" {
+	if got := strings.Join(rc.kinds(), " "); got != "push check_suite.requested pull_request.opened pull_request_review.submitted issue_comment.created push check_suite.requested pull_request.synchronize pull_request_review.dismissed" {
 		t.Errorf("webhooks = %s", got)
 	}
 }

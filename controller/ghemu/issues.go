@@ -61,7 +61,7 @@ func (s *Server) createComment(c *call) {
 	now := s.now().UTC()
 	cm := &comment{id: s.st.newID(), user: c.id.acct, body: *in.Body, created: now, updated: now, viaApp: c.id.kind == installation}
 	is.comments = append(is.comments, cm)
-	s.emitIssueComment(c.ctx, c.rp, c.id, is, cm, "created")
+	s.emitIssueComment(c.ctx, c.rp, c.id, is, cm, "created", nil)
 	c.json(http.StatusCreated, s.commentJSON(c.rp, is.number, cm))
 }
 
@@ -89,8 +89,10 @@ func (s *Server) updateComment(c *call) {
 				c.fail(http.StatusForbidden, "Must have push access to repository")
 				return
 			}
+			from := cm.body
 			cm.body = *in.Body
 			cm.updated = s.now().UTC()
+			s.emitIssueComment(c.ctx, c.rp, c.id, is, cm, "edited", obj{"changes": obj{"body": obj{"from": from}}})
 			c.json(http.StatusOK, s.commentJSON(c.rp, is.number, cm))
 			return
 		}

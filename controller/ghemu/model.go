@@ -88,7 +88,10 @@ type repo struct {
 	issues     map[int]*issue
 	nextNumber int
 	checkRuns  []*checkRun
-	statuses   map[string][]*commitStatus // by commit sha, oldest first
+	// checkSuites are the App's check suites by head SHA (nil until the
+	// first one); see checksuites.go.
+	checkSuites map[string]*checkSuite
+	statuses    map[string][]*commitStatus // by commit sha, oldest first
 
 	// writeMu serialises every write to the git repository (pushes, merges,
 	// API commits), so ref compare-and-swap and event order stay simple.

@@ -108,6 +108,43 @@ func TestEveryOperation(t *testing.T) {
 	}
 	_, resp, err = bot.Teams.GetTeamMembershipBySlug(ctx, "acme", "db-owners", "alice")
 	wantErr(t, "non-member", resp, err, 404, "Not Found")
+	// Team membership changes: carol maintains db-owners, bob only belongs.
+	_, resp, err = bob.Teams.AddTeamMembershipBySlug(ctx, "acme", "db-owners", "alice", &github.TeamAddTeamMembershipOptions{Role: "member"})
+	wantErr(t, "member adds to team", resp, err, 403, "team maintainer")
+	_, resp, err = bot.Teams.AddTeamMembershipBySlug(ctx, "acme", "db-owners", "alice", nil)
+	wantErr(t, "App without members: write adds to team", resp, err, 403, "Resource not accessible by integration")
+	added := must[*github.Membership](t, "add membership")(carol.Teams.AddTeamMembershipBySlug(ctx, "acme", "db-owners", "alice", &github.TeamAddTeamMembershipOptions{Role: "maintainer"}))
+	if added.GetRole() != "maintainer" || added.GetState() != "active" {
+		t.Errorf("added membership = %+v", added)
+	}
+	if _, err := carol.Teams.RemoveTeamMembershipBySlug(ctx, "acme", "db-owners", "bob"); err != nil {
+		t.Fatalf("remove bob: %v", err)
+	}
+	_, resp, err = bot.Teams.GetTeamMembershipBySlug(ctx, "acme", "db-owners", "bob")
+	wantErr(t, "removed member", resp, err, 404, "Not Found")
+	teamNow := must[[]*github.User](t, "members after")(bot.Teams.ListTeamMembersBySlug(ctx, "acme", "db-owners", nil))
+	var logins []string
+	for _, u := range teamNow {
+		logins = append(logins, u.GetLogin())
+	}
+	if strings.Join(logins, " ") != "alice carol" {
+		t.Errorf("members after the changes = %v, want [alice carol]", logins)
+	}
+	// Back as the seed had it, for the rest of the walk.
+	must[*github.Membership](t, "re-add bob")(carol.Teams.AddTeamMembershipBySlug(ctx, "acme", "db-owners", "bob", nil))
+	if _, err := carol.Teams.RemoveTeamMembershipBySlug(ctx, "acme", "db-owners", "alice"); err != nil {
+		t.Fatalf("remove alice: %v", err)
+	}
+
+	// Repository permissions: carol reads, alice writes, the org owns.
+	for login, want := range map[string]string{"alice": "write", "carol": "read"} {
+		p := must[*github.RepositoryPermissionLevel](t, "permission "+login)(bot.Repositories.GetPermissionLevel(ctx, "acme", "access", login))
+		if p.GetPermission() != want || p.GetUser().GetLogin() != login {
+			t.Errorf("permission of %s = %s for %s, want %s", login, p.GetPermission(), p.GetUser().GetLogin(), want)
+		}
+	}
+	_, resp, err = bot.Repositories.GetPermissionLevel(ctx, "acme", "access", "nobody")
+	wantErr(t, "permission of unknown user", resp, err, 404, "Not Found")
 
 	// repos
 	r := must[*github.Repository](t, "repo")(alice.Repositories.Get(ctx, "acme", "access"))

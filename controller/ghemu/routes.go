@@ -165,6 +165,8 @@ func (s *Server) routes() {
 	s.handle("GET /orgs/{org}/teams/{team_slug}", publicRoute, s.getTeam)
 	s.handle("GET /orgs/{org}/teams/{team_slug}/members", publicRoute, s.listTeamMembers)
 	s.handle("GET /orgs/{org}/teams/{team_slug}/memberships/{username}", publicRoute, s.getTeamMembership)
+	s.handle("PUT /orgs/{org}/teams/{team_slug}/memberships/{username}", publicRoute, s.putTeamMembership)
+	s.handle("DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}", publicRoute, s.deleteTeamMembership)
 
 	// repos
 	s.handle("GET /repos/{owner}/{repo}", repoRoute, s.getRepo)
@@ -173,6 +175,7 @@ func (s *Server) routes() {
 	s.handle("GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews", repoRoute, s.getReviewProtection)
 	s.handle("GET /repos/{owner}/{repo}/codeowners/errors", repoRoute, s.codeownersErrors)
 	s.handle("GET /repos/{owner}/{repo}/rules/branches/{branch}", repoRoute, s.branchRules)
+	s.handle("GET /repos/{owner}/{repo}/collaborators/{username}/permission", repoRoute, s.getCollaboratorPermission)
 
 	// pulls
 	s.handle("GET /repos/{owner}/{repo}/pulls", repoRoute, s.listPulls)

@@ -280,6 +280,11 @@ func (s *Server) seedRepo(ctx context.Context, st *state, i int, sr SeedRepo) (*
 	}
 	rp.pushed = rp.created
 	rp.git = &gitRepo{dir: filepath.Join(s.cfg.DataDir, "repos", oa.login, name+".git")}
+	if _, err := os.Stat(filepath.Join(rp.git.dir, "HEAD")); err == nil {
+		// A restart on the same data directory: the repository and its
+		// history are kept, and the seed's content is not committed again.
+		return rp, nil
+	}
 	if err := rp.git.initBare(ctx, rp.defaultBranch); err != nil {
 		return nil, fmt.Errorf("seed: repository %s: %w", rp.fullName(), err)
 	}

@@ -147,10 +147,14 @@ func (s *Server) emitCheckRun(_ context.Context, rp *repo, id identity, cr *chec
 }
 
 // emitIssueComment sends an issue_comment event; the caller holds s.mu.
-func (s *Server) emitIssueComment(_ context.Context, rp *repo, id identity, is *issue, cm *comment, action string) {
+// extra adds top-level fields (edited carries "changes").
+func (s *Server) emitIssueComment(_ context.Context, rp *repo, id identity, is *issue, cm *comment, action string, extra obj) {
 	o := s.envelope(rp, id, action)
 	o["comment"] = s.commentJSON(rp, is.number, cm)
 	o["issue"] = s.issueJSON(rp, is)
+	for k, v := range extra {
+		o[k] = v
+	}
 	s.deliverFor(rp, "issue_comment", o)
 }
 
@@ -175,9 +179,18 @@ func (s *Server) issueJSON(rp *repo, is *issue) obj {
 	}
 }
 
-// emitPush sends a push event for one moved branch. It runs git, so the
-// caller must not hold s.mu.
+// emitPush sends a push event for one moved branch and, when a branch got a
+// new head, creates the App's check suite for it (check_suite requested).
+// It runs git, so the caller must not hold s.mu.
 func (s *Server) emitPush(ctx context.Context, rp *repo, id identity, c refChange, forced bool) {
+	s.emitPushEvent(ctx, rp, id, c, forced)
+	if branch, ok := strings.CutPrefix(c.ref, "refs/heads/"); ok && c.after != zeroSHA {
+		s.checkSuitePushed(ctx, rp, id, branch, c)
+	}
+}
+
+// emitPushEvent sends the push event itself; the caller must not hold s.mu.
+func (s *Server) emitPushEvent(ctx context.Context, rp *repo, id identity, c refChange, forced bool) {
 	s.mu.Lock()
 	hasHook := s.st.webhook.URL != "" && (s.st.app == nil || s.st.app.installed(rp))
 	s.mu.Unlock()

@@ -44,14 +44,16 @@ func TestWebhookPayloads(t *testing.T) {
 	cur := must[*github.PullRequest](t, "get")(alice.PullRequests.Get(ctx, "acme", "access", n))
 	cr := must[*github.CheckRun](t, "check")(bot.Checks.CreateCheckRun(ctx, "acme", "access", github.CreateCheckRunOptions{Name: "jit/validate", HeadSHA: cur.GetHead().GetSHA()}))
 	must[*github.CheckRun](t, "check done")(bot.Checks.UpdateCheckRun(ctx, "acme", "access", cr.GetID(), github.UpdateCheckRunOptions{Name: "jit/validate", Conclusion: github.String("success")}))
-	must[*github.IssueComment](t, "comment")(bot.Issues.CreateComment(ctx, "acme", "access", n, &github.IssueComment{Body: github.String("hello")}))
+	cm := must[*github.IssueComment](t, "comment")(bot.Issues.CreateComment(ctx, "acme", "access", n, &github.IssueComment{Body: github.String("hello")}))
+	must[*github.IssueComment](t, "edit comment")(bot.Issues.EditComment(ctx, "acme", "access", cm.GetID(), &github.IssueComment{Body: github.String("hello again")}))
 	must[*github.PullRequestMergeResult](t, "merge")(bot.PullRequests.Merge(ctx, "acme", "access", n, "", &github.PullRequestOptions{SHA: cur.GetHead().GetSHA()}))
 	waitDeliveries(t, srv)
 
 	got := rc.kinds()
-	want := []string{"ping", "installation.created", "push", "pull_request.opened", "pull_request_review.submitted",
-		"push", "pull_request.synchronize", "pull_request_review.dismissed", "pull_request.edited", "pull_request.closed",
-		"pull_request.reopened", "check_run.created", "check_run.completed", "issue_comment.created", "pull_request.closed", "push"}
+	want := []string{"ping", "installation.created", "push", "check_suite.requested", "pull_request.opened", "pull_request_review.submitted",
+		"push", "check_suite.requested", "pull_request.synchronize", "pull_request_review.dismissed", "pull_request.edited", "pull_request.closed",
+		"pull_request.reopened", "check_run.created", "check_run.completed", "check_suite.completed", "issue_comment.created",
+		"issue_comment.edited", "pull_request.closed", "push", "check_suite.requested"}
 	if !slices.Equal(got, want) {
 		t.Errorf("webhooks =\n%v\nwant\n%v", got, want)
 	}
@@ -80,9 +82,9 @@ func TestWebhookPayloads(t *testing.T) {
 		Created bool
 		Commits []struct{ Added []string }
 	}
-	mustJSON(t, hits[6].body, &sync)
-	mustJSON(t, hits[7].body, &dismissed)
-	mustJSON(t, hits[14].body, &closed)
+	mustJSON(t, hits[8].body, &sync)
+	mustJSON(t, hits[9].body, &dismissed)
+	mustJSON(t, hits[18].body, &closed)
 	mustJSON(t, hits[2].body, &pushed)
 	if sync.Before != head || sync.After == head || sync.PullRequest.Head.SHA != sync.After {
 		t.Errorf("synchronize before %s after %s head %s; pushed %s", sync.Before, sync.After, sync.PullRequest.Head.SHA, head)
@@ -93,6 +95,34 @@ func TestWebhookPayloads(t *testing.T) {
 	if !closed.PullRequest.Merged || closed.Sender.Login != "jit[bot]" || closed.Sender.Type != "Bot" {
 		t.Errorf("merge closed = %+v", closed)
 	}
+	type suite struct {
+		ID                   int64
+		HeadBranch           string `json:"head_branch"`
+		Status, Conclusion   string
+		LatestCheckRunsCount int                    `json:"latest_check_runs_count"`
+		PullRequests         []struct{ Number int } `json:"pull_requests"`
+	}
+	var requested, completed struct {
+		CheckSuite suite `json:"check_suite"`
+		Sender     struct{ Login string }
+	}
+	var edited struct {
+		Changes struct{ Body struct{ From string } }
+		Comment struct{ Body string }
+	}
+	mustJSON(t, hits[3].body, &requested)
+	mustJSON(t, hits[15].body, &completed)
+	mustJSON(t, hits[17].body, &edited)
+	if r := requested.CheckSuite; r.HeadBranch != "grant" || r.Status != "queued" || r.Conclusion != "" || requested.Sender.Login != "alice" {
+		t.Errorf("check_suite requested = %+v sent by %s, want branch grant, queued, by alice", r, requested.Sender.Login)
+	}
+	if c := completed.CheckSuite; c.Status != "completed" || c.Conclusion != "success" || c.LatestCheckRunsCount != 1 ||
+		len(c.PullRequests) != 1 || c.PullRequests[0].Number != n || c.HeadBranch != "grant" || c.ID == requested.CheckSuite.ID {
+		t.Errorf("check_suite completed = %+v, want the head's own suite (not the first push's), completed with success, PR %d", c, n)
+	}
+	if edited.Changes.Body.From != "hello" || edited.Comment.Body != "hello again" {
+		t.Errorf("issue_comment edited = %+v, want changes.body.from hello and body hello again", edited)
+	}
 	if pushed.Ref != "refs/heads/grant" || !pushed.Created || len(pushed.Commits) != 1 || !slices.Equal(pushed.Commits[0].Added, []string{"access/x.yaml"}) {
 		t.Errorf("push = %+v", pushed)
 	}
@@ -102,16 +132,16 @@ func TestWebhookPayloads(t *testing.T) {
 	if len(ds) != len(want) {
 		t.Fatalf("delivery log has %d entries, want %d", len(ds), len(want))
 	}
-	again, err := srv.Redeliver(ctx, ds[3].ID)
+	again, err := srv.Redeliver(ctx, ds[4].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.GUID != ds[3].GUID || !again.Redelivery || again.StatusCode != http.StatusAccepted {
-		t.Errorf("redelivery = guid %s redelivery %v status %d; original guid %s", again.GUID, again.Redelivery, again.StatusCode, ds[3].GUID)
+	if again.GUID != ds[4].GUID || !again.Redelivery || again.StatusCode != http.StatusAccepted {
+		t.Errorf("redelivery = guid %s redelivery %v status %d; original guid %s", again.GUID, again.Redelivery, again.StatusCode, ds[4].GUID)
 	}
 	last := rc.got()[len(rc.got())-1]
-	if last.guid != ds[3].GUID || last.event != "pull_request" {
-		t.Errorf("redelivered %s %s, want pull_request %s", last.event, last.guid, ds[3].GUID)
+	if last.guid != ds[4].GUID || last.event != "pull_request" {
+		t.Errorf("redelivered %s %s, want pull_request %s", last.event, last.guid, ds[4].GUID)
 	}
 }
 
@@ -172,8 +202,8 @@ func TestWebhookBurst(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if ok != 1000 || len(seen) != 1002 { // + push and pull_request.opened
-		t.Errorf("delivered %d issue_comment OK, received %d in all; want 1000 and 1002", ok, len(seen))
+	if ok != 1000 || len(seen) != 1003 { // + push, check_suite.requested and pull_request.opened
+		t.Errorf("delivered %d issue_comment OK, received %d in all; want 1000 and 1003", ok, len(seen))
 	}
 }
 
@@ -197,8 +227,10 @@ func TestWebhooksFollowTheInstallation(t *testing.T) {
 	must[*github.PullRequest](t, "PR")(srv.Client("alice").PullRequests.Create(ctx, "acme", "access",
 		&github.NewPullRequest{Title: github.String("f"), Head: github.String("f"), Base: github.String("main")}))
 	waitDeliveries(t, srv)
-	if got := strings.Join(rc.kinds(), " "); got != "push" {
-		t.Errorf("webhooks = %q, want only the push to the installed repository (pull_request is not subscribed)", got)
+	// check_suite comes though the App lists only push: GitHub subscribes
+	// every App with checks: write to it.
+	if got := strings.Join(rc.kinds(), " "); got != "push check_suite.requested" {
+		t.Errorf("webhooks = %q, want only the push to the installed repository and its check suite (pull_request is not subscribed)", got)
 	}
 	// The App cannot see the other repository either.
 	app, _ := srv.App()

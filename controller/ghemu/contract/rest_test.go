@@ -153,6 +153,8 @@ func pointers(err error) []string {
 // (the examples were written before fields became required). Each must fail
 // with exactly these JSON pointers; every other example must pass.
 var staleExamples = map[string][]string{
+	// GitHub's example predates role_name on the collaborator.
+	"repos/get-collaborator-permission-level response-if-user-has-admin-permissions": {"/user/role_name"},
 	"pulls/get default":                                            {"/requested_teams/0/type"},
 	"pulls/update default":                                         {"/requested_teams/0/type"},
 	"pulls/create default":                                         {"/requested_teams/0/type"},
@@ -444,8 +446,8 @@ func TestOperationRouting(t *testing.T) {
 func TestOperationsListsTheDescription(t *testing.T) {
 	r := loadREST(t)
 	ops := r.Operations()
-	if len(ops) != 60 {
-		t.Errorf("Operations() has %d entries; the description holds 60", len(ops))
+	if len(ops) != 63 {
+		t.Errorf("Operations() has %d entries; the description holds 63", len(ops))
 	}
 	want := contract.Operation{Method: "GET", Path: "/repos/{owner}/{repo}/contents/{path}", ID: "repos/get-content"}
 	found := false
