@@ -1,0 +1,323 @@
+package ghemu_test
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-github/v60/github"
+
+	"github.com/jitops/jit/controller/ghemu"
+	"github.com/jitops/jit/controller/ghemu/ghemutest"
+)
+
+// protectionSeed has a write user (alice), a user who may bypass pull
+// requests on main through a team (bob), an admin (erin) and three
+// protected branches: main (required check "ci", admins exempt), release
+// (the App may bypass, force pushes and deletions allowed) and locked
+// (admins included).
+func protectionSeed() ghemu.Seed {
+	return ghemu.Seed{
+		Org:   ghemu.SeedOrg{Login: "acme"},
+		Users: []ghemu.SeedUser{{Login: "alice"}, {Login: "bob"}, {Login: "erin"}},
+		Teams: []ghemu.SeedTeam{{Slug: "releasers", Members: []string{"bob"}}},
+		Repos: []ghemu.SeedRepo{{
+			Name:   "access",
+			Files:  map[string]string{"README.md": "# access\n"},
+			Admins: []string{"erin"},
+			Protection: map[string]ghemu.SeedProtection{
+				"main": {RequiredStatusChecks: []string{"ci"},
+					BypassPullRequestAllowances: ghemu.SeedBypassAllowances{Teams: []string{"releasers"}}},
+				"release": {AllowForcePushes: true, AllowDeletions: true,
+					BypassPullRequestAllowances: ghemu.SeedBypassAllowances{Apps: []string{"jit"}}},
+				"locked": {EnforceAdmins: true},
+			},
+		}},
+		App: &ghemu.SeedApp{ID: 42, Slug: "jit", InstallationID: 7},
+	}
+}
+
+// tryGit runs git in dir and returns its combined output and error.
+func tryGit(dir string, args ...string) (string, error) {
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(cmd.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0",
+		"GIT_AUTHOR_NAME=T", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=T", "GIT_COMMITTER_EMAIL=t@example.com")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// branchTip is the sha of branch on the server ("" when it does not exist).
+func branchTip(t *testing.T, srv *ghemu.Server, branch string) string {
+	t.Helper()
+	ref, resp, err := srv.Client("alice").Git.GetRef(context.Background(), "acme", "access", "heads/"+branch)
+	if status(resp) == 404 {
+		return ""
+	}
+	if err != nil {
+		t.Fatalf("ref %s: %v", branch, err)
+	}
+	return ref.GetObject().GetSHA()
+}
+
+// TestPushToProtectedBranch pushes with real git through smart HTTP and
+// checks who may fast-forward, force-push and delete protected branches;
+// every refused push fails with GitHub's GH006 message and leaves the
+// branch where it was.
+func TestPushToProtectedBranch(t *testing.T) {
+	requireGit(t)
+	ctx := context.Background()
+	srv := ghemutest.NewServer(t, protectionSeed())
+	app, _ := srv.App()
+	tok := must[*github.InstallationToken](t, "token")(appClient(t, srv, app).Apps.CreateInstallationToken(ctx, app.InstallationID, nil))
+	main := branchTip(t, srv, "main")
+	// Creating a protected branch is allowed (block_creations is off).
+	for _, b := range []string{"release", "locked"} {
+		must[*github.Reference](t, "create "+b)(client(t, srv, "alice").Git.CreateRef(ctx, "acme", "access",
+			&github.Reference{Ref: github.String("refs/heads/" + b), Object: &github.GitObject{SHA: github.String(main)}}))
+	}
+
+	clone := func(t *testing.T, user, token string) string {
+		dir := filepath.Join(t.TempDir(), "c")
+		git(t, "", "clone", "--quiet", cloneURL(srv, user, token, "acme", "access"), dir)
+		return dir
+	}
+	// commitOn makes a commit on top of base (fast-forward) or beside it
+	// (orphan, so a force push).
+	commitOn := func(t *testing.T, dir, base string, force bool) string {
+		if force {
+			git(t, dir, "checkout", "--quiet", "--orphan", "o"+base[:7])
+		} else {
+			git(t, dir, "checkout", "--quiet", "--detach", base)
+		}
+		git(t, dir, "commit", "--quiet", "--allow-empty", "-m", "change")
+		return git(t, dir, "rev-parse", "HEAD")
+	}
+
+	for _, tc := range []struct {
+		name, user string
+		app        bool
+		branch     string
+		force      bool
+		delete     bool
+		// statusFirst pushes the commit to a side branch and sets "ci" to
+		// success on it before pushing to the branch.
+		statusFirst bool
+		want        string // "" when the push must succeed
+	}{
+		{name: "write user", user: "alice", branch: "main", want: "Changes must be made through a pull request."},
+		{name: "bypass team without the required check", user: "bob", branch: "main", want: `Required status check "ci" is expected.`},
+		{name: "bypass team with the required check", user: "bob", branch: "main", statusFirst: true},
+		{name: "bypass team force push", user: "bob", branch: "main", force: true, statusFirst: true, want: "Cannot force-push to this branch"},
+		{name: "bypass team deletion", user: "bob", branch: "main", delete: true, want: "Cannot delete this protected branch"},
+		{name: "admin without the required check", user: "erin", branch: "main"},
+		{name: "admin force push", user: "erin", branch: "main", force: true, want: "Cannot force-push to this branch"},
+		{name: "admin deletion", user: "erin", branch: "main", delete: true, want: "Cannot delete this protected branch"},
+		{name: "admin with enforce_admins", user: "erin", branch: "locked", want: "Changes must be made through a pull request."},
+		{name: "app not in the allowances", app: true, branch: "main", want: "Changes must be made through a pull request."},
+		{name: "app in the allowances", app: true, branch: "release"},
+		{name: "app force push where allowed", app: true, branch: "release", force: true},
+		{name: "bypass user not listed for the branch", user: "bob", branch: "release", want: "Changes must be made through a pull request."},
+		{name: "deletion where allowed", app: true, branch: "release", delete: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var dir string
+			if tc.app {
+				dir = clone(t, "x-access-token", tok.GetToken())
+			} else {
+				dir = clone(t, tc.user, srv.Token(tc.user))
+			}
+			before := branchTip(t, srv, tc.branch)
+			refspec := ":refs/heads/" + tc.branch
+			want := ""
+			if !tc.delete {
+				want = commitOn(t, dir, before, tc.force)
+				refspec = "HEAD" + refspec
+				if tc.force {
+					refspec = "+" + refspec
+				}
+			}
+			if tc.statusFirst {
+				git(t, dir, "push", "--quiet", "origin", "HEAD:refs/heads/side-"+want[:7])
+				must[*github.RepoStatus](t, "status")(client(t, srv, tc.user).Repositories.CreateStatus(ctx, "acme", "access", want,
+					&github.RepoStatus{State: github.String("success"), Context: github.String("ci")}))
+			}
+			out, err := tryGit(dir, "push", "origin", refspec)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("push: %v\n%s", err, out)
+				}
+				if got := branchTip(t, srv, tc.branch); got != want {
+					t.Errorf("%s = %q after the push, want %q", tc.branch, got, want)
+				}
+				return
+			}
+			gh006 := "GH006: Protected branch update failed for refs/heads/" + tc.branch + "."
+			if err == nil || !strings.Contains(out, gh006) || !strings.Contains(out, tc.want) {
+				t.Errorf("push: err %v, output:\n%s\nwant a failure saying %q and %q", err, out, gh006, tc.want)
+			}
+			if got := branchTip(t, srv, tc.branch); got != before {
+				t.Errorf("%s moved to %s on a refused push, want %s", tc.branch, got, before)
+			}
+		})
+	}
+}
+
+// TestRefAPIOnProtectedBranch checks PATCH and DELETE of git/refs on
+// protected branches: refused (422, branch unchanged) unless allowed.
+func TestRefAPIOnProtectedBranch(t *testing.T) {
+	requireGit(t)
+	ctx := context.Background()
+	srv := ghemutest.NewServer(t, protectionSeed())
+	app, _ := srv.App()
+	bot := installationClient(t, srv, app)
+	alice, erin := client(t, srv, "alice"), client(t, srv, "erin")
+	main := branchTip(t, srv, "main")
+	must[*github.Reference](t, "create release")(alice.Git.CreateRef(ctx, "acme", "access",
+		&github.Reference{Ref: github.String("refs/heads/release"), Object: &github.GitObject{SHA: github.String(main)}}))
+	next := pushBranch(t, srv, "alice", "access", "feature", map[string]string{"a": "a\n"})
+	update := func(c *github.Client, branch, sha string, force bool) (*github.Response, error) {
+		_, resp, err := c.Git.UpdateRef(ctx, "acme", "access", &github.Reference{Ref: github.String("refs/heads/" + branch),
+			Object: &github.GitObject{SHA: github.String(sha)}}, force)
+		return resp, err
+	}
+
+	resp, err := update(alice, "main", next, false)
+	wantErr(t, "write user PATCH main", resp, err, 422, "Changes must be made through a pull request.")
+	resp, err = alice.Git.DeleteRef(ctx, "acme", "access", "heads/main")
+	wantErr(t, "write user DELETE main", resp, err, 422, "Cannot delete this protected branch")
+	resp, err = erin.Git.DeleteRef(ctx, "acme", "access", "heads/main")
+	wantErr(t, "admin DELETE main", resp, err, 422, "Cannot delete this protected branch")
+	resp, err = update(bot, "main", next, false)
+	wantErr(t, "app PATCH main", resp, err, 422, "Changes must be made through a pull request.")
+	if got := branchTip(t, srv, "main"); got != main {
+		t.Fatalf("main = %s after refused updates, want %s", got, main)
+	}
+	// The admin (enforce_admins off) may fast-forward but not force.
+	must[*github.Reference](t, "admin PATCH main")(erin.Git.UpdateRef(ctx, "acme", "access", &github.Reference{
+		Ref: github.String("refs/heads/main"), Object: &github.GitObject{SHA: github.String(next)}}, false))
+	resp, err = update(erin, "main", main, true)
+	wantErr(t, "admin force PATCH main", resp, err, 422, "Cannot force-push to this branch")
+	if got := branchTip(t, srv, "main"); got != next {
+		t.Errorf("main = %s, want %s", got, next)
+	}
+	// The App is in release's allowances, where force and deletion are allowed.
+	must[*github.Reference](t, "app PATCH release")(bot.Git.UpdateRef(ctx, "acme", "access", &github.Reference{
+		Ref: github.String("refs/heads/release"), Object: &github.GitObject{SHA: github.String(next)}}, false))
+	must[*github.Reference](t, "app force PATCH release")(bot.Git.UpdateRef(ctx, "acme", "access", &github.Reference{
+		Ref: github.String("refs/heads/release"), Object: &github.GitObject{SHA: github.String(main)}}, true))
+	if _, err := bot.Git.DeleteRef(ctx, "acme", "access", "heads/release"); err != nil {
+		t.Errorf("app DELETE release: %v", err)
+	}
+	if got := branchTip(t, srv, "release"); got != "" {
+		t.Errorf("release = %s after deletion, want gone", got)
+	}
+}
+
+// TestBranchProtectionResponse checks the modelled protection in GitHub's
+// shape (validated against the OpenAPI description by the client).
+func TestBranchProtectionResponse(t *testing.T) {
+	requireGit(t)
+	ctx := context.Background()
+	seed := protectionSeed()
+	p := seed.Repos[0].Protection["main"]
+	p.BypassPullRequestAllowances.Users = []string{"alice"}
+	p.BypassPullRequestAllowances.Apps = []string{"jit"}
+	p.StrictStatusChecks = true
+	seed.Repos[0].Protection["main"] = p
+	srv := ghemutest.NewServer(t, seed)
+	alice := client(t, srv, "alice")
+
+	type view struct {
+		Users, Teams, Apps                      []string
+		EnforceAdmins, Force, Deletions, Strict bool
+		ReviewsUsers, ReviewsTeams, ReviewsApps []string
+	}
+	get := func(branch string) view {
+		prot := must[*github.Protection](t, "protection "+branch)(alice.Repositories.GetBranchProtection(ctx, "acme", "access", branch))
+		var v view
+		if b := prot.GetRequiredPullRequestReviews().BypassPullRequestAllowances; b != nil {
+			for _, u := range b.Users {
+				v.Users = append(v.Users, u.GetLogin())
+			}
+			for _, tm := range b.Teams {
+				v.Teams = append(v.Teams, tm.GetSlug())
+			}
+			for _, a := range b.Apps {
+				v.Apps = append(v.Apps, a.GetSlug())
+			}
+		}
+		v.EnforceAdmins = prot.GetEnforceAdmins().Enabled
+		v.Force = prot.GetAllowForcePushes().Enabled
+		v.Deletions = prot.GetAllowDeletions().Enabled
+		v.Strict = prot.GetRequiredStatusChecks().Strict
+		rv := must[*github.PullRequestReviewsEnforcement](t, "reviews "+branch)(alice.Repositories.GetPullRequestReviewEnforcement(ctx, "acme", "access", branch))
+		if b := rv.BypassPullRequestAllowances; b != nil {
+			v.ReviewsUsers, v.ReviewsTeams, v.ReviewsApps = []string{}, []string{}, []string{}
+			for _, u := range b.Users {
+				v.ReviewsUsers = append(v.ReviewsUsers, u.GetLogin())
+			}
+			for _, tm := range b.Teams {
+				v.ReviewsTeams = append(v.ReviewsTeams, tm.GetSlug())
+			}
+			for _, a := range b.Apps {
+				v.ReviewsApps = append(v.ReviewsApps, a.GetSlug())
+			}
+		}
+		return v
+	}
+	for branch, want := range map[string]view{
+		"main": {Users: []string{"alice"}, Teams: []string{"releasers"}, Apps: []string{"jit"}, Strict: true,
+			ReviewsUsers: []string{"alice"}, ReviewsTeams: []string{"releasers"}, ReviewsApps: []string{"jit"}},
+		"release": {Apps: []string{"jit"}, Force: true, Deletions: true, ReviewsUsers: []string{}, ReviewsTeams: []string{}, ReviewsApps: []string{"jit"}},
+		"locked":  {EnforceAdmins: true},
+	} {
+		if diff := cmp.Diff(want, get(branch)); diff != "" {
+			t.Errorf("protection of %s (-want +got):\n%s", branch, diff)
+		}
+	}
+}
+
+// TestSeedProtectionRejected checks the seed's protection is validated.
+func TestSeedProtectionRejected(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*ghemu.Seed)
+		want string
+	}{
+		{"unknown bypass user", func(s *ghemu.Seed) {
+			p := s.Repos[0].Protection["main"]
+			p.BypassPullRequestAllowances.Users = []string{"mallory"}
+			s.Repos[0].Protection["main"] = p
+		}, `seed: repos[0].protection: main: bypass_pull_request_allowances.users: "mallory" is not a seeded user`},
+		{"unknown bypass team", func(s *ghemu.Seed) {
+			p := s.Repos[0].Protection["main"]
+			p.BypassPullRequestAllowances.Teams = []string{"nobody"}
+			s.Repos[0].Protection["main"] = p
+		}, `seed: repos[0].protection: main: bypass_pull_request_allowances.teams: "nobody" is not a seeded team`},
+		{"unknown bypass app", func(s *ghemu.Seed) {
+			p := s.Repos[0].Protection["main"]
+			p.BypassPullRequestAllowances.Apps = []string{"other"}
+			s.Repos[0].Protection["main"] = p
+		}, `seed: repos[0].protection: main: bypass_pull_request_allowances.apps: "other" is not the seeded app's slug`},
+		{"invalid branch", func(s *ghemu.Seed) {
+			s.Repos[0].Protection["a..b"] = ghemu.SeedProtection{}
+		}, `seed: repos[0].protection: branch "a..b" is not a valid branch name`},
+		{"unknown admin", func(s *ghemu.Seed) {
+			s.Repos[0].Admins = []string{"mallory"}
+		}, `seed: repos[0].admins: "mallory" is not a seeded user`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			requireGit(t)
+			sd := protectionSeed()
+			tc.edit(&sd)
+			_, err := ghemu.New(ghemu.Config{DataDir: t.TempDir(), Seed: sd})
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("New: %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
