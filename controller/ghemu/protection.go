@@ -162,7 +162,7 @@ func parsePushCommands(body []byte) ([]pushCommand, error) {
 			continue
 		}
 		f := strings.Split(line, " ")
-		if len(f) != 3 || !isHexSHA(f[0]) || !isHexSHA(f[1]) || !strings.HasPrefix(f[2], "refs/") {
+		if len(f) != 3 || !isHexSHA(f[0]) || !isHexSHA(f[1]) || !strings.HasPrefix(f[2], "refs/") || strings.ContainsAny(f[2], "\n\t\r") {
 			return nil, fmt.Errorf("%w: %q is not a ref update command", errPktLine, line)
 		}
 		cmds = append(cmds, pushCommand{old: f[0], new: f[1], ref: f[2]})

@@ -2,6 +2,7 @@ package ghemu_test
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -319,5 +320,111 @@ func TestSeedProtectionRejected(t *testing.T) {
 				t.Errorf("New: %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestMergeRequiredChecks checks that a merge waits for every required
+// context (a successful, neutral or skipped check run, or a success
+// status), that strict protection wants the head up to date with the base,
+// and that only admins bypass, and only while enforce_admins is off.
+func TestMergeRequiredChecks(t *testing.T) {
+	requireGit(t)
+	ctx := context.Background()
+	seed := protectionSeed()
+	seed.Repos[0].Protection["main"] = ghemu.SeedProtection{RequiredStatusChecks: []string{"ci", "lint"}, StrictStatusChecks: true,
+		BypassPullRequestAllowances: ghemu.SeedBypassAllowances{Users: []string{"bob"}, Apps: []string{"jit"}}}
+	seed.Repos[0].Protection["locked"] = ghemu.SeedProtection{RequiredStatusChecks: []string{"ci"}, EnforceAdmins: true}
+	srv := ghemutest.NewServer(t, seed)
+	app, _ := srv.App()
+	bot := installationClient(t, srv, app)
+	alice, bob, erin := client(t, srv, "alice"), client(t, srv, "bob"), client(t, srv, "erin")
+	raw := map[string]*github.Client{"alice": srv.Client("alice"), "bob": srv.Client("bob"), "erin": srv.Client("erin"), "jit": bot}
+	must[*github.Reference](t, "create locked")(alice.Git.CreateRef(ctx, "acme", "access", &github.Reference{
+		Ref: github.String("refs/heads/locked"), Object: &github.GitObject{SHA: github.String(branchTip(t, srv, "main"))}}))
+	open := func(branch, base string) *github.PullRequest {
+		pushBranch(t, srv, "alice", "access", branch, map[string]string{branch + ".txt": branch + "\n"})
+		return must[*github.PullRequest](t, "PR "+branch)(alice.PullRequests.Create(ctx, "acme", "access",
+			&github.NewPullRequest{Title: github.String(branch), Head: github.String(branch), Base: github.String(base)}))
+	}
+	check := func(sha, name, conclusion string) {
+		must[*github.CheckRun](t, "check run "+name)(bot.Checks.CreateCheckRun(ctx, "acme", "access", github.CreateCheckRunOptions{
+			Name: name, HeadSHA: sha, Status: github.String("completed"), Conclusion: github.String(conclusion)}))
+	}
+	merge := func(who string, pr *github.PullRequest) (*github.Response, error) {
+		_, resp, err := raw[who].PullRequests.Merge(ctx, "acme", "access", pr.GetNumber(), "", nil)
+		return resp, err
+	}
+
+	one := open("one", "main")
+	head := one.GetHead().GetSHA()
+	resp, err := merge("bob", one)
+	wantErr(t, "no checks", resp, err, 405, `Required status check "ci" is expected.`)
+	check(head, "ci", "failure")
+	resp, err = merge("bob", one)
+	wantErr(t, "failed check run", resp, err, 405, `Required status check "ci" is expected.`)
+	check(head, "ci", "neutral")
+	resp, err = merge("bob", one)
+	wantErr(t, "one context missing", resp, err, 405, `Required status check "lint" is expected.`)
+	must[*github.RepoStatus](t, "pending status")(bob.Repositories.CreateStatus(ctx, "acme", "access", head,
+		&github.RepoStatus{State: github.String("pending"), Context: github.String("lint")}))
+	resp, err = merge("bob", one)
+	wantErr(t, "pending status", resp, err, 405, `Required status check "lint" is expected.`)
+	// Bypass allowances let bob and the App push, not merge past checks.
+	resp, err = merge("jit", one)
+	wantErr(t, "app in the allowances", resp, err, 405, `Required status check "lint" is expected.`)
+
+	// Strict: main moves (the admin pushes past protection), so one is
+	// behind even once its checks pass.
+	two := open("two", "main")
+	must[*github.PullRequestMergeResult](t, "admin merges without checks")(erin.PullRequests.Merge(ctx, "acme", "access", two.GetNumber(), "", nil))
+	must[*github.RepoStatus](t, "lint success")(bob.Repositories.CreateStatus(ctx, "acme", "access", head,
+		&github.RepoStatus{State: github.String("success"), Context: github.String("lint")}))
+	resp, err = merge("bob", one)
+	wantErr(t, "head behind the base", resp, err, 405, "Head branch is out of date")
+	must[struct{}](t, "update branch")(func() (struct{}, *github.Response, error) {
+		_, resp, err := bob.PullRequests.UpdateBranch(ctx, "acme", "access", one.GetNumber(), nil)
+		if _, accepted := err.(*github.AcceptedError); accepted {
+			err = nil
+		}
+		return struct{}{}, resp, err
+	}())
+	updated := must[*github.PullRequest](t, "PR one")(bob.PullRequests.Get(ctx, "acme", "access", one.GetNumber()))
+	head = updated.GetHead().GetSHA()
+	resp, err = merge("bob", one)
+	wantErr(t, "new head without checks", resp, err, 405, `Required status check "ci" is expected.`)
+	check(head, "ci", "success")
+	check(head, "lint", "skipped")
+	must[*github.PullRequestMergeResult](t, "merge with checks")(bob.PullRequests.Merge(ctx, "acme", "access", one.GetNumber(), "", nil))
+
+	// enforce_admins: the admin waits like everyone else.
+	three := open("three", "locked")
+	resp, err = merge("erin", three)
+	wantErr(t, "admin with enforce_admins", resp, err, 405, `Required status check "ci" is expected.`)
+}
+
+// TestLoadSeedProtection reads the protection fields from JSON in the
+// shape the README documents.
+func TestLoadSeedProtection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seed.json")
+	writeFile(t, path, `{"repos": [{"name": "access", "admins": ["erin"], "protection": {"main": {
+		"required_status_checks": ["ci"], "strict_required_status_checks": true, "enforce_admins": true,
+		"allow_force_pushes": true, "allow_deletions": true,
+		"bypass_pull_request_allowances": {"users": ["bob"], "teams": ["releasers"], "apps": ["jit"]}}}}]}`)
+	sd, err := ghemu.LoadSeed(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ghemu.SeedRepo{Name: "access", Admins: []string{"erin"}, Protection: map[string]ghemu.SeedProtection{"main": {
+		RequiredStatusChecks: []string{"ci"}, StrictStatusChecks: true, EnforceAdmins: true, AllowForcePushes: true, AllowDeletions: true,
+		BypassPullRequestAllowances: ghemu.SeedBypassAllowances{Users: []string{"bob"}, Teams: []string{"releasers"}, Apps: []string{"jit"}}}}}
+	if diff := cmp.Diff(want, sd.Repos[0]); diff != "" {
+		t.Errorf("repo (-want +got):\n%s", diff)
+	}
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
