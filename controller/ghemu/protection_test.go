@@ -186,35 +186,40 @@ func TestRefAPIOnProtectedBranch(t *testing.T) {
 		return resp, err
 	}
 
-	resp, err := update(alice, "main", next, false)
-	wantErr(t, "write user PATCH main", resp, err, 422, "Changes must be made through a pull request.")
-	resp, err = alice.Git.DeleteRef(ctx, "acme", "access", "heads/main")
-	wantErr(t, "write user DELETE main", resp, err, 422, "Cannot delete this protected branch")
-	resp, err = erin.Git.DeleteRef(ctx, "acme", "access", "heads/main")
-	wantErr(t, "admin DELETE main", resp, err, 422, "Cannot delete this protected branch")
-	resp, err = update(bot, "main", next, false)
-	wantErr(t, "app PATCH main", resp, err, 422, "Changes must be made through a pull request.")
-	if got := branchTip(t, srv, "main"); got != main {
-		t.Fatalf("main = %s after refused updates, want %s", got, main)
+	del := func(c *github.Client, branch string) func() (*github.Response, error) {
+		return func() (*github.Response, error) { return c.Git.DeleteRef(ctx, "acme", "access", "heads/"+branch) }
 	}
-	// The admin (enforce_admins off) may fast-forward but not force.
-	must[*github.Reference](t, "admin PATCH main")(erin.Git.UpdateRef(ctx, "acme", "access", &github.Reference{
-		Ref: github.String("refs/heads/main"), Object: &github.GitObject{SHA: github.String(next)}}, false))
-	resp, err = update(erin, "main", main, true)
-	wantErr(t, "admin force PATCH main", resp, err, 422, "Cannot force-push to this branch")
-	if got := branchTip(t, srv, "main"); got != next {
-		t.Errorf("main = %s, want %s", got, next)
+	patch := func(c *github.Client, branch, sha string, force bool) func() (*github.Response, error) {
+		return func() (*github.Response, error) { return update(c, branch, sha, force) }
 	}
-	// The App is in release's allowances, where force and deletion are allowed.
-	must[*github.Reference](t, "app PATCH release")(bot.Git.UpdateRef(ctx, "acme", "access", &github.Reference{
-		Ref: github.String("refs/heads/release"), Object: &github.GitObject{SHA: github.String(next)}}, false))
-	must[*github.Reference](t, "app force PATCH release")(bot.Git.UpdateRef(ctx, "acme", "access", &github.Reference{
-		Ref: github.String("refs/heads/release"), Object: &github.GitObject{SHA: github.String(main)}}, true))
-	if _, err := bot.Git.DeleteRef(ctx, "acme", "access", "heads/release"); err != nil {
-		t.Errorf("app DELETE release: %v", err)
-	}
-	if got := branchTip(t, srv, "release"); got != "" {
-		t.Errorf("release = %s after deletion, want gone", got)
+	// Steps run in order; want is the refusal ("" for success), tip where
+	// the branch must be afterwards ("" for gone).
+	for _, st := range []struct {
+		what, branch string
+		do           func() (*github.Response, error)
+		want, tip    string
+	}{
+		{"write user PATCH main", "main", patch(alice, "main", next, false), "Changes must be made through a pull request.", main},
+		{"write user DELETE main", "main", del(alice, "main"), "Cannot delete this protected branch", main},
+		{"admin DELETE main", "main", del(erin, "main"), "Cannot delete this protected branch", main},
+		{"app PATCH main", "main", patch(bot, "main", next, false), "Changes must be made through a pull request.", main},
+		// The admin (enforce_admins off) may fast-forward but not force.
+		{"admin PATCH main", "main", patch(erin, "main", next, false), "", next},
+		{"admin force PATCH main", "main", patch(erin, "main", main, true), "Cannot force-push to this branch", next},
+		// The App is in release's allowances; force and deletion are allowed.
+		{"app PATCH release", "release", patch(bot, "release", next, false), "", next},
+		{"app force PATCH release", "release", patch(bot, "release", main, true), "", main},
+		{"app DELETE release", "release", del(bot, "release"), "", ""},
+	} {
+		resp, err := st.do()
+		if st.want != "" {
+			wantErr(t, st.what, resp, err, 422, "Protected branch update failed for refs/heads/"+st.branch+": "+st.want)
+		} else if err != nil {
+			t.Errorf("%s: %v", st.what, err)
+		}
+		if got := branchTip(t, srv, st.branch); got != st.tip {
+			t.Errorf("after %s: %s = %q, want %q", st.what, st.branch, got, st.tip)
+		}
 	}
 }
 
@@ -240,46 +245,43 @@ func TestBranchProtectionResponse(t *testing.T) {
 	get := func(branch string) view {
 		prot := must[*github.Protection](t, "protection "+branch)(alice.Repositories.GetBranchProtection(ctx, "acme", "access", branch))
 		var v view
-		if b := prot.GetRequiredPullRequestReviews().BypassPullRequestAllowances; b != nil {
-			for _, u := range b.Users {
-				v.Users = append(v.Users, u.GetLogin())
-			}
-			for _, tm := range b.Teams {
-				v.Teams = append(v.Teams, tm.GetSlug())
-			}
-			for _, a := range b.Apps {
-				v.Apps = append(v.Apps, a.GetSlug())
-			}
-		}
+		v.Users, v.Teams, v.Apps = bypassNames(prot.GetRequiredPullRequestReviews().BypassPullRequestAllowances)
 		v.EnforceAdmins = prot.GetEnforceAdmins().Enabled
 		v.Force = prot.GetAllowForcePushes().Enabled
 		v.Deletions = prot.GetAllowDeletions().Enabled
 		v.Strict = prot.GetRequiredStatusChecks().Strict
 		rv := must[*github.PullRequestReviewsEnforcement](t, "reviews "+branch)(alice.Repositories.GetPullRequestReviewEnforcement(ctx, "acme", "access", branch))
-		if b := rv.BypassPullRequestAllowances; b != nil {
-			v.ReviewsUsers, v.ReviewsTeams, v.ReviewsApps = []string{}, []string{}, []string{}
-			for _, u := range b.Users {
-				v.ReviewsUsers = append(v.ReviewsUsers, u.GetLogin())
-			}
-			for _, tm := range b.Teams {
-				v.ReviewsTeams = append(v.ReviewsTeams, tm.GetSlug())
-			}
-			for _, a := range b.Apps {
-				v.ReviewsApps = append(v.ReviewsApps, a.GetSlug())
-			}
-		}
+		v.ReviewsUsers, v.ReviewsTeams, v.ReviewsApps = bypassNames(rv.BypassPullRequestAllowances)
 		return v
 	}
 	for branch, want := range map[string]view{
 		"main": {Users: []string{"alice"}, Teams: []string{"releasers"}, Apps: []string{"jit"}, Strict: true,
 			ReviewsUsers: []string{"alice"}, ReviewsTeams: []string{"releasers"}, ReviewsApps: []string{"jit"}},
-		"release": {Apps: []string{"jit"}, Force: true, Deletions: true, ReviewsUsers: []string{}, ReviewsTeams: []string{}, ReviewsApps: []string{"jit"}},
+		"release": {Apps: []string{"jit"}, Force: true, Deletions: true, ReviewsApps: []string{"jit"}},
 		"locked":  {EnforceAdmins: true},
 	} {
 		if diff := cmp.Diff(want, get(branch)); diff != "" {
 			t.Errorf("protection of %s (-want +got):\n%s", branch, diff)
 		}
 	}
+}
+
+// bypassNames lists the logins and slugs of bypass allowances (nil lists
+// when there are none).
+func bypassNames(b *github.BypassPullRequestAllowances) (users, teams, apps []string) {
+	if b == nil {
+		return nil, nil, nil
+	}
+	for _, u := range b.Users {
+		users = append(users, u.GetLogin())
+	}
+	for _, tm := range b.Teams {
+		teams = append(teams, tm.GetSlug())
+	}
+	for _, a := range b.Apps {
+		apps = append(apps, a.GetSlug())
+	}
+	return users, teams, apps
 }
 
 // TestSeedProtectionRejected checks the seed's protection is validated.
