@@ -208,11 +208,16 @@ func (s *Server) protectionMessage(rp *repo, p *pull, head string) string {
 	}
 	if prot.StrictStatusChecks && len(prot.RequiredStatusChecks) > 0 {
 		if !p.stats.known || p.stats.key != p.baseSHA+head || p.stats.behind {
-			return "Head branch is out of date. Update the branch and try the merge again."
+			return headBehindMessage
 		}
 	}
 	return ""
 }
+
+// headBehindMessage is the 405 message for a head that does not contain the
+// base tip when protection requires strict status checks. GitHub's exact
+// wording is not documented; the mergeable_state is "behind".
+const headBehindMessage = "Head branch is out of date. Update the branch and try the merge again."
 
 // checkState is the state of a required check context on sha: the latest
 // commit status with that context, or a completed check run by that name.

@@ -5,6 +5,9 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -97,4 +100,83 @@ func FuzzParsePushCommands(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPreReceiveHook runs the installed hook script with the environment
+// pushProtectionEnv produces, against a real repository: it must refuse
+// refused commands, protected refs that were never judged (fail closed) and
+// non-fast-forward moves where only fast-forwards are allowed.
+func TestPreReceiveHook(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("git is required under CI=true: %v", err)
+		}
+		t.Skipf("git not installed: %v", err)
+	}
+	dir := t.TempDir()
+	hooks, err := hooksDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repoDir := filepath.Join(dir, "r")
+	gitIn := func(args ...string) string {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = repoDir
+		cmd.Env = gitEnv("GIT_AUTHOR_NAME=T", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=T", "GIT_COMMITTER_EMAIL=t@example.com")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if err := os.MkdirAll(repoDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	gitIn("init", "--quiet")
+	gitIn("commit", "--quiet", "--allow-empty", "-m", "one")
+	one := gitIn("rev-parse", "HEAD")
+	gitIn("commit", "--quiet", "--allow-empty", "-m", "two")
+	two := gitIn("rev-parse", "HEAD")
+
+	env := func(checked, ff, reject string) []string {
+		return []string{"GHEMU_PROTECTED= refs/heads/main ", "GHEMU_CHECKED=" + checked, "GHEMU_FF=" + ff,
+			"GHEMU_REJECT=" + reject, "GHEMU_FORCE_REFUSAL=" + forceRefusal}
+	}
+	judged := func(old, new string) string { return "||" + old + " " + new + " refs/heads/main|" }
+	for _, tc := range []struct {
+		name  string
+		stdin string
+		env   []string
+		want  string // "" when the hook must accept
+	}{
+		{"judged fast-forward", one + " " + two + " refs/heads/main\n", env(judged(one, two), judged(one, two), ""), ""},
+		{"judged non-fast-forward", two + " " + one + " refs/heads/main\n", env(judged(two, one), judged(two, one), ""),
+			"error: GH006: Protected branch update failed for refs/heads/main.\nerror: Cannot force-push to this branch"},
+		{"force allowed", two + " " + one + " refs/heads/main\n", env(judged(two, one), "|", ""), ""},
+		{"protected ref never judged", one + " " + two + " refs/heads/main\n", env("|", "|", ""),
+			"error: GH006: Protected branch update failed for refs/heads/main.\nerror: The push could not be checked against branch protection."},
+		{"judged for other shas", one + " " + two + " refs/heads/main\n", env(judged(two, one), "|", ""), "could not be checked"},
+		{"unprotected ref", one + " " + two + " refs/heads/mainline\n", env("|", "|", ""), ""},
+		{"refused by the server", one + " " + two + " refs/heads/x\n", env("|", "|", refusedPushMessage("refs/heads/main", "Changes must be made through a pull request.")),
+			"error: GH006: Protected branch update failed for refs/heads/main.\nerror: Changes must be made through a pull request."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(filepath.Join(hooks, "pre-receive"))
+			cmd.Dir = repoDir
+			cmd.Env = gitEnv(append(tc.env, "GIT_DIR="+filepath.Join(repoDir, ".git"))...)
+			cmd.Stdin = strings.NewReader(tc.stdin)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			if tc.want == "" {
+				if err != nil {
+					t.Errorf("hook refused: %v\n%s", err, stderr.String())
+				}
+				return
+			}
+			if err == nil || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("hook: %v, stderr:\n%s\nwant a refusal saying %q", err, stderr.String(), tc.want)
+			}
+		})
+	}
 }

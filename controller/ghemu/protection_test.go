@@ -383,6 +383,9 @@ func TestMergeRequiredChecks(t *testing.T) {
 		&github.RepoStatus{State: github.String("success"), Context: github.String("lint")}))
 	resp, err = merge("bob", one)
 	wantErr(t, "head behind the base", resp, err, 405, "Head branch is out of date")
+	if got := must[*github.PullRequest](t, "PR one")(bob.PullRequests.Get(ctx, "acme", "access", one.GetNumber())); got.GetMergeableState() != "behind" {
+		t.Errorf("mergeable_state = %q with the head behind, want behind", got.GetMergeableState())
+	}
 	must[struct{}](t, "update branch")(func() (struct{}, *github.Response, error) {
 		_, resp, err := bob.PullRequests.UpdateBranch(ctx, "acme", "access", one.GetNumber(), nil)
 		if _, accepted := err.(*github.AcceptedError); accepted {
