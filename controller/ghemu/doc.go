@@ -34,6 +34,23 @@
 //		Message: "add grant", Files: map[string]string{"access/a.yaml": "..."}})
 //	git clone srv.GitURL("acme", "access")      // basic auth: any user, token as password
 //
+// # Branch protection
+//
+// Classic branch protection (SeedProtection) is enforced wherever a ref
+// moves. A protected branch only moves through the pull request merge API:
+// `git push`, PATCH and DELETE of git/refs are refused (the push fails with
+// "GH006: Protected branch update failed", checked by a pre-receive hook
+// the emulator installs, so the ref stays where it was) unless the actor
+// is in bypass_pull_request_allowances (users, team members, the App by
+// slug) or is a repository admin (SeedRepo.Admins) and enforce_admins is
+// off. Bypass actors other than admins still need the required checks on
+// the pushed commit. Force pushes and deletions are refused for everyone
+// unless allow_force_pushes or allow_deletions. A merge answers 405 until
+// every required context has a successful, neutral or skipped check run or
+// a success status on the head (and, with strict, until the head contains
+// the base tip); admins with enforce_admins off merge regardless, bypass
+// allowances do not. The contents API is not yet subject to protection.
+//
 // Assert with Requests (every API and git call with its route, identity and
 // status), PullRequests, Reviews, Comments, Statuses, CheckRuns and
 // Deliveries; inject faults with FailNext and RateLimitNext. Routes the

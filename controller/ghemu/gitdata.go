@@ -150,6 +150,9 @@ func (s *Server) updateRef(c *call) {
 		c.fail(http.StatusUnprocessableEntity, "Update is not a fast forward")
 		return
 	}
+	if !s.refUpdateAllowed(c, ref, old, in.SHA, ff) {
+		return
+	}
 	if err := rp.git.updateRef(c.ctx, ref, in.SHA, old); err != nil {
 		c.fail(http.StatusConflict, "Reference was modified concurrently; retry")
 		return
@@ -177,6 +180,9 @@ func (s *Server) deleteRef(c *call) {
 	old, ok := refs[ref]
 	if !ok {
 		c.fail(http.StatusUnprocessableEntity, "Reference does not exist")
+		return
+	}
+	if !s.refUpdateAllowed(c, ref, old, zeroSHA, false) {
 		return
 	}
 	if err := rp.git.deleteRef(c.ctx, ref, old); err != nil {

@@ -57,7 +57,7 @@ func (s *Server) mergePull(c *call) {
 		return
 	}
 	s.refreshPull(c.ctx, rp, p)
-	if msg := s.protectionBlocks(rp, p, head); msg != "" {
+	if msg := s.protectionBlocks(rp, p, head, c.id); msg != "" {
 		c.fail(http.StatusMethodNotAllowed, msg)
 		return
 	}
@@ -142,10 +142,16 @@ func (s *Server) squashMessage(c *call, rp *repo, base, head string) (string, er
 }
 
 // protectionBlocks returns GitHub's 405 message when the base branch's
-// protection is not satisfied, or "".
-func (s *Server) protectionBlocks(rp *repo, p *pull, head string) string {
+// protection is not satisfied and id may not merge regardless, or "".
+// Only repository admins bypass, and only while enforce_admins is off;
+// bypass_pull_request_allowances let actors push without a pull request but
+// not merge one that protection blocks.
+func (s *Server) protectionBlocks(rp *repo, p *pull, head string, id identity) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.adminBypasses(rp, p.baseRef, id) {
+		return ""
+	}
 	return s.protectionMessage(rp, p, head)
 }
 
@@ -200,8 +206,18 @@ func (s *Server) protectionMessage(rp *repo, p *pull, head string) string {
 			return "Required status check \"" + ctxName + "\" is expected."
 		}
 	}
+	if prot.StrictStatusChecks && len(prot.RequiredStatusChecks) > 0 {
+		if !p.stats.known || p.stats.key != p.baseSHA+head || p.stats.behind {
+			return headBehindMessage
+		}
+	}
 	return ""
 }
+
+// headBehindMessage is the 405 message for a head that does not contain the
+// base tip when protection requires strict status checks. GitHub's exact
+// wording is not documented; the mergeable_state is "behind".
+const headBehindMessage = "Head branch is out of date. Update the branch and try the merge again."
 
 // checkState is the state of a required check context on sha: the latest
 // commit status with that context, or a completed check run by that name.

@@ -80,6 +80,7 @@ type repo struct {
 	defaultBranch string
 	private       bool
 	readers       map[string]bool // lower-case logins with read-only access
+	admins        map[string]bool // lower-case logins with the admin role
 	protection    map[string]SeedProtection
 	created       time.Time
 	pushed        time.Time

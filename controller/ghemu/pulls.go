@@ -21,6 +21,7 @@ type prStats struct {
 	deletions    int
 	changedFiles int
 	changed      []string // paths of the changed files
+	behind       bool     // the base tip is not in head's history
 	coRules      []coRule // base CODEOWNERS, when protection requires owners
 }
 
@@ -87,6 +88,8 @@ func (s *Server) pullStats(ctx context.Context, rp *repo, baseRef, base, head st
 	if open {
 		_, clean, err := rp.git.mergeTree(ctx, base, head)
 		st.mergeable = err == nil && clean
+		upToDate, err := rp.git.isAncestor(ctx, base, head)
+		st.behind = err != nil || !upToDate
 	}
 	wg.Wait()
 	return st

@@ -196,6 +196,8 @@ func (s *Server) pullJSON(rp *repo, p *pull) obj {
 			mstate = "dirty"
 		case p.draft:
 			mstate = "draft"
+		case s.protectionMessage(rp, p, p.headSHA) == headBehindMessage:
+			mstate = "behind"
 		case s.protectionMessage(rp, p, p.headSHA) != "":
 			mstate = "blocked"
 		}

@@ -47,7 +47,10 @@ func (s *Server) getBranch(c *call) {
 		checks = append(checks, obj{"context": ctxName, "app_id": nil})
 	}
 	level := "off"
-	if len(contexts) > 0 {
+	switch {
+	case len(contexts) > 0 && prot.EnforceAdmins:
+		level = "everyone"
+	case len(contexts) > 0:
 		level = "non_admins"
 	}
 	c.json(http.StatusOK, obj{
@@ -80,18 +83,36 @@ func (s *Server) getBranchProtection(c *call) {
 	c.json(http.StatusOK, obj{
 		"url": u, "enabled": true,
 		"required_status_checks": obj{"url": u + "/required_status_checks", "contexts": contexts, "checks": checks,
-			"strict": false, "contexts_url": u + "/required_status_checks/contexts"},
+			"strict": prot.StrictStatusChecks, "contexts_url": u + "/required_status_checks/contexts"},
 		"required_pull_request_reviews": s.reviewProtectionJSON(u, prot),
-		"enforce_admins":                obj{"url": u + "/enforce_admins", "enabled": false},
+		"enforce_admins":                obj{"url": u + "/enforce_admins", "enabled": prot.EnforceAdmins},
+		"allow_force_pushes":            obj{"enabled": prot.AllowForcePushes},
+		"allow_deletions":               obj{"enabled": prot.AllowDeletions},
 	})
 }
 
+// reviewProtectionJSON is a branch's required_pull_request_reviews. The
+// caller holds s.mu.
 func (s *Server) reviewProtectionJSON(u string, prot SeedProtection) obj {
-	return obj{
+	o := obj{
 		"url": u + "/required_pull_request_reviews", "dismiss_stale_reviews": prot.DismissStaleReviews,
 		"require_code_owner_reviews": prot.RequireCodeOwnerReviews, "required_approving_review_count": prot.RequiredApprovingReviewCount,
 		"require_last_push_approval": false,
 	}
+	if b := prot.BypassPullRequestAllowances; len(b.Users)+len(b.Teams)+len(b.Apps) > 0 {
+		users, teams, apps := []obj{}, []obj{}, []obj{}
+		for _, l := range b.Users {
+			users = append(users, s.userJSON(s.st.accounts[strings.ToLower(l)]))
+		}
+		for _, t := range b.Teams {
+			teams = append(teams, s.teamJSON(s.st.teams[strings.ToLower(t)]))
+		}
+		if len(b.Apps) > 0 {
+			apps = append(apps, s.appJSON())
+		}
+		o["bypass_pull_request_allowances"] = obj{"users": users, "teams": teams, "apps": apps}
+	}
+	return o
 }
 
 // GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews

@@ -69,17 +69,51 @@ type SeedRepo struct {
 	// Readers lists users that may only read; every other seeded user has
 	// write access (like org members of a team with write access).
 	Readers []string `json:"readers,omitempty"`
+	// Admins lists users with the admin role on the repository. Admins
+	// bypass branch protection whose EnforceAdmins is false, as on GitHub;
+	// the owner of a user-owned repository is always an admin.
+	Admins []string `json:"admins,omitempty"`
 	// Protection holds classic branch protection per branch name.
 	Protection map[string]SeedProtection `json:"protection,omitempty"`
 }
 
 // SeedProtection is the subset of classic branch protection the emulator
-// enforces.
+// enforces. A protected branch always requires a pull request: a push or a
+// ref update (PATCH or DELETE of git/refs) that moves it is refused unless
+// the actor is in BypassPullRequestAllowances or is a repository admin and
+// EnforceAdmins is false. Force pushes and deletions are refused for
+// everyone, admins included, unless AllowForcePushes or AllowDeletions say
+// otherwise (GitHub's "rules applied to everyone including
+// administrators"). Creating a protected branch that does not exist yet is
+// allowed (GitHub's block_creations defaults to false).
 type SeedProtection struct {
 	DismissStaleReviews          bool     `json:"dismiss_stale_reviews,omitempty"`
 	RequireCodeOwnerReviews      bool     `json:"require_code_owner_reviews,omitempty"`
 	RequiredApprovingReviewCount int      `json:"required_approving_review_count,omitempty"`
 	RequiredStatusChecks         []string `json:"required_status_checks,omitempty"`
+	// StrictStatusChecks is GitHub's required_status_checks.strict: a pull
+	// request merges only when its head contains the base branch tip.
+	StrictStatusChecks bool `json:"strict_required_status_checks,omitempty"`
+	// EnforceAdmins applies the protection to repository admins too; when
+	// false, admins may push, update refs and merge regardless of it (but
+	// never force-push or delete unless allowed).
+	EnforceAdmins    bool `json:"enforce_admins,omitempty"`
+	AllowForcePushes bool `json:"allow_force_pushes,omitempty"`
+	AllowDeletions   bool `json:"allow_deletions,omitempty"`
+	// BypassPullRequestAllowances lists who may update the branch without a
+	// pull request (GitHub's
+	// required_pull_request_reviews.bypass_pull_request_allowances). It does
+	// not let them merge a pull request that protection blocks.
+	BypassPullRequestAllowances SeedBypassAllowances `json:"bypass_pull_request_allowances,omitzero"`
+}
+
+// SeedBypassAllowances names the actors allowed to bypass a branch's pull
+// request requirement: seeded user logins, seeded team slugs and App slugs
+// (only the seeded App exists).
+type SeedBypassAllowances struct {
+	Users []string `json:"users,omitempty"`
+	Teams []string `json:"teams,omitempty"`
+	Apps  []string `json:"apps,omitempty"`
 }
 
 // SeedApp is the GitHub App and its one installation.
@@ -259,7 +293,7 @@ func (s *Server) seedRepo(ctx context.Context, st *state, i int, sr SeedRepo) (*
 	}
 	rp := &repo{
 		id: sr.ID, owner: oa, name: name, defaultBranch: sr.DefaultBranch, private: true,
-		readers: map[string]bool{}, protection: map[string]SeedProtection{},
+		readers: map[string]bool{}, admins: map[string]bool{}, protection: map[string]SeedProtection{},
 		issues: map[int]*issue{}, statuses: map[string][]*commitStatus{},
 		created: s.now().UTC().Truncate(time.Second),
 	}
@@ -275,7 +309,17 @@ func (s *Server) seedRepo(ctx context.Context, st *state, i int, sr SeedRepo) (*
 	for _, l := range sr.Readers {
 		rp.readers[strings.ToLower(l)] = true
 	}
+	for _, l := range sr.Admins {
+		a := st.accounts[strings.ToLower(l)]
+		if a == nil || a.typ != "User" {
+			return nil, fmt.Errorf("seed: repos[%d].admins: %q is not a seeded user", i, l)
+		}
+		rp.admins[strings.ToLower(l)] = true
+	}
 	for b, p := range sr.Protection {
+		if err := checkSeedProtection(st, b, p); err != nil {
+			return nil, fmt.Errorf("seed: repos[%d].protection: %w", i, err)
+		}
 		rp.protection[b] = p
 	}
 	rp.pushed = rp.created

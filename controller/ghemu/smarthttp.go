@@ -1,7 +1,9 @@
 package ghemu
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/cgi"
 	"os"
@@ -109,8 +111,32 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 		rec.Status = sw.status
 		return
 	}
+	// Branch protection: judge the ref updates the push asks for, and let
+	// the pre-receive hook enforce the verdicts once the pack is in.
+	raw, decoded, err := readPushBody(r.Body, r.Header.Get("Content-Encoding"))
+	if raw == nil {
+		rec.Status = http.StatusBadRequest
+		http.Error(w, "reading the request body", http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	var cmds []pushCommand
+	if err == nil {
+		cmds, _ = parsePushCommands(decoded) // unparsed: protected refs are refused
+	}
+	hooks, err := hooksDir(s.cfg.DataDir)
+	if err != nil {
+		s.log.Error("installing the pre-receive hook", logKeyRepo, rp.fullName(), logKeyErr, err)
+		rec.Status = http.StatusInternalServerError
+		http.Error(w, "installing the pre-receive hook", http.StatusInternalServerError)
+		return
+	}
 	rp.writeMu.Lock()
 	defer rp.writeMu.Unlock()
+	s.mu.Lock()
+	h.Env = append(h.Env, s.pushProtectionEnv(rp, id, cmds)...)
+	s.mu.Unlock()
+	h.Env = append(h.Env, "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=core.hooksPath", "GIT_CONFIG_VALUE_0="+hooks)
 	ctx := context.WithoutCancel(r.Context())
 	before, err := rp.git.refs(ctx)
 	if err != nil {
