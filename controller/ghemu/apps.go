@@ -356,8 +356,8 @@ func (s *Server) deleteTeamMembership(c *call) {
 
 // GET /repos/{owner}/{repo}/collaborators/{username}/permission
 //
-// The emulator's access model: the repository's owner is admin, its
-// readers read, every other seeded user write (they are org members on a
+// The emulator's access model: the repository's owner and its seeded admins
+// are admin, its readers read, every other seeded user write (they are org members on a
 // team with write access); an App's bot reads. Anyone else is 404, as
 // GitHub answers for an account that is not a collaborator.
 func (s *Server) getCollaboratorPermission(c *call) {
@@ -370,7 +370,7 @@ func (s *Server) getCollaboratorPermission(c *call) {
 	}
 	perm, role := "write", "write"
 	switch {
-	case a == c.rp.owner:
+	case a == c.rp.owner || c.rp.admins[strings.ToLower(a.login)]:
 		perm, role = "admin", "admin"
 	case c.rp.readers[strings.ToLower(a.login)]:
 		perm, role = "read", "read"

@@ -433,3 +433,18 @@ func writeFile(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+// Seeded admins are admins to the permission API too, as GitHub reports
+// the admin role it enforces.
+func TestSeededAdminsHaveAdminPermission(t *testing.T) {
+	requireGit(t)
+	ctx := context.Background()
+	srv := ghemutest.NewServer(t, protectionSeed())
+	alice := client(t, srv, "alice")
+	for login, want := range map[string]string{"erin": "admin", "alice": "write"} {
+		p := must[*github.RepositoryPermissionLevel](t, "permission "+login)(alice.Repositories.GetPermissionLevel(ctx, "acme", "access", login))
+		if p.GetPermission() != want {
+			t.Errorf("permission of %s = %s, want %s", login, p.GetPermission(), want)
+		}
+	}
+}
