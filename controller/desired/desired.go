@@ -174,7 +174,7 @@ func Read(ctx context.Context, repo Repo, rev string) (State, error) {
 	if err != nil {
 		return State{}, fmt.Errorf("reading the history of %s: %w", short(tip), err)
 	}
-	v := verifier{repo: repo, tip: tip, policies: map[string]policiesAt{}, signers: map[string]signersAt{}}
+	v := verifier{repo: repo, tip: tip, policies: map[string]policiesAt{}, signers: map[string]signersAt{}, ever: map[string]map[string]bool{}}
 	for _, r := range reqs {
 		if bad[r.File] {
 			continue
@@ -214,6 +214,7 @@ type verifier struct {
 	tip      string
 	policies map[string]policiesAt
 	signers  map[string]signersAt
+	ever     map[string]map[string]bool
 }
 
 func (v *verifier) verify(ctx context.Context, req grant.Request, commit string) (Grant, *Anomaly, error) {
@@ -255,7 +256,7 @@ func (v *verifier) verify(ctx context.Context, req grant.Request, commit string)
 		return anomaly(BadDecision, "the signed Jit-Head %s is not the merge's second parent %s", short(d.Head), short(c.Parents[1]))
 	case d.Duration != req.Duration:
 		return anomaly(BadDecision, "the signed duration %s differs from the file's %s", grant.FormatDuration(d.Duration), grant.FormatDuration(req.Duration))
-	case !containsFold(d.RequestedBy, req.Requester):
+	case !slices.ContainsFunc(d.RequestedBy, func(l string) bool { return grant.SameLogin(l, req.Requester) }):
 		return anomaly(BadDecision, "the signed requesters %v do not include the file's requester %s", d.RequestedBy, req.Requester)
 	case d.BreakGlass != req.BreakGlass:
 		return anomaly(BadDecision, "the signed break-glass flag (%t) differs from the file's (%t)", d.BreakGlass, req.BreakGlass)
@@ -272,7 +273,7 @@ func (v *verifier) verify(ctx context.Context, req grant.Request, commit string)
 		return Grant{}, nil, err
 	}
 	if before == "" {
-		ever, err := v.repo.EverExisted(ctx, c.Parents[0])
+		ever, err := v.everAt(ctx, c.Parents[0])
 		if err != nil {
 			return Grant{}, nil, err
 		}
@@ -335,6 +336,20 @@ func (v *verifier) signersAt(ctx context.Context, commit string) (trailer.Allowe
 	return s.signers, s.err
 }
 
+// everAt returns the ids that existed along commit's first-parent history,
+// reading them once per commit (grants merged together share it).
+func (v *verifier) everAt(ctx context.Context, commit string) (map[string]bool, error) {
+	if ever, ok := v.ever[commit]; ok {
+		return ever, nil
+	}
+	ever, err := v.repo.EverExisted(ctx, commit)
+	if err != nil {
+		return nil, err
+	}
+	v.ever[commit] = ever
+	return ever, nil
+}
+
 func (v *verifier) policiesAt(ctx context.Context, commit string) (policiesAt, error) {
 	if p, ok := v.policies[commit]; ok {
 		return p, nil
@@ -347,37 +362,6 @@ func (v *verifier) policiesAt(ctx context.Context, commit string) (policiesAt, e
 	p.policies, p.problems = policy.Load(tree)
 	v.policies[commit] = p
 	return p, nil
-}
-
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if equalFold(x, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// equalFold compares GitHub logins, which are ASCII and case-insensitive;
-// unlike strings.EqualFold it folds no non-ASCII letter (the Kelvin sign is
-// not a k).
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 func short(h string) string {

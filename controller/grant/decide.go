@@ -314,7 +314,7 @@ func (j *judge) gate() (gated []GrantChange, reasons []string) {
 		}
 	}
 	for _, g := range deleted {
-		if sameLogin(j.ev.Author, g.Requester) {
+		if SameLogin(j.ev.Author, g.Requester) {
 			continue
 		}
 		if _, owns := j.ownerEntry(j.ev.Author, g.Owners); owns && j.canWrite(j.ev.Author) {
@@ -484,12 +484,12 @@ func (j *judge) matches(entry, login string) bool {
 	if strings.Contains(entry, "/") {
 		return j.teams[strings.ToLower(entry)][strings.ToLower(login)]
 	}
-	return sameLogin(entry[1:], login)
+	return SameLogin(entry[1:], login)
 }
 
-// sameLogin compares GitHub logins as GitHub does, case-insensitively; an
+// SameLogin compares GitHub logins as GitHub does, case-insensitively; an
 // empty login is nobody and equals nothing.
-func sameLogin(a, b string) bool {
+func SameLogin(a, b string) bool {
 	return a != "" && b != "" && strings.EqualFold(a, b)
 }
 

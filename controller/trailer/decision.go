@@ -173,15 +173,15 @@ func DecisionFrom(ts []Trailer) (Decision, error) {
 		p.add("no %s; only a break-glass merge (%s: true) is made without approval", KeyApprovedBy, KeyBreakGlass)
 	}
 	for _, a := range d.ApprovedBy {
-		if containsFold(d.RequestedBy, a) {
+		if containsLogin(d.RequestedBy, a) {
 			p.add("%s %s is also a requester; a requester never approves their own grant", KeyApprovedBy, a)
 		}
-		if !slices.ContainsFunc(d.EligibleVia, func(v Via) bool { return strings.EqualFold(v.Login, a) }) {
+		if !slices.ContainsFunc(d.EligibleVia, func(v Via) bool { return grant.SameLogin(v.Login, a) }) {
 			p.add("approver %s has no %s saying which owner entry made them eligible", a, KeyEligibleVia)
 		}
 	}
 	for _, v := range d.EligibleVia {
-		if !containsFold(d.ApprovedBy, v.Login) {
+		if !containsLogin(d.ApprovedBy, v.Login) {
 			p.add("%s names %s, who is not a %s", KeyEligibleVia, v.Login, KeyApprovedBy)
 		}
 	}
@@ -197,6 +197,8 @@ func IsEvent(ts []Trailer) bool {
 	return slices.ContainsFunc(ts, func(t Trailer) bool { return t.Key == KeyEvent })
 }
 
-func containsFold(list []string, s string) bool {
-	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
+// containsLogin reports whether list holds login, compared as GitHub
+// compares logins.
+func containsLogin(list []string, login string) bool {
+	return slices.ContainsFunc(list, func(x string) bool { return grant.SameLogin(x, login) })
 }
