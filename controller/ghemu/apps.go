@@ -157,13 +157,24 @@ func (s *Server) getUser(c *call) {
 	c.json(http.StatusOK, o)
 }
 
+// userParam returns the user named by the path's {username}, or answers
+// 404 and returns nil when there is no such user (an organisation or a bot
+// is not one). The caller holds s.mu.
+func (s *Server) userParam(c *call) *account {
+	a := s.st.accounts[strings.ToLower(c.param("username"))]
+	if a == nil || a.typ != "User" {
+		c.notFound()
+		return nil
+	}
+	return a
+}
+
 // GET /users/{username}/keys
 func (s *Server) listUserKeys(c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := s.st.accounts[strings.ToLower(c.param("username"))]
-	if a == nil || a.typ != "User" {
-		c.notFound()
+	a := s.userParam(c)
+	if a == nil {
 		return
 	}
 	keys := []obj{}
@@ -363,9 +374,8 @@ func (s *Server) deleteTeamMembership(c *call) {
 func (s *Server) getCollaboratorPermission(c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := s.st.accounts[strings.ToLower(c.param("username"))]
-	if a == nil || a.typ != "User" {
-		c.notFound()
+	a := s.userParam(c)
+	if a == nil {
 		return
 	}
 	perm, role := "write", "write"

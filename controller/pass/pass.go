@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"slices"
 	"sort"
@@ -90,12 +91,7 @@ func Run(ctx context.Context, cfg Config, opts reconcile.Options) (Report, error
 		return Report{}, fmt.Errorf("reading the grants at %s: %w", short(tip), err)
 	}
 	rep := Report{Rev: st.Rev, Grants: st.Grants, Anomalies: st.Anomalies}
-	pc := cfg.Provision
-	pc.Templates = newLockedFS(st.Tree)
-	if pc.Logger == nil {
-		pc.Logger = cfg.Logger
-	}
-	m, err := provision.New(pc)
+	m, err := newManager(cfg, st.Tree)
 	if err != nil {
 		return rep, err
 	}
@@ -128,6 +124,17 @@ func Run(ctx context.Context, cfg Config, opts reconcile.Options) (Report, error
 	}
 	rep.Result, err = r.RunWith(ctx, opts)
 	return rep, err
+}
+
+// newManager opens the workspace manager of cfg on the templates in tree,
+// a tree read from git (serialised: the manager reads it concurrently).
+func newManager(cfg Config, tree fs.FS) (*provision.Manager, error) {
+	pc := cfg.Provision
+	pc.Templates = newLockedFS(tree)
+	if pc.Logger == nil {
+		pc.Logger = cfg.Logger
+	}
+	return provision.New(pc)
 }
 
 // unknown returns the ids that are neither verified grants nor in the state.
@@ -300,15 +307,12 @@ func Manager(ctx context.Context, cfg Config) (m *provision.Manager, close func(
 		return nil, nil, err
 	}
 	rev, err := Tip(ctx, repo, cfg.Branch, cfg.Rev)
+	var tree fs.FS
 	if err == nil {
-		cfg.Provision.Templates, err = repo.FS(rev)
+		tree, err = repo.FS(rev)
 	}
 	if err == nil {
-		cfg.Provision.Templates = newLockedFS(cfg.Provision.Templates)
-		if cfg.Provision.Logger == nil {
-			cfg.Provision.Logger = cfg.Logger
-		}
-		m, err = provision.New(cfg.Provision)
+		m, err = newManager(cfg, tree)
 	}
 	if err != nil {
 		repo.Close()
