@@ -239,6 +239,7 @@ func TestClassify(t *testing.T) {
 func TestClassifyDeletionSummary(t *testing.T) {
 	res := change.Classify(snapshot("mallory", nil, deleted("access/prod/carol-1.yaml", carol)))
 	want := []change.Summary{{ID: "prod/carol-1", File: "access/prod/carol-1.yaml", Template: "pg", Requester: "carol", DurationSeconds: 7200,
+		Reason: "Investigate stuck orders", Ticket: "INC-1234", Scope: map[string]any{"database": "orders"},
 		Change: "deleted", Policies: []string{"prod"}, ApprovalsRequired: 1, EligibleApprovers: []string{"@acme/dba"}}}
 	if diff := cmp.Diff(want, res.Summaries); diff != "" {
 		t.Errorf("summaries (-want +got):\n%s", diff)

@@ -195,6 +195,7 @@ func (g *Governance) owners(file string) ([]string, []grant.Problem) {
 func summarize(req grant.Request, reqs grant.Requirements, owners []string) Summary {
 	s := Summary{ID: req.ID, File: req.File, Template: req.Template, Requester: req.Requester,
 		DurationSeconds: int64(req.Duration.Seconds()), BreakGlass: req.BreakGlass,
+		Reason: req.Reason, Ticket: req.Ticket, Scope: req.Scope,
 		Policies: reqs.Policies, ApprovalsRequired: reqs.Approvals, PolicyApprovers: reqs.ApproverSets, EligibleApprovers: owners}
 	if s.Policies == nil {
 		s.Policies = []string{}

@@ -8,6 +8,11 @@ type Summary struct {
 	Template        string `json:"template"`
 	Requester       string `json:"requester"`
 	DurationSeconds int64  `json:"duration_seconds"`
+	// Reason and Ticket are the grant file's own words, for approvers.
+	Reason string `json:"reason"`
+	Ticket string `json:"ticket,omitempty"`
+	// Scope is the template's input values as the grant file wrote them.
+	Scope map[string]any `json:"scope,omitempty"`
 	// Change is what the pull request does to the grant: "added",
 	// "extended", "shortened" or "deleted"; empty when linting a tree.
 	Change     string `json:"change,omitempty"`

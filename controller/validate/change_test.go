@@ -236,6 +236,7 @@ func TestChangeDeletionReported(t *testing.T) {
 				t.Errorf("change (-want +got):\n%s", diff)
 			}
 			want := []validate.Grant{{ID: "prod/carol-inc-1", File: "access/prod/carol-inc-1.yaml", Template: "pg", Requester: "carol", DurationSeconds: 7200,
+				Reason: "Investigate stuck orders", Ticket: "INC-1234", Scope: map[string]any{"database": "orders"},
 				Change: "deleted", Policies: []string{"prod"}, ApprovalsRequired: 1, EligibleApprovers: []string{"@acme/dba"}}}
 			if diff := cmp.Diff(want, r.Grants); diff != "" {
 				t.Errorf("report (-want +got):\n%s", diff)

@@ -19,8 +19,10 @@ func TestTreeValid(t *testing.T) {
 	}
 	want := []validate.Grant{
 		{ID: "prod/db/alice-inc-1234", File: "access/prod/db/alice-inc-1234.yaml", Template: "pg", Requester: "alice", DurationSeconds: 7200,
+			Reason: "Investigate stuck orders", Ticket: "INC-1234", Scope: map[string]any{"database": "orders"},
 			Policies: []string{"prod"}, ApprovalsRequired: 1, EligibleApprovers: []string{"@acme/dba"}},
 		{ID: "staging/bob-migration", File: "access/staging/bob-migration.yaml", Template: "pg", Requester: "bob", DurationSeconds: 8 * 3600,
+			Reason: "Rehearse the migration", Scope: map[string]any{"database": "orders", "privileges": "write"},
 			Policies: []string{"staging"}, ApprovalsRequired: 1, EligibleApprovers: []string{"@acme/dba", "@acme/developers"}},
 	}
 	if diff := cmp.Diff(want, r.Grants); diff != "" {
