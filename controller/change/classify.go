@@ -202,6 +202,7 @@ func Classify(s Snapshot) Result {
 	for _, f := range access {
 		judged = c.file(f) || judged
 	}
+	c.checkOneDecision()
 	if judged {
 		// Problems of the governing files fail the grants they judge (those
 		// of templates are found while judging); a pull request that only
@@ -230,6 +231,36 @@ func (c *classifier) result() Result {
 		problems = []grant.Problem{}
 	}
 	return Result{Change: grant.Change{Grants: c.grants, Problems: problems}, Summaries: c.sums}
+}
+
+// checkOneDecision requires what one merge's signed decision can record: a
+// pull request either adds or edits grants, or deletes grants, never both
+// (the merge carries a decision or an expiry record, not both); the grants
+// it adds or edits share one duration (the decision has one Jit-Duration
+// and one Jit-Expires-At) and are all break-glass or none (Jit-Break-Glass
+// covers the whole merge).
+func (c *classifier) checkOneDecision() {
+	var first *Summary
+	for i := range c.sums {
+		s := &c.sums[i]
+		if s.Change == "" {
+			continue
+		}
+		if first == nil {
+			first = s
+			continue
+		}
+		switch {
+		case (first.Change == "deleted") != (s.Change == "deleted"):
+			c.add(grant.Problem{File: s.File, Message: fmt.Sprintf("this pull request both deletes and adds or edits grants (%s and %s); a pull request may only add grants or only delete them: split it in two", first.File, s.File)})
+		case s.Change == "deleted":
+		case s.DurationSeconds != first.DurationSeconds:
+			c.add(grant.Problem{File: s.File, Message: fmt.Sprintf("the grants of one pull request must share one duration (%s asks %s, %s asks %s): the merge records one duration; split the pull request or make them equal",
+				first.File, grant.FormatDuration(time.Duration(first.DurationSeconds)*time.Second), s.File, grant.FormatDuration(time.Duration(s.DurationSeconds)*time.Second))})
+		case s.BreakGlass != first.BreakGlass:
+			c.add(grant.Problem{File: s.File, Message: fmt.Sprintf("break-glass and regular grants cannot share a pull request (%s and %s): the merge is break-glass or not as a whole; split it", first.File, s.File)})
+		}
+	}
 }
 
 // checkTarget requires an access change to target the default branch.

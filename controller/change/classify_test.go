@@ -63,6 +63,7 @@ func snapshot(author string, mainFiles map[string]string, files ...change.File) 
 
 var (
 	prodReqs = grant.Requirements{Policies: []string{"prod"}, MaxDuration: 4 * time.Hour, Approvals: 1}
+	bgReqs   = grant.Requirements{Policies: []string{"prod"}, MaxDuration: time.Hour, Approvals: 0, ReviewWindow: 24 * time.Hour}
 	dba      = []string{"@acme/dba"}
 )
 
@@ -142,6 +143,22 @@ func TestClassify(t *testing.T) {
 			grants:   []grant.GrantChange{{ID: "prod/carol-1", File: "access/prod/carol-1.yaml", Kind: grant.Extended, Requester: "carol", Requirements: prodReqs, Owners: dba}},
 			problems: []string{"access/prod/carol-1.yaml:6:1: scope of an existing grant may not change"}},
 
+		"adds and deletes together": {snap: snapshot("carol", nil, added("access/prod/carol-2.yaml", carol), deleted("access/prod/carol-1.yaml", carol)),
+			grants: []grant.GrantChange{{ID: "prod/carol-1", File: "access/prod/carol-1.yaml", Kind: grant.Deleted, Requester: "carol",
+				Requirements: grant.Requirements{Policies: []string{"prod"}, Approvals: 1}, Owners: dba},
+				{ID: "prod/carol-2", File: "access/prod/carol-2.yaml", Kind: grant.Added, Requester: "carol", Requirements: prodReqs, Owners: dba}},
+			problems: []string{"access/prod/carol-2.yaml:0:0: this pull request both deletes and adds or edits grants (access/prod/carol-1.yaml and access/prod/carol-2.yaml); a pull request may only add grants or only delete them: split it in two"}},
+		"two durations": {snap: snapshot("alice", nil, added("access/prod/alice-1.yaml", prod), added("access/prod/alice-2.yaml", strings.Replace(prod, "2h", "3h", 1))),
+			grants: []grant.GrantChange{{ID: "prod/alice-1", File: "access/prod/alice-1.yaml", Kind: grant.Added, Requester: "alice", Requirements: prodReqs, Owners: dba},
+				{ID: "prod/alice-2", File: "access/prod/alice-2.yaml", Kind: grant.Added, Requester: "alice", Requirements: prodReqs, Owners: dba}},
+			problems: []string{"access/prod/alice-2.yaml:0:0: the grants of one pull request must share one duration (access/prod/alice-1.yaml asks 2h, access/prod/alice-2.yaml asks 3h)"}},
+		"two grants one duration": {snap: snapshot("alice", nil, added("access/prod/alice-1.yaml", prod), added("access/prod/alice-2.yaml", prod)),
+			grants: []grant.GrantChange{{ID: "prod/alice-1", File: "access/prod/alice-1.yaml", Kind: grant.Added, Requester: "alice", Requirements: prodReqs, Owners: dba},
+				{ID: "prod/alice-2", File: "access/prod/alice-2.yaml", Kind: grant.Added, Requester: "alice", Requirements: prodReqs, Owners: dba}}},
+		"break-glass with a regular grant": {snap: snapshot("alice", nil, added("access/prod/alice-1.yaml", strings.Replace(prod, "2h", "1h", 1)), added("access/prod/alice-2.yaml", strings.Replace(prod, "2h", "1h\nbreak_glass: true", 1))),
+			grants: []grant.GrantChange{{ID: "prod/alice-1", File: "access/prod/alice-1.yaml", Kind: grant.Added, Requester: "alice", Requirements: prodReqs, Owners: dba},
+				{ID: "prod/alice-2", File: "access/prod/alice-2.yaml", Kind: grant.Added, Requester: "alice", BreakGlass: true, Requirements: bgReqs, Owners: dba}},
+			problems: []string{"access/prod/alice-2.yaml:0:0: break-glass and regular grants cannot share a pull request"}},
 		"access and governing": {snap: snapshot("alice", nil, added("access/prod/alice-1.yaml", prod), added("policies/x.hcl", "# x\n")),
 			grants:   []grant.GrantChange{{ID: "prod/alice-1", File: "access/prod/alice-1.yaml", Kind: grant.Added, Requester: "alice", Requirements: prodReqs, Owners: dba}},
 			problems: []string{"policies/x.hcl:0:0: a pull request that changes access/ may not change governing files"}},
