@@ -47,6 +47,10 @@ var commands = map[string]command{
 	"destroy":   {"destroy grants' resources and workspaces", runDestroy},
 	"reconcile": {"apply missing grants and destroy expired or removed ones", runReconcile},
 	"ghemu":     {"run the GitHub emulator standalone", runGHEmu},
+
+	// the GitHub App (issue 8)
+	"serve":  {"run the GitHub App: validate, explain, decide and merge grant pull requests", runServe},
+	"status": {"explain a pull request as jit/validate and jit/approval do", runStatus},
 }
 
 // Main runs jit with args (without the program name) and returns the exit code.

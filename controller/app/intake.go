@@ -1,0 +1,126 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/jitops/jit/controller/change"
+	"github.com/jitops/jit/controller/ghapi"
+	"github.com/jitops/jit/controller/history"
+	"github.com/jitops/jit/controller/webhook"
+)
+
+// accept turns a verified delivery into queued work. It only queues: the
+// webhook is answered at once, and a full queue answers 503 so that GitHub
+// (or an operator redelivering) can try again.
+func (a *App) accept(ev webhook.Event) error {
+	w := work{trigger: ev.Name + "." + ev.Action, delivery: ev.Delivery, received: ev.Received}
+	if ev.Action == "" {
+		w.trigger = ev.Name
+	}
+	switch ev.Name {
+	case "pull_request":
+		switch ev.Action {
+		case "opened", "synchronize", "reopened", "edited", "ready_for_review", "converted_to_draft", "closed", "labeled", "unlabeled":
+		default:
+			return nil
+		}
+		if e, ok := ev.Payload.(*github.PullRequestEvent); ok && e.PullRequest != nil {
+			pr := fromGitHub(e.PullRequest)
+			w.pr = &pr
+		}
+	case "pull_request_review":
+		w.review = true
+		// The review payload carries the simple form of the pull request:
+		// ask GitHub for the rest.
+	case "check_suite":
+		if ev.Action != "requested" && ev.Action != "rerequested" {
+			return nil
+		}
+	case "check_run":
+		if ev.Action != "rerequested" {
+			return nil
+		}
+	case "push":
+		if ev.Ref != "refs/heads/"+a.cfg.DefaultBranch {
+			return nil
+		}
+		w.push = &pushInfo{before: ev.Before, after: ev.After}
+		return a.add(keyPush, w)
+	case "installation", "installation_repositories":
+		a.log.Info("installation changed; evaluating every open pull request", "action", ev.Action, "delivery", ev.Delivery)
+		return a.add(keyResync, w)
+	default:
+		return nil
+	}
+	for _, n := range ev.PullRequests {
+		if err := a.add(prKey(n), w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fromGitHub maps go-github's pull request to ghapi's.
+func fromGitHub(p *github.PullRequest) ghapi.PullRequest {
+	out := ghapi.PullRequest{
+		Number: p.GetNumber(), State: p.GetState(), Draft: p.GetDraft(), Merged: p.GetMerged() || p.MergedAt != nil,
+		Author: p.GetUser().GetLogin(), Title: p.GetTitle(), Body: p.GetBody(), URL: p.GetHTMLURL(),
+		HeadSHA: p.GetHead().GetSHA(), HeadRef: p.GetHead().GetRef(), HeadRepo: p.GetHead().GetRepo().GetFullName(),
+		BaseRef: p.GetBase().GetRef(), BaseSHA: p.GetBase().GetSHA(), MergeCommitSHA: p.GetMergeCommitSHA(),
+	}
+	if p.MergedAt != nil {
+		out.MergedAt = p.MergedAt.Time
+	}
+	for _, l := range p.Labels {
+		out.Labels = append(out.Labels, l.GetName())
+	}
+	return out
+}
+
+// pushed handles pushes to the default branch: the mirror follows, and when
+// the push changed what judges pull requests (CODEOWNERS, policies,
+// templates, .gitattributes, the signing key), every open pull request is
+// evaluated again.
+func (a *App) pushed(ctx context.Context, items []work) error {
+	if err := a.cfg.Mirror.Fetch(ctx); err != nil {
+		return fmt.Errorf("fetching the access repository: %w", err)
+	}
+	before, after := items[0].push.before, items[len(items)-1].push.after
+	governing := true
+	err := a.cfg.Mirror.Read(ctx, func(r *history.Repo) error {
+		if strings.Trim(before, "0") == "" {
+			return nil // a new branch: everything changed
+		}
+		changes, err := r.Changes(ctx, before, after)
+		if err != nil {
+			return nil // a rewritten history: treat everything as changed
+		}
+		governing = false
+		for _, c := range changes {
+			if change.IsGoverning(c.Path) {
+				governing = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !governing {
+		return nil
+	}
+	a.log.Info("governing files changed on the default branch; evaluating every open pull request", "before", before, "after", after)
+	prs, err := a.gh.OpenPullRequests(ctx)
+	if err != nil {
+		return fmt.Errorf("listing open pull requests: %w", err)
+	}
+	now := a.cfg.Now()
+	for i := range prs {
+		a.enqueue(prKey(prs[i].Number), work{trigger: "governance", received: now, pr: &prs[i]})
+	}
+	return nil
+}
