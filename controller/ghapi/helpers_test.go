@@ -2,6 +2,10 @@ package ghapi_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"net/http"
 	"os"
 	"os/exec"
@@ -55,9 +59,19 @@ func seed() ghemu.Seed {
 				BypassPullRequestAllowances: ghemu.SeedBypassAllowances{Apps: []string{"jit"}},
 			}},
 		}},
-		App: &ghemu.SeedApp{ID: 42, Slug: "jit", InstallationID: 7},
+		App: &ghemu.SeedApp{ID: 42, Slug: "jit", InstallationID: 7, PrivateKeyPEM: appKey()},
 	}
 }
+
+// appKey is one App key for every test: generating a 2048-bit key per
+// emulator is what makes the package slow under -race.
+var appKey = sync.OnceValue(func() string {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
+})
 
 // observed records Observe calls.
 type observed struct {
@@ -190,3 +204,5 @@ func (l *lostAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp.ContentLength = 0
 	return resp, nil
 }
+
+func httpDefault() http.RoundTripper { return http.DefaultTransport }
