@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,7 +23,7 @@ func (c *Client) TeamMembers(ctx context.Context, org, slug string, maxAge time.
 	e, ok := c.teams[key]
 	c.mu.Unlock()
 	if fresh(e, ok, maxAge, c.now()) {
-		return append([]string(nil), e.v...), nil
+		return slices.Clone(e.v), nil
 	}
 	users, err := pages(ctx, "GET /orgs/{org}/teams/{team_slug}/members", func(ctx context.Context, opt github.ListOptions) ([]*github.User, *github.Response, error) {
 		return c.gh.Teams.ListTeamMembersBySlug(ctx, org, slug, &github.TeamListTeamMembersOptions{ListOptions: opt})
@@ -37,7 +38,7 @@ func (c *Client) TeamMembers(ctx context.Context, org, slug string, maxAge time.
 	c.mu.Lock()
 	c.teams[key] = cached[[]string]{v: logins, at: c.now()}
 	c.mu.Unlock()
-	return append([]string(nil), logins...), nil
+	return slices.Clone(logins), nil
 }
 
 // permissions are the values GitHub's "permission" and "role_name" take.
