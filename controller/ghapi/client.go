@@ -14,6 +14,8 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
+
+	"github.com/jitops/jit/controller/grant"
 )
 
 // Log attribute keys.
@@ -24,7 +26,6 @@ const (
 	logKeyWait    = "wait"
 	logKeyRepo    = "repo"
 	logKeyInst    = "installation_id"
-	logKeyPR      = "pr"
 	logKeySHA     = "sha"
 	logKeyBranch  = "branch"
 	logKeyErr     = "err"
@@ -74,7 +75,7 @@ type Client struct {
 
 	mu       sync.Mutex
 	botLogin string
-	commits  map[commitsKey][]commitEntry
+	commits  map[commitsKey][]grant.Commit
 	teams    map[string]cached[[]string]
 	perms    map[string]cached[string]
 	checks   map[string]*shaChecks
@@ -104,7 +105,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	c := &Client{
 		owner: cfg.Owner, repo: cfg.Repo, appID: cfg.AppID, tr: tr, log: log, now: cfg.Now, retry: cfg.Retry,
 		app:     withBase(github.NewClient(&http.Client{Transport: atr}), base),
-		commits: map[commitsKey][]commitEntry{}, teams: map[string]cached[[]string]{},
+		commits: map[commitsKey][]grant.Commit{}, teams: map[string]cached[[]string]{},
 		perms: map[string]cached[string]{}, checks: map[string]*shaChecks{}, stickies: map[stickyKey]*sticky{},
 	}
 	c.instID = cfg.InstallationID

@@ -94,8 +94,6 @@ type commitsKey struct {
 	head   string
 }
 
-type commitEntry = grant.Commit
-
 // Commits returns the pull request's commits (every page) as grant.Commit: Author/Committer are
 // the linked accounts' logins ("" when GitHub linked none); CoAuthors are resolved from the
 // message's Co-authored-by trailers: a GitHub noreply address "ID+login@users.noreply.github.com"
