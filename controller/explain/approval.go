@@ -127,7 +127,10 @@ func pendingTitle(d grant.Decision) string {
 
 // approvalBlocks is the body of Approval, shared with Status.
 func approvalBlocks(pr PullRequest, grants []change.Summary, d grant.Decision) []block {
-	out := []block{para(line{lit("Evaluated on the head commit "), literal(shortSHA(pr.HeadSHA)), lit(".")})}
+	out := []block{para(words("Evaluated on an unknown head commit."))}
+	if pr.HeadSHA != "" {
+		out = []block{para(line{lit("Evaluated on the head commit "), literal(shortSHA(pr.HeadSHA)), lit(".")})}
+	}
 	if d.Outcome == grant.Rejected {
 		out = append(out, para(words("This pull request cannot be approved as it stands; a new push must fix this:")), bullets(valueLines(d.Reasons)))
 		return append(out, whoMayApprove(pr, grants)...)

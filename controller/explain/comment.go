@@ -38,7 +38,7 @@ func Comment(pr PullRequest, grants []change.Summary, problems []grant.Problem) 
 	if len(grants) > 0 {
 		blocks = append(blocks, whoMayApprove(pr, grants)...)
 	}
-	body := CommentMarker + "\n## jit: access requested in this pull request\n\n" + markdown(blocks)
+	body := CommentMarker + "\n## jit: the grants in this pull request\n\n" + markdown(blocks)
 	return fit(body, MaxOutput, truncated(pr))
 }
 
