@@ -41,7 +41,7 @@ func changeFor(sums ...change.Summary) grant.Change {
 	for _, s := range sums {
 		c.Grants = append(c.Grants, grant.GrantChange{ID: s.ID, File: s.File, Kind: grant.ChangeKind(s.Change), Requester: s.Requester, BreakGlass: s.BreakGlass,
 			Requirements: grant.Requirements{Policies: s.Policies, Approvals: s.ApprovalsRequired, ApproverSets: s.PolicyApprovers, ReviewWindow: time.Hour},
-			Owners: s.EligibleApprovers})
+			Owners:       s.EligibleApprovers})
 	}
 	return c
 }
