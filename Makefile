@@ -22,7 +22,7 @@ lint: ## gofmt and go vet
 	$(GO) vet $(PKGS)
 
 # The pure packages: the decision core and the parsers feeding it.
-PURE ?= ./controller/grant ./controller/codeowners ./controller/gitattr ./controller/request ./controller/policy ./controller/template ./controller/render ./controller/reconcile ./controller/trailer ./controller/change
+PURE ?= ./controller/grant ./controller/codeowners ./controller/gitattr ./controller/request ./controller/policy ./controller/template ./controller/render ./controller/reconcile ./controller/trailer ./controller/change ./controller/explain
 
 check-pure: ## the decision core and parsers import no network, exec, git, GitHub or terraform packages
 	@bad=$$($(GO) list -deps $(PURE) | grep -E '^(net/http|os/exec|github.com/google/go-github|github.com/go-git|github.com/hashicorp/terraform-exec)' || true); \
