@@ -165,7 +165,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, delivery string,
 		return Event{}, verified.with(http.StatusBadRequest, ResultBadPayload, "X-GitHub-Delivery is missing")
 	case name == "ping":
 		return Event{}, verified.with(http.StatusOK, ResultPong, "")
-	case !h.wantsEvent(name):
+	case !h.wantsEvent(name), github.EventForType(name) == nil: // unwanted, or unknown to go-github
 		return Event{}, verified.with(http.StatusAccepted, ResultIgnored, "")
 	}
 	payload, err := github.ParseWebHook(name, body)

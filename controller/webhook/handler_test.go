@@ -204,10 +204,20 @@ func signed(event string, body []byte) *http.Request {
 
 var openedPR = readExample("pull_request/opened.payload.json")
 
+// withContentType is a signed pull_request opened delivery of Content-Type ct.
+func withContentType(ct string) func() *http.Request {
+	return func() *http.Request {
+		r := signed("pull_request", openedPR)
+		r.Header.Set("Content-Type", ct)
+		return r
+	}
+}
+
 func TestAnswers(t *testing.T) {
 	tests := map[string]struct {
 		req       func() *http.Request
 		noSecret  bool
+		wantAll   bool // Wants takes everything
 		acceptErr error
 		status    int
 		result    string
@@ -227,20 +237,12 @@ func TestAnswers(t *testing.T) {
 			observed: [3]string{"", "", "error"},
 		},
 		"form-encoded": {
-			req: func() *http.Request {
-				r := signed("pull_request", openedPR)
-				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				return r
-			},
+			req:    withContentType("application/x-www-form-urlencoded"),
 			status: http.StatusUnsupportedMediaType, result: "bad-payload", msg: "Content-Type is not application/json; set the webhook's content type to JSON",
 			observed: [3]string{"", "", "bad-payload"},
 		},
 		"json with charset": {
-			req: func() *http.Request {
-				r := signed("pull_request", openedPR)
-				r.Header.Set("Content-Type", "application/json; charset=utf-8")
-				return r
-			},
+			req:    withContentType("application/json; charset=utf-8"),
 			status: http.StatusAccepted, result: "accepted", accepted: true,
 			observed: [3]string{"pull_request", "opened", "accepted"},
 		},
@@ -264,7 +266,9 @@ func TestAnswers(t *testing.T) {
 			observed: [3]string{"pull_request", "", "bad-payload"},
 		},
 		"unknown event": {
-			req:    func() *http.Request { return signed("issue_comment", readExample("issue_comment/created.payload.json")) },
+			req: func() *http.Request {
+				return signed("issue_comment", readExample("issue_comment/created.payload.json"))
+			},
 			status: http.StatusAccepted, result: "ignored",
 			observed: [3]string{"other", "", "ignored"},
 		},
@@ -272,6 +276,18 @@ func TestAnswers(t *testing.T) {
 			req:    func() *http.Request { return signed("some_future_event", []byte(`{}`)) },
 			status: http.StatusAccepted, result: "ignored",
 			observed: [3]string{"other", "", "ignored"},
+		},
+		"event go-github does not know, under a custom Wants": {
+			req: func() *http.Request { return signed("some_future_event", []byte(`{}`)) }, wantAll: true,
+			status: http.StatusAccepted, result: "ignored",
+			observed: [3]string{"other", "", "ignored"},
+		},
+		"issue_comment wanted by a custom Wants": {
+			req: func() *http.Request {
+				return signed("issue_comment", readExample("issue_comment/created.payload.json"))
+			},
+			wantAll: true, status: http.StatusAccepted, result: "accepted", accepted: true,
+			observed: [3]string{"issue_comment", "created", "accepted"},
 		},
 		"unknown action": {
 			req:    func() *http.Request { return signed("pull_request", withAction(openedPR, "labeled")) },
@@ -295,6 +311,9 @@ func TestAnswers(t *testing.T) {
 			rg.err = tc.acceptErr
 			if tc.noSecret {
 				rg.h.Secret = nil
+			}
+			if tc.wantAll {
+				rg.h.Wants = func(string, string) bool { return true }
 			}
 			w := serve(rg.h, tc.req())
 			if w.Code != tc.status {
