@@ -344,4 +344,3 @@ func TestAPIRequests(t *testing.T) {
 		t.Errorf("APIRequests after a reset and one call = %d, want 1", n)
 	}
 }
-
