@@ -2,6 +2,8 @@ package ghemu
 
 import (
 	"context"
+	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -162,4 +164,54 @@ func (s *Server) checkSuiteJSON(rp *repo, cs *checkSuite) obj {
 		"latest_check_runs_count": len(s.suiteRuns(rp, cs)), "check_runs_url": u + "/check-runs",
 		"head_commit": hc, "rerequestable": true, "runs_rerequestable": true,
 	}
+}
+
+// requeue resets a suite to queued without a conclusion, as a rerequest
+// does (its runs are left as they are). The caller holds s.mu.
+func (s *Server) requeue(cs *checkSuite) {
+	cs.status, cs.conclusion = "queued", nil
+	cs.updated = s.now().UTC()
+}
+
+// POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest
+//
+// GitHub requeues the run's suite, leaves the run itself unchanged and
+// sends check_run rerequested to the App that made the run. Users with
+// write access may rerequest (the "Re-run" button), as may the App.
+func (s *Server) rerequestCheckRun(c *call) {
+	if !c.canWrite("checks") {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cr := c.checkRunParam()
+	if cr == nil {
+		return
+	}
+	if cs := c.rp.checkSuites[cr.headSHA]; cs != nil {
+		s.requeue(cs)
+	}
+	s.emitCheckRun(c.ctx, c.rp, c.id, cr, "rerequested")
+	c.json(http.StatusCreated, obj{})
+}
+
+// POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest
+//
+// GitHub requeues the suite and sends check_suite rerequested to its App.
+func (s *Server) rerequestCheckSuite(c *call) {
+	if !c.canWrite("checks") {
+		return
+	}
+	id, _ := strconv.ParseInt(c.param("check_suite_id"), 10, 64)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, cs := range c.rp.checkSuites {
+		if cs.id == id {
+			s.requeue(cs)
+			s.emitCheckSuite(c.rp, c.id, cs, "rerequested")
+			c.json(http.StatusCreated, obj{})
+			return
+		}
+	}
+	c.notFound()
 }

@@ -252,6 +252,16 @@ func (s *Server) writeFile(c *call, message, content *string, blobSHA, branch st
 		parents = []string{parent}
 	}
 	sha, err := rp.git.commitTree(c.ctx, tree, parents, *message, au, cm)
+	if err == nil && parent != "" {
+		// A protected branch takes a commit only as a push would.
+		s.mu.Lock()
+		reason, _ := s.refUpdateRefusal(rp, c.id, "refs/heads/"+branch, parent, sha)
+		s.mu.Unlock()
+		if reason != "" {
+			c.fail(http.StatusConflict, reason)
+			return
+		}
+	}
 	if err == nil {
 		err = rp.git.updateRef(c.ctx, "refs/heads/"+branch, sha, parent)
 	}

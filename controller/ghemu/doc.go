@@ -49,10 +49,16 @@
 // every required context has a successful, neutral or skipped check run or
 // a success status on the head (and, with strict, until the head contains
 // the base tip); admins with enforce_admins off merge regardless, bypass
-// allowances do not. The contents API is not yet subject to protection.
+// allowances do not. The contents API (PUT and DELETE of contents with a
+// branch) is judged as a push and answers 409 with the reason.
+//
+// Every pull request has refs/pull/N/head, as on GitHub: written when it
+// opens, moved with its head branch while it is open, kept after close and
+// merge, fetchable over smart HTTP, and refused to pushes ("deny updating a
+// hidden ref") and to the refs API.
 //
 // Assert with Requests (every API and git call with its route, identity and
-// status), PullRequests, Reviews, Comments, Statuses, CheckRuns and
+// status; APIRequests without git, ResetRequests to count one flow), PullRequests, Reviews, Comments, Statuses, CheckRuns and
 // Deliveries; inject faults with FailNext and RateLimitNext. Routes the
 // emulator does not implement answer GitHub's 404 and fail the test.
 //

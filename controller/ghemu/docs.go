@@ -22,6 +22,8 @@ var docsURLs = map[string]string{
 	"GET /repos/{owner}/{repo}/commits":                                                    "https://docs.github.com/rest/commits/commits#list-commits",
 	"GET /repos/{owner}/{repo}/commits/{ref}":                                              "https://docs.github.com/rest/commits/commits#get-a-commit",
 	"GET /repos/{owner}/{repo}/commits/{ref}/check-runs":                                   "https://docs.github.com/rest/checks/runs#list-check-runs-for-a-git-reference",
+	"POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest":                       "https://docs.github.com/rest/checks/runs#rerequest-a-check-run",
+	"POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest":                   "https://docs.github.com/rest/checks/suites#rerequest-a-check-suite",
 	"GET /repos/{owner}/{repo}/commits/{ref}/status":                                       "https://docs.github.com/rest/commits/statuses#get-the-combined-status-for-a-specific-reference",
 	"GET /repos/{owner}/{repo}/commits/{ref}/statuses":                                     "https://docs.github.com/rest/commits/statuses#list-commit-statuses-for-a-reference",
 	"GET /repos/{owner}/{repo}/compare/{basehead}":                                         "https://docs.github.com/rest/commits/commits#compare-two-commits",

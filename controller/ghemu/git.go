@@ -210,6 +210,20 @@ func (g *gitRepo) updateRef(ctx context.Context, ref, sha, old string) error {
 	return err
 }
 
+// setRef points ref at sha whatever it pointed at before (for refs only
+// the emulator moves, like refs/pull/N/head).
+func (g *gitRepo) setRef(ctx context.Context, ref, sha string) error {
+	_, err := g.run(ctx, nil, nil, "update-ref", ref, sha)
+	return err
+}
+
+// pullHeadRef is the hidden ref GitHub keeps at a pull request's head.
+func pullHeadRef(number int) string { return "refs/pull/" + strconv.Itoa(number) + "/head" }
+
+// hiddenRef reports whether ref is one only GitHub itself writes
+// (refs/pull/...): readable by fetch, refused to pushes and the refs API.
+func hiddenRef(ref string) bool { return strings.HasPrefix(ref, "refs/pull/") }
+
 func (g *gitRepo) deleteRef(ctx context.Context, ref, old string) error {
 	_, err := g.run(ctx, nil, nil, "update-ref", "-d", ref, old)
 	return err

@@ -85,6 +85,17 @@ func validRefName(ref string) bool {
 	return !strings.HasSuffix(ref, "/") && !strings.HasSuffix(ref, ".lock") && !strings.HasSuffix(ref, ".")
 }
 
+// hiddenRefRefused answers 422 for a write to refs/pull/..., which only
+// GitHub moves (GitHub's generic "Reference update failed"; the exact
+// message for these refs is not documented).
+func hiddenRefRefused(c *call, ref string) bool {
+	if !hiddenRef(ref) {
+		return false
+	}
+	c.fail(http.StatusUnprocessableEntity, "Reference update failed")
+	return true
+}
+
 // POST /repos/{owner}/{repo}/git/refs
 func (s *Server) createRef(c *call) {
 	var in struct {
@@ -96,6 +107,9 @@ func (s *Server) createRef(c *call) {
 	}
 	if !validRefName(in.Ref) {
 		c.fail(http.StatusUnprocessableEntity, "Reference name must start with 'refs' and have at least two slashes.")
+		return
+	}
+	if hiddenRefRefused(c, in.Ref) {
 		return
 	}
 	rp := c.rp
@@ -125,6 +139,9 @@ func (s *Server) updateRef(c *call) {
 	}
 	rp := c.rp
 	ref := "refs/" + c.param("ref")
+	if hiddenRefRefused(c, ref) {
+		return
+	}
 	rp.writeMu.Lock()
 	defer rp.writeMu.Unlock()
 	refs, err := rp.git.refs(c.ctx)
@@ -170,6 +187,9 @@ func (s *Server) deleteRef(c *call) {
 	}
 	rp := c.rp
 	ref := "refs/" + c.param("ref")
+	if hiddenRefRefused(c, ref) {
+		return
+	}
 	rp.writeMu.Lock()
 	defer rp.writeMu.Unlock()
 	refs, err := rp.git.refs(c.ctx)

@@ -138,6 +138,10 @@ func (s *Server) createPull(c *call) {
 		c.invalid("PullRequest", "base", "missing_field", "")
 		return
 	}
+	// The head may not move between reading it and writing the pull
+	// request's refs/pull/N/head.
+	rp.writeMu.Lock()
+	defer rp.writeMu.Unlock()
 	headSHA, ok := rp.git.resolve(c.ctx, "refs/heads/"+head)
 	if head == "" || !ok {
 		c.invalid("PullRequest", "head", "invalid", "")
@@ -171,6 +175,13 @@ func (s *Server) createPull(c *call) {
 	}
 	p.stats = stats
 	rp.issues[p.number] = &issue{number: p.number, id: s.st.newID(), pr: p}
+	s.mu.Unlock()
+	// Set, not created: after a restart on the same DataDir numbering starts
+	// again and the ref may be left from before.
+	if err := rp.git.setRef(c.ctx, pullHeadRef(p.number), headSHA); err != nil {
+		s.log.Error("writing the pull request head ref", logKeyRepo, rp.fullName(), logKeyPR, p.number, logKeyErr, err)
+	}
+	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.log.Info("pull request opened", logKeyRepo, rp.fullName(), logKeyPR, p.number, logKeyLogin, c.id.login())
 	s.emitPullRequest(c.ctx, rp, c.id, p, "opened", nil)

@@ -200,6 +200,8 @@ func (s *Server) routes() {
 	s.handle("GET /repos/{owner}/{repo}/check-runs/{check_run_id}", repoRoute, s.getCheckRun)
 	s.handle("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", repoRoute, s.updateCheckRun)
 	s.handle("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", repoRoute, s.listCheckRuns)
+	s.handle("POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest", repoRoute, s.rerequestCheckRun)
+	s.handle("POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest", repoRoute, s.rerequestCheckSuite)
 	s.handle("POST /repos/{owner}/{repo}/statuses/{sha}", repoRoute, s.createStatus)
 	s.handle("GET /repos/{owner}/{repo}/commits/{ref}/status", repoRoute, s.combinedStatus)
 	s.handle("GET /repos/{owner}/{repo}/commits/{ref}/statuses", repoRoute, s.listStatuses)

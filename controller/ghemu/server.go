@@ -52,8 +52,10 @@ type Config struct {
 type Request struct {
 	Method string // HTTP method
 	// Route is the matched operation, as GitHub documents it, for example
-	// "GET /repos/{owner}/{repo}/pulls/{pull_number}"; "GIT" routes are
-	// smart-HTTP requests and "" means an unhandled route.
+	// "GET /repos/{owner}/{repo}/pulls/{pull_number}". Git over smart HTTP
+	// is recorded with a route starting "GIT " ("GIT GET /{owner}/{repo}.git"
+	// for a ref advertisement, "GIT POST /{owner}/{repo}.git" for
+	// upload-pack or receive-pack), and "" means an unhandled route.
 	Route  string
 	Path   string // request path as sent
 	Login  string // acting identity ("" when anonymous)
@@ -187,6 +189,28 @@ func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Request(nil), s.requests...)
+}
+
+// APIRequests returns the REST API requests recorded so far, in order:
+// Requests without git (Route "GIT ...") and unhandled routes (Route "").
+func (s *Server) APIRequests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Request
+	for _, r := range s.requests {
+		if r.Route != "" && !strings.HasPrefix(r.Route, "GIT ") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ResetRequests forgets the requests recorded so far, so that a test or a
+// benchmark can count the calls of one flow.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
 }
 
 // FailNext makes the next n requests to route (for example

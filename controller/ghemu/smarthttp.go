@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -105,8 +106,13 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 		InheritEnv: []string{"TMPDIR"},
 		Stderr:     os.Stderr,
 	}
+	// refs/pull/* are GitHub's: fetchable, hidden from pushes, and
+	// receive-pack refuses to update them ("deny updating a hidden ref"),
+	// as on GitHub.
+	config := []string{"receive.hideRefs", "refs/pull"}
 	sw := &statusWriter{ResponseWriter: w}
 	if !push || r.Method != http.MethodPost {
+		h.Env = append(h.Env, configEnv(config...)...)
 		h.ServeHTTP(sw, r)
 		rec.Status = sw.status
 		return
@@ -136,7 +142,7 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	h.Env = append(h.Env, s.pushProtectionEnv(rp, id, cmds)...)
 	s.mu.Unlock()
-	h.Env = append(h.Env, "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=core.hooksPath", "GIT_CONFIG_VALUE_0="+hooks)
+	h.Env = append(h.Env, configEnv(append(config, "core.hooksPath", hooks)...)...)
 	ctx := context.WithoutCancel(r.Context())
 	before, err := rp.git.refs(ctx)
 	if err != nil {
@@ -152,6 +158,17 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.refsChanged(ctx, rp, id, diffRefs(before, after), true)
+}
+
+// configEnv passes git configuration (key, value, key, value...) through
+// the environment (GIT_CONFIG_COUNT).
+func configEnv(kv ...string) []string {
+	env := []string{"GIT_CONFIG_COUNT=" + strconv.Itoa(len(kv)/2)}
+	for i := 0; i+1 < len(kv); i += 2 {
+		n := strconv.Itoa(i / 2)
+		env = append(env, "GIT_CONFIG_KEY_"+n+"="+kv[i], "GIT_CONFIG_VALUE_"+n+"="+kv[i+1])
+	}
+	return env
 }
 
 func (s *Server) gitAuthFail(w http.ResponseWriter) int {
@@ -219,7 +236,8 @@ func (s *Server) refsChanged(ctx context.Context, rp *repo, id identity, changes
 	}
 }
 
-// headMoved updates a pull request whose head branch moved to sha.
+// headMoved updates a pull request whose head branch moved to sha, and its
+// refs/pull/N/head. The caller holds rp.writeMu.
 func (s *Server) headMoved(ctx context.Context, rp *repo, id identity, p *pull, sha string, now time.Time) {
 	s.mu.Lock()
 	baseRef := p.baseRef
@@ -228,6 +246,9 @@ func (s *Server) headMoved(ctx context.Context, rp *repo, id identity, p *pull, 
 	var stats prStats
 	if ok {
 		stats = s.pullStats(ctx, rp, baseRef, base, sha, true)
+	}
+	if err := rp.git.setRef(ctx, pullHeadRef(p.number), sha); err != nil {
+		s.log.Error("moving the pull request head ref", logKeyRepo, rp.fullName(), logKeyPR, p.number, logKeyErr, err)
 	}
 	s.mu.Lock()
 	before := p.headSHA
