@@ -58,14 +58,15 @@ func TestAppMergeIsTrusted(t *testing.T) {
 	if g.Request.ID != "prod/orders/alice-1" || g.PullRequest != n {
 		t.Errorf("grant %s from #%d", g.Request.ID, g.PullRequest)
 	}
-	if !strings.EqualFold(strings.Join(g.Decision.ApprovedBy, ","), "bob") || strings.Join(g.Policies, ",") != "prod" {
-		t.Errorf("decision %+v policies %v", g.Decision, g.Policies)
+	d := decisionOf(t, r, g.Decision)
+	if strings.Join(d.ApprovedBy, ",") != "bob" || strings.Join(g.Policies, ",") != "prod" || strings.Join(d.RequestedBy, ",") != "alice" {
+		t.Errorf("decision %+v policies %v", d, g.Policies)
 	}
 	if g.ExpiresAt.Before(start.Add(2*time.Hour)) || g.ExpiresAt.After(time.Now().Add(2*time.Hour)) {
 		t.Errorf("expires at %s, want two hours after the merge (started %s)", g.ExpiresAt, start)
 	}
-	if len(g.Decision.EligibleVia) != 1 || g.Decision.EligibleVia[0].Owner != "@acme/dba" {
-		t.Errorf("eligible via %+v, want bob via @acme/dba", g.Decision.EligibleVia)
+	if len(d.EligibleVia) != 1 || d.EligibleVia[0] != (trailer.Via{Login: "bob", Owner: "@acme/dba"}) {
+		t.Errorf("eligible via %+v, want bob via @acme/dba", d.EligibleVia)
 	}
 }
 
@@ -128,8 +129,11 @@ func TestBreakGlass(t *testing.T) {
 		t.Errorf("labels %v, want jit/break-glass", p.Labels)
 	}
 	st := readDesired(t, r)
-	if len(st.Grants) != 1 || !st.Grants[0].Decision.BreakGlass || st.Grants[0].Decision.Duration != time.Hour || len(st.Anomalies) != 0 {
+	if len(st.Grants) != 1 || len(st.Anomalies) != 0 {
 		t.Fatalf("desired %+v anomalies %+v", st.Grants, st.Anomalies)
+	}
+	if d := decisionOf(t, r, st.Grants[0].Decision); !d.BreakGlass || d.Duration != time.Hour || len(d.ApprovedBy) != 0 {
+		t.Errorf("break-glass decision %+v", d)
 	}
 
 	r.approve("dave", n) // not a code owner: nothing recorded
@@ -193,4 +197,19 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// decisionOf reads the decision trailers of merge sha.
+func decisionOf(t *testing.T, r *rig, sha string) trailer.Decision {
+	t.Helper()
+	msg := git(t, r.clone("alice"), nil, "log", "-1", "--format=%B", sha) + "\n"
+	ts, err := trailer.Parse(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := trailer.DecisionFrom(ts)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+	return d
 }
