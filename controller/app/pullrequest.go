@@ -94,7 +94,7 @@ func (a *App) post(ctx context.Context, as *Assessment, items []work) error {
 		ap = explain.Approval(epr, as.Report.Grants, as.Report.Change, as.Decision)
 	} else {
 		ap = explain.Check{Name: explain.ApprovalName, Status: "completed", Conclusion: "success",
-			Title: "No grant changes: nothing for jit to approve",
+			Title:   "No grant changes: nothing for jit to approve",
 			Summary: "This pull request changes no grant file, so jit neither approves nor merges it; GitHub's own review rules apply."}
 	}
 	if _, err := a.gh.PutCheckRun(ctx, checkRun(as.PR.HeadSHA, ap)); err != nil {

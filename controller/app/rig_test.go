@@ -372,6 +372,7 @@ func writeFile(t testing.TB, dir, p, content string) {
 		t.Fatal(err)
 	}
 }
+
 var githubClosed = github.PullRequest{State: github.String("closed")}
 
 // newBenchRig is a rig for a benchmark, logging only warnings.
