@@ -45,10 +45,11 @@ func (a *App) accept(ev webhook.Event) error {
 			return nil
 		}
 	case "push":
-		if ev.Ref != "refs/heads/"+a.cfg.DefaultBranch {
-			return nil
+		// Every push brings the mirror up to date at once, so that the
+		// pull request events that follow a push find its head there.
+		if ev.Ref == "refs/heads/"+a.cfg.DefaultBranch {
+			w.push = &pushInfo{before: ev.Before, after: ev.After}
 		}
-		w.push = &pushInfo{before: ev.Before, after: ev.After}
 		return a.add(keyPush, w)
 	case "installation", "installation_repositories":
 		a.log.Info("installation changed; evaluating every open pull request", "action", ev.Action, "delivery", ev.Delivery)
@@ -81,15 +82,24 @@ func fromGitHub(p *github.PullRequest) ghapi.PullRequest {
 	return out
 }
 
-// pushed handles pushes to the default branch: the mirror follows, and when
-// the push changed what judges pull requests (CODEOWNERS, policies,
+// pushed handles pushes: the mirror follows, and when a push to the default
+// branch changed what judges pull requests (CODEOWNERS, policies,
 // templates, .gitattributes, the signing key), every open pull request is
 // evaluated again.
 func (a *App) pushed(ctx context.Context, items []work) error {
 	if err := a.cfg.Mirror.Fetch(ctx); err != nil {
 		return fmt.Errorf("fetching the access repository: %w", err)
 	}
-	before, after := items[0].push.before, items[len(items)-1].push.after
+	var defaults []work
+	for _, it := range items {
+		if it.push != nil {
+			defaults = append(defaults, it)
+		}
+	}
+	if len(defaults) == 0 {
+		return nil
+	}
+	before, after := defaults[0].push.before, defaults[len(defaults)-1].push.after
 	governing := true
 	err := a.cfg.Mirror.Read(ctx, func(r *history.Repo) error {
 		if strings.Trim(before, "0") == "" {
