@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/jitops/jit/controller/ghemu"
 	"github.com/jitops/jit/controller/ghemu/ghemutest"
 )
 
@@ -73,8 +74,9 @@ func TestPullHeadRef(t *testing.T) {
 		t.Fatalf("after a contents API commit: refs/pull/1/head = %q, want %s", got, res.GetSHA())
 	}
 	// update-branch moves it.
-	must[*github.RepositoryContentResponse](t, "main moves")(alice.Repositories.CreateFile(ctx, "acme", "access", "e.txt",
-		&github.RepositoryContentFileOptions{Message: github.String("e"), Content: []byte("e\n")}))
+	if _, err := srv.Commit(ctx, "access", ghemu.Change{Branch: "main", Author: "bob", Message: "e", Files: map[string]string{"e.txt": "e\n"}}); err != nil {
+		t.Fatal(err)
+	}
 	_, _, err := alice.PullRequests.UpdateBranch(ctx, "acme", "access", pr.GetNumber(), nil)
 	var accepted *github.AcceptedError
 	if !errors.As(err, &accepted) {
