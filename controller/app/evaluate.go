@@ -65,13 +65,8 @@ func (e *Evaluator) Assess(ctx context.Context, pr ghapi.PullRequest, fresh bool
 	if pr.HeadSHA == "" {
 		return nil, fmt.Errorf("pull request #%d has no head commit", pr.Number)
 	}
-	if !e.Mirror.Has(ctx, pr.HeadSHA) {
-		if err := e.Mirror.Fetch(ctx); err != nil {
-			return nil, fmt.Errorf("fetching the access repository for pull request #%d: %w", pr.Number, err)
-		}
-		if !e.Mirror.Has(ctx, pr.HeadSHA) {
-			return nil, fmt.Errorf("head %s of pull request #%d is not in the access repository after a fetch (a fork, or a head that moved); it is evaluated again on its next event", pr.HeadSHA, pr.Number)
-		}
+	if err := e.Mirror.Ensure(ctx, pr.HeadSHA); err != nil {
+		return nil, fmt.Errorf("head %s of pull request #%d: %w (it is evaluated again on its next event)", pr.HeadSHA, pr.Number, err)
 	}
 	as := &Assessment{PR: pr}
 	err := e.Mirror.Read(ctx, func(r *history.Repo) error {

@@ -34,8 +34,13 @@ func (a *App) accept(ev webhook.Event) error {
 		}
 	case "pull_request_review":
 		w.review = true
-		// The review payload carries the simple form of the pull request:
-		// ask GitHub for the rest.
+		// The review payload carries the pull request in its simple form,
+		// which has all an evaluation reads: head, base, author, state,
+		// draft, labels and the merge commit.
+		if e, ok := ev.Payload.(*github.PullRequestReviewEvent); ok && e.PullRequest != nil {
+			pr := fromGitHub(e.PullRequest)
+			w.pr = &pr
+		}
 	case "check_suite":
 		if ev.Action != "requested" && ev.Action != "rerequested" {
 			return nil

@@ -34,8 +34,7 @@ func (a *App) pullRequest(ctx context.Context, key string, items []work) error {
 		}
 		review = review || it.review
 	}
-	// A review event carries no state of the pull request worth trusting
-	// over GitHub's, and check events none: ask.
+	// Check events and internal retries carry no pull request: ask.
 	last := items[len(items)-1]
 	if pr == nil || last.pr == nil {
 		got, err := a.gh.PullRequest(ctx, n)

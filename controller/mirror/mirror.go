@@ -64,6 +64,7 @@ type Mirror struct {
 	// mu guards the fetch queue below.
 	mu      sync.Mutex
 	running bool   // a fetch goroutine is working through rounds
+	current *round // the fetch running now, if any
 	pending *round // the next fetch, shared by everyone asking while one runs
 }
 
@@ -216,10 +217,14 @@ func (m *Mirror) Fetch(ctx context.Context) error {
 // work runs r and then every round queued meanwhile, until none is left.
 func (m *Mirror) work(r *round) {
 	for r != nil {
+		m.mu.Lock()
+		m.current = r
+		m.mu.Unlock()
 		r.err = m.fetch(r.ctx)
 		r.cancel()
 		close(r.done)
 		m.mu.Lock()
+		m.current = nil
 		r, m.pending = m.pending, nil
 		if r == nil {
 			m.running = false
@@ -231,6 +236,38 @@ func (m *Mirror) work(r *round) {
 // refspecs are what the mirror follows: forced, so rewritten branches are
 // followed as the remote has them.
 var refspecs = []string{"+refs/heads/*:refs/heads/*", "+refs/pull/*/head:refs/pull/*/head"}
+
+// Ensure makes sure the mirror holds commit sha, fetching as little as it
+// can: it returns at once when sha is there; otherwise it waits for the
+// fetch running now, if any (a push that triggered it usually brought sha),
+// and fetches only when sha is still missing after that. It returns an
+// error when sha is missing even after a fetch that started after the
+// call.
+func (m *Mirror) Ensure(ctx context.Context, sha string) error {
+	if m.Has(ctx, sha) {
+		return nil
+	}
+	m.mu.Lock()
+	running := m.current
+	m.mu.Unlock()
+	if running != nil {
+		select {
+		case <-running.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if m.Has(ctx, sha) {
+			return nil
+		}
+	}
+	if err := m.Fetch(ctx); err != nil {
+		return err
+	}
+	if !m.Has(ctx, sha) {
+		return fmt.Errorf("mirror: commit %s is not on any branch or pull request head of %s", sha, m.url)
+	}
+	return nil
+}
 
 // fetchArgs is the command line of a fetch: no secret ever appears in it.
 func (m *Mirror) fetchArgs() []string {
