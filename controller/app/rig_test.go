@@ -178,7 +178,7 @@ func (r *rig) start() {
 		t.Fatal(err)
 	}
 	a, err := app.New(app.Config{GitHub: gh, Mirror: m, Signer: r.key.Signer, WebhookSecret: []byte(secret),
-		DefaultBranch: rp.DefaultBranch, Workers: 2, Resync: time.Hour, Metrics: r.metrics, Logger: log})
+		DefaultBranch: rp.DefaultBranch, Resync: time.Hour, Metrics: r.metrics, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -252,13 +252,23 @@ func (s *Server) listPulls(c *call) {
 		return !less
 	})
 	ps = paged(c, ps)
+	// The list shows the simple form, which has no mergeability or diff
+	// statistics: only the base's current tip is refreshed, once per base
+	// branch (computing every pull request's merge would cost a git merge
+	// each, which GitHub does not do for a list either).
+	tips := map[string]string{}
 	for _, p := range ps {
-		s.refreshPull(c.ctx, c.rp, p)
+		if _, ok := tips[p.baseRef]; !ok {
+			tips[p.baseRef], _ = c.rp.git.resolve(c.ctx, "refs/heads/"+p.baseRef)
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := []obj{}
 	for _, p := range ps {
+		if tip := tips[p.baseRef]; p.state == "open" && tip != "" {
+			p.baseSHA = tip
+		}
 		out = append(out, s.pullSimpleJSON(c.rp, p))
 	}
 	c.json(http.StatusOK, out)

@@ -345,10 +345,13 @@ func (m *Mirror) Has(ctx context.Context, sha string) bool {
 	if !isHash(sha) {
 		return false
 	}
-	m.rw.RLock()
-	defer m.rw.RUnlock()
-	_, err := m.run(ctx, nil, "cat-file", "-e", sha+"^{commit}")
-	return err == nil
+	found := false
+	err := m.Read(ctx, func(r *history.Repo) error {
+		_, err := r.CommitInfo(sha)
+		found = err == nil
+		return nil
+	})
+	return err == nil && found
 }
 
 func isHash(s string) bool {
