@@ -65,7 +65,7 @@ func (a *App) pullRequest(ctx context.Context, key string, items []work) error {
 	if as.Decision.Outcome != grant.Approved || !as.Report.Valid || pr.Draft {
 		return nil
 	}
-	return a.merge(ctx, as)
+	return a.merge(ctx, as, last.delivery)
 }
 
 func outcomeLabel(as *Assessment) string {
@@ -133,7 +133,7 @@ func checkRun(head string, c explain.Check) ghapi.CheckRun {
 // merge merges an approved pull request with its signed decision. It first
 // brings the mirror up to date; when the default branch moved it judges the
 // pull request again, with membership and permissions asked afresh.
-func (a *App) merge(ctx context.Context, as *Assessment) error {
+func (a *App) merge(ctx context.Context, as *Assessment, delivery string) error {
 	pr := as.PR
 	refusalKey := fmt.Sprintf("%d@%s", pr.Number, pr.HeadSHA)
 	a.mu.Lock()
@@ -203,7 +203,7 @@ func (a *App) merge(ctx context.Context, as *Assessment) error {
 		return fmt.Errorf("merging pull request #%d: %w", pr.Number, err)
 	}
 	a.m.Merges.WithLabelValues("merged").Inc()
-	a.log.Info("merged", append(logAttrs(pr, as), "merge", sha, "approved_by", strings.Join(as.Decision.ApprovedBy(), ","),
+	a.log.Info("merged", append(logAttrs(pr, as), "delivery", delivery, "merge", sha, "approved_by", strings.Join(as.Decision.ApprovedBy(), ","),
 		"break_glass", rec.breakGlass)...)
 	return nil
 }
