@@ -213,3 +213,26 @@ func decisionOf(t *testing.T, r *rig, sha string) trailer.Decision {
 	}
 	return d
 }
+
+// TestRerequestEvaluatesAgain: an approval the App missed (webhooks lost)
+// is seen when someone re-runs the jit/approval check from GitHub.
+func TestRerequestEvaluatesAgain(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	n := r.openPR("alice", "req", map[string]string{"access/prod/orders/alice-1.yaml": aliceGrant})
+	r.settle()
+	r.pause()
+	r.approve("bob", n)
+	r.srv.SetWebhookURL(r.hookURL) // deliveries again, but the approval was lost
+	r.settle()
+	if r.pr(n).Merged {
+		t.Fatal("merged without having seen the approval")
+	}
+	id := r.check(n, approvalCheck).ID
+	if _, err := r.client("alice").Checks.ReRequestCheckRun(context.Background(), org, repo, id); err != nil {
+		t.Fatal(err)
+	}
+	r.settle()
+	if !r.pr(n).Merged {
+		t.Fatalf("a re-run of jit/approval did not evaluate the pull request again: %+v", r.check(n, approvalCheck))
+	}
+}
