@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 
+	"github.com/jitops/jit/controller/desired"
 	"github.com/jitops/jit/controller/explain"
 	"github.com/jitops/jit/controller/ghapi"
 	"github.com/jitops/jit/controller/grant"
@@ -102,8 +104,9 @@ func (a *App) breakGlassReviewed(ctx context.Context, pr ghapi.PullRequest) erro
 	return nil
 }
 
-// reviewRecorded reports whether a break-glass-reviewed record for every id
-// already follows merge on the default branch's first-parent history.
+// reviewRecorded reports whether a signed break-glass-reviewed record for
+// every id already follows merge on the default branch's first-parent
+// history.
 func reviewRecorded(ctx context.Context, r *history.Repo, tip, merge string, ids []string) (bool, error) {
 	left := slices.Clone(ids)
 	err := r.FirstParentChanges(ctx, tip, func(c history.Commit, _ []history.Change) bool {
@@ -115,11 +118,26 @@ func reviewRecorded(ctx context.Context, r *history.Repo, tip, merge string, ids
 			return true
 		}
 		e, err := trailer.EventFrom(ts)
-		if err != nil || e.Kind != trailer.BreakGlassReviewed || len(c.Parents) == 0 || e.Parent != c.Parents[0] {
+		if err != nil || e.Kind != trailer.BreakGlassReviewed || len(c.Parents) == 0 || e.Parent != c.Parents[0] || !signedAt(r, c.Parents[0], ts) {
 			return true
 		}
 		left = slices.DeleteFunc(left, func(id string) bool { return slices.Contains(e.Grants, id) })
 		return len(left) > 0
 	})
 	return len(left) == 0, err
+}
+
+// signedAt reports whether ts verify with the key .github/jit-signers held
+// at commit parent: only the controller's own records count.
+func signedAt(r *history.Repo, parent string, ts []trailer.Trailer) bool {
+	tree, err := r.FS(parent)
+	if err != nil {
+		return false
+	}
+	data, err := fs.ReadFile(tree, desired.SignersFile)
+	if err != nil {
+		return false
+	}
+	signers, err := trailer.ParseAllowedSigners(desired.SignersFile, data)
+	return err == nil && trailer.Verify(ts, signers) == nil
 }

@@ -27,16 +27,19 @@ func (a *App) pullRequest(ctx context.Context, key string, items []work) error {
 		return fmt.Errorf("bad queue key %q", key)
 	}
 	var pr *ghapi.PullRequest
-	review := false
+	review, heads := false, map[string]bool{}
 	for _, it := range items {
 		if it.pr != nil {
 			pr = it.pr
+			heads[it.pr.HeadSHA] = true
 		}
 		review = review || it.review
 	}
-	// Check events and internal retries carry no pull request: ask.
+	// Check events and internal retries carry no pull request, and items
+	// that disagree on the head cannot say which is the newest (a resync's
+	// list may be older than a push's event): ask.
 	last := items[len(items)-1]
-	if pr == nil || last.pr == nil {
+	if pr == nil || last.pr == nil || len(heads) > 1 {
 		got, err := a.gh.PullRequest(ctx, n)
 		if err != nil {
 			return fmt.Errorf("reading pull request #%d: %w", n, err)

@@ -174,8 +174,26 @@ func TestServeAndStatus(t *testing.T) {
 		!strings.Contains(body, "jit_github_requests_total") {
 		t.Errorf("/metrics lacks the webhook and GitHub counters:\n%s", body)
 	}
-	if !strings.Contains(stderr.String(), `"pr":`+fmt.Sprint(pr.GetNumber())) || !strings.Contains(stderr.String(), `"grant":"prod/alice-1"`) {
-		t.Errorf("logs lack the pull request and grant fields:\n%s", stderr.String())
+	for !strings.Contains(stderr.String(), `"msg":"evaluated"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no evaluation logged:\n%s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var logged struct {
+		PR       int    `json:"pr"`
+		Grant    string `json:"grant"`
+		Delivery string `json:"delivery"`
+	}
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(line, `"msg":"evaluated"`) {
+			if err := json.Unmarshal([]byte(line), &logged); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if logged.PR != pr.GetNumber() || logged.Grant != "prod/alice-1" || logged.Delivery == "" {
+		t.Errorf("the evaluation's log line lacks the pull request, grant or delivery: %+v\n%s", logged, stderr.String())
 	}
 
 	// jit status explains the same thing, without posting anything.

@@ -206,12 +206,14 @@ func (c *Client) Token(ctx context.Context) (string, error) {
 	return tok, nil
 }
 
-// ServerNow returns the earliest of the local clock and the Date header of the latest GitHub
-// response, truncated to the second. (Used to compute Jit-Expires-At so it is never later
-// than the merge commit's committer time plus the duration.)
+// ServerNow returns the earlier of the local clock and GitHub's clock (the
+// latest response's Date header plus the local time elapsed since it
+// arrived), truncated to the second. Jit-Expires-At is counted from it, so
+// that it is never later than the merge commit's committer time plus the
+// duration, even when the App's clock runs ahead of GitHub's.
 func (c *Client) ServerNow() time.Time {
 	now := c.now()
-	if d := c.tr.date(); !d.IsZero() && d.Before(now) {
+	if d := c.tr.date(now); !d.IsZero() && d.Before(now) {
 		now = d
 	}
 	return now.Truncate(time.Second)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -211,4 +212,29 @@ func status(err error) int {
 		return ge.Status
 	}
 	return 0
+}
+
+// TestServerNowAdvancesWithTheLocalClock: GitHub's clock is estimated from
+// the latest Date header plus the local time since it arrived, so an App
+// idle for a while does not count an expiry from a stale Date.
+func TestServerNowAdvancesWithTheLocalClock(t *testing.T) {
+	e := newEnv(t)
+	var mu sync.Mutex
+	local := time.Now().Add(time.Hour) // ahead of GitHub's clock
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return local }
+	c := e.client(t, func(cfg *ghapi.Config) { cfg.Now = now })
+	if _, err := c.Repository(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	first := c.ServerNow()
+	mu.Lock()
+	local = local.Add(10 * time.Minute)
+	mu.Unlock()
+	second := c.ServerNow()
+	if d := second.Sub(first); d < 10*time.Minute-time.Second || d > 10*time.Minute+time.Second {
+		t.Errorf("ServerNow moved by %v after the local clock moved 10m, want 10m", d)
+	}
+	if !second.Before(now()) {
+		t.Errorf("ServerNow %v is not earlier than the local clock %v that runs ahead", second, now())
+	}
 }

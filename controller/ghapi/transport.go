@@ -55,6 +55,7 @@ type transport struct {
 
 	mu       sync.Mutex
 	lastDate time.Time // Date header of the latest response
+	lastAt   time.Time // the local clock when it arrived
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -89,7 +90,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		status := 0
 		if resp != nil {
 			status = resp.StatusCode
-			t.noteDate(resp.Header.Get("Date"))
+			t.noteDate(resp.Header.Get("Date"), t.now())
 		}
 		if t.observe != nil {
 			t.observe(c.route, status, time.Since(start))
@@ -205,20 +206,30 @@ func (t *transport) backoff(attempt int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// noteDate remembers the Date header of the latest response.
-func (t *transport) noteDate(h string) {
+// noteDate remembers the Date header of the latest response, and when it
+// arrived by the local clock now.
+func (t *transport) noteDate(h string, now time.Time) {
 	d, err := http.ParseTime(h)
 	if err != nil {
 		return
 	}
 	t.mu.Lock()
-	t.lastDate = d
+	t.lastDate, t.lastAt = d, now
 	t.mu.Unlock()
 }
 
-func (t *transport) date() time.Time {
+// date estimates GitHub's clock at local time now: the latest Date header
+// plus the local time elapsed since it arrived (never more than GitHub's
+// clock, since a Date header rounds down); zero when none arrived.
+func (t *transport) date(now time.Time) time.Time {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.lastDate.IsZero() {
+		return time.Time{}
+	}
+	if elapsed := now.Sub(t.lastAt); elapsed > 0 {
+		return t.lastDate.Add(elapsed)
+	}
 	return t.lastDate
 }
 
