@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 
+	"github.com/jitops/jit/controller/desired"
 	"github.com/jitops/jit/controller/explain"
 	"github.com/jitops/jit/controller/ghapi"
 	"github.com/jitops/jit/controller/grant"
@@ -118,8 +120,29 @@ func reviewRecorded(ctx context.Context, r *history.Repo, tip, merge string, ids
 		if err != nil || e.Kind != trailer.BreakGlassReviewed || len(c.Parents) == 0 || e.Parent != c.Parents[0] {
 			return true
 		}
+		// Anyone whose commit lands on the default branch can write these
+		// trailers: only a record signed with the key of its first parent
+		// is the App's.
+		signers, err := signersAt(r, c.Parents[0])
+		if err != nil || trailer.Verify(ts, signers) != nil {
+			return true
+		}
 		left = slices.DeleteFunc(left, func(id string) bool { return slices.Contains(e.Grants, id) })
 		return len(left) > 0
 	})
 	return len(left) == 0, err
+}
+
+// signersAt reads the allowed signers that .github/jit-signers held at
+// commit.
+func signersAt(r *history.Repo, commit string) (trailer.AllowedSigners, error) {
+	tree, err := r.FS(commit)
+	if err != nil {
+		return nil, err
+	}
+	data, err := fs.ReadFile(tree, desired.SignersFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s at %s: %w", desired.SignersFile, commit, err)
+	}
+	return trailer.ParseAllowedSigners(desired.SignersFile, data)
 }
