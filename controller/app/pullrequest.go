@@ -155,6 +155,21 @@ func (a *App) merge(ctx context.Context, as *Assessment) error {
 	if refused >= maxRefusals {
 		return nil
 	}
+	// A webhook's pull request is a snapshot, and deliveries come late or
+	// out of order: GitHub merges into the base and state of now, so they
+	// must be those that were judged.
+	cur, err := a.gh.PullRequest(ctx, pr.Number)
+	if err != nil {
+		return fmt.Errorf("reading pull request #%d before merging: %w", pr.Number, err)
+	}
+	if cur.State != "open" || cur.Draft || cur.HeadSHA != pr.HeadSHA || cur.BaseRef != pr.BaseRef || !grant.SameLogin(cur.Author, pr.Author) {
+		a.log.Info("the pull request changed since the event judged; evaluating it again", append(logAttrs(pr, as),
+			"state", cur.State, "draft", cur.Draft, "now_head", cur.HeadSHA, "base", pr.BaseRef, "now_base", cur.BaseRef)...)
+		a.enqueue(prKey(pr.Number), work{trigger: "stale", received: a.cfg.Now()})
+		return nil
+	}
+	pr.Labels = cur.Labels
+	as.PR.Labels = cur.Labels
 	if err := a.cfg.Mirror.Fetch(ctx); err != nil {
 		return fmt.Errorf("fetching the access repository before merging #%d: %w", pr.Number, err)
 	}
