@@ -2,13 +2,9 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"testing"
 
 	"github.com/google/go-github/v60/github"
-
-	"github.com/jitops/jit/controller/ghemu/ghemutest"
 )
 
 // TestReviewStalePayloadBase: a webhook's pull request is a snapshot from
@@ -33,15 +29,7 @@ func TestReviewStalePayloadBase(t *testing.T) {
 	if _, _, err := r.client("alice").PullRequests.Edit(ctx, org, repo, n, &github.PullRequest{Base: &github.PullRequestBranch{Ref: github.String("lax")}}); err != nil {
 		t.Fatal(err)
 	}
-	payload, err := json.Marshal(github.PullRequestEvent{Action: github.String("synchronize"), Number: github.Int(n), PullRequest: snapshot,
-		Repo: snapshot.GetBase().GetRepo(), Installation: &github.Installation{ID: github.Int64(r.installation())}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w := ghemutest.Deliver(t, r.app.Handler(), secret, "pull_request", payload); w.Code != http.StatusAccepted {
-		t.Fatalf("delivery answered %d", w.Code)
-	}
-	r.settle()
+	r.deliverPR("synchronize", snapshot, snapshot.GetBase().GetRepo())
 	if p := r.pr(n); p.Merged {
 		t.Fatalf("merged into %s on a snapshot that said main (merge %s)", p.BaseRef, p.MergeCommitSHA)
 	}

@@ -28,26 +28,14 @@ func TestReviewDeliveryForAnotherRepository(t *testing.T) {
 	ours := pr.GetBase().GetRepo()
 	other := &github.Repository{ID: github.Int64(ours.GetID() + 1000), Name: github.String("other"),
 		FullName: github.String(org + "/other"), Owner: ours.Owner}
-	deliver := func(rp *github.Repository) {
-		t.Helper()
-		payload, err := json.Marshal(github.PullRequestEvent{Action: github.String("opened"), Number: github.Int(n), PullRequest: pr,
-			Repo: rp, Installation: &github.Installation{ID: github.Int64(r.installation())}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if w := ghemutest.Deliver(t, r.app.Handler(), secret, "pull_request", payload); w.Code/100 != 2 {
-			t.Fatalf("signed delivery answered %d", w.Code)
-		}
-		r.settle()
-	}
-	deliver(other)
+	r.deliverPR("opened", pr, other)
 	if got := r.srv.CheckRuns(repo, pr.GetHead().GetSHA()); len(got) != 0 {
 		t.Errorf("a delivery for %s produced check runs on %s/%s: %+v", other.GetFullName(), org, repo, got)
 	}
 	if cs := r.comments(n); len(cs) != 0 {
 		t.Errorf("a delivery for %s produced comments on %s/%s #%d: %+v", other.GetFullName(), org, repo, n, cs)
 	}
-	deliver(ours)
+	r.deliverPR("opened", pr, ours)
 	if got := r.check(n, validateCheck); got.Conclusion != "success" {
 		t.Fatalf("a delivery for %s: jit/validate %+v", ours.GetFullName(), got)
 	}
@@ -65,4 +53,19 @@ func (r *rig) installation() int64 {
 		r.t.Fatal(err)
 	}
 	return inst.GetID()
+}
+
+// deliverPR delivers a pull_request event with action about pr of
+// repository rp, signed with the App's secret, and lets the App settle.
+func (r *rig) deliverPR(action string, pr *github.PullRequest, rp *github.Repository) {
+	r.t.Helper()
+	payload, err := json.Marshal(github.PullRequestEvent{Action: github.String(action), Number: github.Int(pr.GetNumber()), PullRequest: pr,
+		Repo: rp, Installation: &github.Installation{ID: github.Int64(r.installation())}})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if w := ghemutest.Deliver(r.t, r.app.Handler(), secret, "pull_request", payload); w.Code != http.StatusAccepted {
+		r.t.Fatalf("signed delivery answered %d", w.Code)
+	}
+	r.settle()
 }
