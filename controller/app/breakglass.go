@@ -118,7 +118,14 @@ func reviewRecorded(ctx context.Context, r *history.Repo, tip, merge string, ids
 			return true
 		}
 		e, err := trailer.EventFrom(ts)
-		if err != nil || e.Kind != trailer.BreakGlassReviewed || len(c.Parents) == 0 || e.Parent != c.Parents[0] || !signedAt(r, c.Parents[0], ts) {
+		if err != nil || e.Kind != trailer.BreakGlassReviewed || len(c.Parents) == 0 || e.Parent != c.Parents[0] {
+			return true
+		}
+		// Anyone whose commit lands on the default branch can write these
+		// trailers: only a record signed with the key of its first parent
+		// is the App's.
+		signers, err := signersAt(r, c.Parents[0])
+		if err != nil || trailer.Verify(ts, signers) != nil {
 			return true
 		}
 		left = slices.DeleteFunc(left, func(id string) bool { return slices.Contains(e.Grants, id) })
@@ -127,17 +134,16 @@ func reviewRecorded(ctx context.Context, r *history.Repo, tip, merge string, ids
 	return len(left) == 0, err
 }
 
-// signedAt reports whether ts verify with the key .github/jit-signers held
-// at commit parent: only the controller's own records count.
-func signedAt(r *history.Repo, parent string, ts []trailer.Trailer) bool {
-	tree, err := r.FS(parent)
+// signersAt reads the allowed signers that .github/jit-signers held at
+// commit.
+func signersAt(r *history.Repo, commit string) (trailer.AllowedSigners, error) {
+	tree, err := r.FS(commit)
 	if err != nil {
-		return false
+		return nil, err
 	}
 	data, err := fs.ReadFile(tree, desired.SignersFile)
 	if err != nil {
-		return false
+		return nil, fmt.Errorf("reading %s at %s: %w", desired.SignersFile, commit, err)
 	}
-	signers, err := trailer.ParseAllowedSigners(desired.SignersFile, data)
-	return err == nil && trailer.Verify(ts, signers) == nil
+	return trailer.ParseAllowedSigners(desired.SignersFile, data)
 }

@@ -43,6 +43,9 @@ type Assessment struct {
 	Decided bool
 	// fresh is set when nothing the decision rests on came from a cache.
 	fresh bool
+	// untrusted is set by the App when its signing key is not one the
+	// default branch's .github/jit-signers allows: it must not merge.
+	untrusted bool
 }
 
 // Grants reports whether the pull request touches grants at all (so that

@@ -17,6 +17,15 @@ import (
 // webhook is answered at once, and a full queue answers 503 so that GitHub
 // (or an operator redelivering) can try again.
 func (a *App) accept(ev webhook.Event) error {
+	// The App's webhook secret is shared by every repository and
+	// installation of the App: a delivery about another repository names
+	// pull requests, heads and branches that mean nothing here.
+	if (ev.Repo != "" && !strings.EqualFold(ev.Repo, a.gh.FullName())) ||
+		(ev.Repo == "" && ev.Installation != 0 && ev.Installation != a.gh.InstallationID()) {
+		a.log.Warn("ignoring a delivery for another repository or installation of the App", "delivery", ev.Delivery,
+			"event", ev.Name, "repo", ev.Repo, "installation", ev.Installation)
+		return nil
+	}
 	w := work{trigger: ev.Name + "." + ev.Action, delivery: ev.Delivery, received: ev.Received}
 	if ev.Action == "" {
 		w.trigger = ev.Name

@@ -9,10 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jitops/jit/controller/desired"
 	"github.com/jitops/jit/controller/explain"
 	"github.com/jitops/jit/controller/ghapi"
 	"github.com/jitops/jit/controller/grant"
 	"github.com/jitops/jit/controller/history"
+	"github.com/jitops/jit/controller/trailer"
 )
 
 // maxRefusals is how many times GitHub may refuse (405) merging one head
@@ -56,6 +58,9 @@ func (a *App) pullRequest(ctx context.Context, key string, items []work) error {
 	if err != nil {
 		return err
 	}
+	if err := a.checkSigner(ctx, as); err != nil {
+		return err
+	}
 	if err := a.post(ctx, as, items); err != nil {
 		return err
 	}
@@ -65,7 +70,7 @@ func (a *App) pullRequest(ctx context.Context, key string, items []work) error {
 	a.m.Decisions.WithLabelValues(outcomeLabel(as)).Inc()
 	a.log.Info("evaluated", append(logAttrs(*pr, as), "trigger", last.trigger, "delivery", last.delivery,
 		"outcome", string(as.Decision.Outcome), "required", as.Decision.Required, "approvals", len(as.Decision.Approvals))...)
-	if as.Decision.Outcome != grant.Approved || !as.Report.Valid || pr.Draft {
+	if as.Decision.Outcome != grant.Approved || !as.Report.Valid || pr.Draft || as.untrusted {
 		return nil
 	}
 	return a.merge(ctx, as, last.delivery)
@@ -92,9 +97,17 @@ func (a *App) post(ctx context.Context, as *Assessment, items []work) error {
 	}
 	a.observeLatency(items)
 	var ap explain.Check
-	if as.Decided {
+	switch {
+	case as.untrusted:
+		ap = explain.Check{Name: explain.ApprovalName, Status: "completed", Conclusion: "failure",
+			Title: "Approved, but jit's signing key is not in " + desired.SignersFile,
+			Summary: fmt.Sprintf("The approvals hold, but the key jit serve signs decisions with is not listed for principal `jit` in `%s` "+
+				"on the default branch at `%s`, so a merge would carry a decision nobody trusts and the grant would never be applied. "+
+				"The operator must start jit serve with the key in `%s`, or change that file in its own reviewed pull request.",
+				desired.SignersFile, as.DefaultTip, desired.SignersFile)}
+	case as.Decided:
 		ap = explain.Approval(epr, as.Report.Grants, as.Report.Change, as.Decision)
-	} else {
+	default:
 		ap = explain.Check{Name: explain.ApprovalName, Status: "completed", Conclusion: "success",
 			Title:   "No grant changes: nothing for jit to approve",
 			Summary: "This pull request changes no grant file, so jit neither approves nor merges it; GitHub's own review rules apply."}
@@ -145,6 +158,21 @@ func (a *App) merge(ctx context.Context, as *Assessment, delivery string) error 
 	if refused >= maxRefusals {
 		return nil
 	}
+	// A webhook's pull request is a snapshot, and deliveries come late or
+	// out of order: GitHub merges into the base and state of now, so they
+	// must be those that were judged.
+	cur, err := a.gh.PullRequest(ctx, pr.Number)
+	if err != nil {
+		return fmt.Errorf("reading pull request #%d before merging: %w", pr.Number, err)
+	}
+	if cur.State != "open" || cur.Draft || cur.HeadSHA != pr.HeadSHA || cur.BaseRef != pr.BaseRef || !grant.SameLogin(cur.Author, pr.Author) {
+		a.log.Info("the pull request changed since the event judged; evaluating it again", append(logAttrs(pr, as),
+			"state", cur.State, "draft", cur.Draft, "now_head", cur.HeadSHA, "base", pr.BaseRef, "now_base", cur.BaseRef)...)
+		a.enqueue(prKey(pr.Number), work{trigger: "stale", received: a.cfg.Now()})
+		return nil
+	}
+	pr.Labels = cur.Labels
+	as.PR.Labels = cur.Labels
 	if err := a.cfg.Mirror.Fetch(ctx); err != nil {
 		return fmt.Errorf("fetching the access repository before merging #%d: %w", pr.Number, err)
 	}
@@ -158,7 +186,10 @@ func (a *App) merge(ctx context.Context, as *Assessment, delivery string) error 
 		if err != nil {
 			return err
 		}
-		if fresh.Decision.Outcome != grant.Approved || !fresh.Report.Valid {
+		if err := a.checkSigner(ctx, fresh); err != nil {
+			return err
+		}
+		if fresh.Decision.Outcome != grant.Approved || !fresh.Report.Valid || fresh.untrusted {
 			a.log.Info("no longer approved on a fresh look; not merging", logAttrs(pr, fresh)...)
 			return a.post(ctx, fresh, nil)
 		}
@@ -224,4 +255,37 @@ func (e *Evaluator) defaultTip(ctx context.Context) (string, error) {
 		return err
 	})
 	return tip, err
+}
+
+// checkSigner marks an approved assessment untrusted when the App's signing
+// key is not one .github/jit-signers allows at the default tip judged
+// against: the desired-state reader verifies a merge's decision with the
+// key of its first parent, so such a merge would never be applied.
+func (a *App) checkSigner(ctx context.Context, as *Assessment) error {
+	if !as.Decided || as.Decision.Outcome != grant.Approved || !as.Report.Valid {
+		return nil
+	}
+	probe, err := trailer.Sign([]trailer.Trailer{{Key: "Jit-Parent", Value: as.DefaultTip}}, a.cfg.Signer)
+	if err != nil {
+		return fmt.Errorf("signing with jit's key: %w", err)
+	}
+	var problem error
+	err = a.cfg.Mirror.Read(ctx, func(r *history.Repo) error {
+		signers, err := signersAt(r, as.DefaultTip)
+		if err == nil {
+			err = trailer.Verify(probe, signers)
+		}
+		problem = err
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if problem != nil {
+		as.untrusted = true
+		a.m.Errors.WithLabelValues("signing-key").Inc()
+		a.log.Error("the signing key is not trusted by the default branch; not merging until the operator fixes it",
+			append(logAttrs(as.PR, as), "file", desired.SignersFile, "default_tip", as.DefaultTip, "err", problem)...)
+	}
+	return nil
 }

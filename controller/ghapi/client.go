@@ -194,6 +194,10 @@ func withBase(c *github.Client, base *url.URL) *github.Client {
 // botLogin is the login an App's installation acts as.
 func botLogin(slug string) string { return slug + "[bot]" }
 
+// FullName returns the access repository as OWNER/NAME, as configured
+// (GitHub compares names without regard to case).
+func (c *Client) FullName() string { return c.owner + "/" + c.repo }
+
 // InstallationID returns the installation the client acts as.
 func (c *Client) InstallationID() int64 { return c.instID }
 
