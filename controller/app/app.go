@@ -36,7 +36,9 @@ import (
 
 	"github.com/jitops/jit/controller/appmetrics"
 	"github.com/jitops/jit/controller/ghapi"
+	"github.com/jitops/jit/controller/history"
 	"github.com/jitops/jit/controller/mirror"
+	"github.com/jitops/jit/controller/trailer"
 	"github.com/jitops/jit/controller/webhook"
 	"github.com/jitops/jit/controller/workqueue"
 )
@@ -247,6 +249,9 @@ func (a *App) resync(ctx context.Context, trigger string) error {
 	if err := a.cfg.Mirror.Fetch(ctx); err != nil {
 		return fmt.Errorf("fetching the access repository: %w", err)
 	}
+	if trigger == "startup" {
+		a.warnUntrustedKey(ctx)
+	}
 	prs, err := a.gh.OpenPullRequests(ctx)
 	if err != nil {
 		return fmt.Errorf("listing open pull requests: %w", err)
@@ -258,4 +263,30 @@ func (a *App) resync(ctx context.Context, trigger string) error {
 	a.ready.Store(true)
 	a.log.Info("resync", "trigger", trigger, "open_pull_requests", len(prs))
 	return nil
+}
+
+// warnUntrustedKey tells the operator at start-up when the default branch's
+// .github/jit-signers does not trust the App's signing key: nothing can be
+// merged until it does (each approved pull request says so too).
+func (a *App) warnUntrustedKey(ctx context.Context) {
+	err := a.cfg.Mirror.Read(ctx, func(r *history.Repo) error {
+		tip, err := r.Resolve("refs/heads/" + a.cfg.DefaultBranch)
+		if err != nil {
+			return err
+		}
+		signers, err := signersAt(r, tip)
+		if err != nil {
+			return err
+		}
+		probe, err := trailer.Sign([]trailer.Trailer{{Key: trailer.KeyParent, Value: tip}}, a.cfg.Signer)
+		if err != nil {
+			return err
+		}
+		return trailer.Verify(probe, signers)
+	})
+	if err != nil {
+		a.m.Errors.WithLabelValues("signing-key").Inc()
+		a.log.Error("the default branch's .github/jit-signers does not trust this signing key: jit will not merge anything until it does; add the key's public half (ssh-keygen -y -f KEY) as 'jit namespaces=\"jit\" ssh-ed25519 ...' through a reviewed pull request, or start jit serve with the key it lists",
+			"branch", a.cfg.DefaultBranch, "err", err)
+	}
 }

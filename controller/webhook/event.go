@@ -28,7 +28,7 @@ type Event struct {
 // wanted are the events and actions jit acts on; everything else is
 // answered 202 ignored. push has no action.
 var wanted = map[string][]string{
-	"pull_request":              {"opened", "reopened", "synchronize", "edited", "closed", "ready_for_review"},
+	"pull_request":              {"opened", "reopened", "synchronize", "edited", "closed", "ready_for_review", "converted_to_draft"},
 	"pull_request_review":       {"submitted", "edited", "dismissed"},
 	"check_suite":               {"requested", "rerequested"},
 	"check_run":                 {"rerequested"},
