@@ -43,7 +43,8 @@ import (
 	"github.com/jitops/jit/controller/workqueue"
 )
 
-// BreakGlassLabel marks a pull request merged as break-glass.
+// BreakGlassLabel marks a pull request merged as break-glass, for people;
+// what the App relies on is the merge's signed Jit-Break-Glass trailer.
 const BreakGlassLabel = "jit/break-glass"
 
 // Config wires the App to its outside systems.

@@ -16,8 +16,8 @@ import (
 	"github.com/jitops/jit/controller/validate"
 )
 
-// breakGlassReviewed records an eligible review of a merged break-glass
-// pull request as a signed controller commit (Jit-Event:
+// breakGlassReviewed records an eligible review of a merged pull request
+// whose signed decision is break-glass as a signed controller commit (Jit-Event:
 // break-glass-reviewed) on the default branch, once per merge. The review
 // is judged by the rules as they were when the grant merged: the change
 // between the merge's first parent and the approved head, CODEOWNERS and
@@ -47,6 +47,11 @@ func (a *App) breakGlassReviewed(ctx context.Context, pr ghapi.PullRequest) erro
 			return fmt.Errorf("merge %s of pull request #%d is not a merge of its head %s; not recording a review", pr.MergeCommitSHA, pr.Number, pr.HeadSHA)
 		}
 		base = mc.Parents[0]
+		// Only the merge's own signed decision says it was break-glass (a
+		// label can be added or removed by anyone who triages).
+		if !signedBreakGlass(r, mc) {
+			return nil
+		}
 		report, err = validate.Change(ctx, validate.ChangeInput{Repo: r, Base: base, Head: pr.HeadSHA,
 			DefaultBranch: a.cfg.DefaultBranch, DefaultTip: base, BaseRef: pr.BaseRef, Author: pr.Author})
 		if err != nil {
@@ -146,4 +151,19 @@ func signersAt(r *history.Repo, commit string) (trailer.AllowedSigners, error) {
 		return nil, fmt.Errorf("reading %s at %s: %w", desired.SignersFile, commit, err)
 	}
 	return trailer.ParseAllowedSigners(desired.SignersFile, data)
+}
+
+// signedBreakGlass reports whether merge carries the App's signed decision
+// with Jit-Break-Glass: true.
+func signedBreakGlass(r *history.Repo, merge history.Commit) bool {
+	ts, err := trailer.Parse(merge.Message)
+	if err != nil || len(ts) == 0 || trailer.IsEvent(ts) {
+		return false
+	}
+	d, err := trailer.DecisionFrom(ts)
+	if err != nil || !d.BreakGlass || d.Head != merge.Parents[1] {
+		return false
+	}
+	signers, err := signersAt(r, merge.Parents[0])
+	return err == nil && trailer.Verify(ts, signers) == nil
 }

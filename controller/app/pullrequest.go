@@ -49,7 +49,7 @@ func (a *App) pullRequest(ctx context.Context, key string, items []work) error {
 		pr = &got
 	}
 	if pr.State != "open" {
-		if pr.Merged && review && slices.Contains(pr.Labels, BreakGlassLabel) {
+		if pr.Merged && review {
 			return a.breakGlassReviewed(ctx, *pr)
 		}
 		return nil
