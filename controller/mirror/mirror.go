@@ -101,7 +101,34 @@ func Open(ctx context.Context, cfg Config) (*Mirror, error) {
 	if err := m.init(ctx); err != nil {
 		return nil, err
 	}
+	if err := m.claim(); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// remoteFile records which repository a mirror follows, so that a data
+// directory is never reused for another repository (whose branches and
+// pull request heads would mix with the old one's).
+const remoteFile = "jit-remote"
+
+// claim records m.url in a new mirror, and refuses a mirror of another URL.
+func (m *Mirror) claim() error {
+	p := filepath.Join(m.gitDir, remoteFile)
+	data, err := os.ReadFile(p)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.WriteFile(p, []byte(m.url+"\n"), 0o600); err != nil {
+			return fmt.Errorf("mirror: recording the remote in %s: %w", p, err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("mirror: reading %s: %w", p, err)
+	}
+	if got := strings.TrimSpace(string(data)); got != m.url {
+		return fmt.Errorf("mirror: data directory %s mirrors %s, not %s; give this repository its own data directory", m.dir, got, m.url)
+	}
+	return nil
 }
 
 // checkURL accepts an http(s) URL without credentials, query or fragment;

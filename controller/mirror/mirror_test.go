@@ -168,6 +168,12 @@ func TestOpenBareWithHistory(t *testing.T) {
 	if _, err := Open(t.Context(), cfg); err != nil {
 		t.Fatalf("reopening an existing mirror: %v", err)
 	}
+	other := cfg
+	other.URL = "https://127.0.0.1:1/acme/other.git"
+	_, err = Open(t.Context(), other)
+	if err == nil || !strings.Contains(err.Error(), "mirrors https://127.0.0.1:1/acme/access.git, not https://127.0.0.1:1/acme/other.git") {
+		t.Fatalf("opening the mirror of access for another repository: %v", err)
+	}
 }
 
 // TestFetchFollowsRemote: the first fetch, an incremental fetch, a pull
