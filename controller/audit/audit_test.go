@@ -394,7 +394,7 @@ func TestAnomalyCommits(t *testing.T) {
 func TestActive(t *testing.T) {
 	f := newFixture(t)
 	at := t0.Add(time.Hour)
-	f.lifecycle("prod/alice-inc-1", at)                      // live at+1m .. at+2h1m
+	f.lifecycle("prod/alice-inc-1", at)                        // live at+1m .. at+2h1m
 	f.request("prod/alice-inc-2", at.Add(3*time.Hour))         // no activation: inferred from the merge
 	f.record(at.Add(4*time.Hour), revoked("prod/alice-inc-2")) // .. at+4h
 	f.g.Commit("main", "mallory", "push", at.Add(5*time.Hour), map[string]string{file("prod/m-1"): grantYAML("mallory", time.Hour, false)})
@@ -414,13 +414,13 @@ func TestActive(t *testing.T) {
 		t1, t2 time.Time
 		want   []string
 	}{
-		"before everything":       {t1: at},
-		"at activation":           {t1: at.Add(time.Minute), want: []string{"prod/alice-inc-1"}},
-		"inside the first window": {t1: at.Add(time.Hour), want: []string{"prod/alice-inc-1"}},
-		"at revocation":           {t1: at.Add(2*time.Hour + time.Minute)},
-		"inside the inferred one": {t1: at.Add(3*time.Hour + 30*time.Minute), want: []string{"prod/alice-inc-2 (inferred)"}},
-		"between both":            {t1: at.Add(time.Hour), t2: at.Add(3*time.Hour + time.Minute), want: []string{"prod/alice-inc-1", "prod/alice-inc-2 (inferred)"}},
-		"between the gap":         {t1: at.Add(2*time.Hour + 30*time.Minute), t2: at.Add(2*time.Hour + 40*time.Minute)},
+		"before everything":           {t1: at},
+		"at activation":               {t1: at.Add(time.Minute), want: []string{"prod/alice-inc-1"}},
+		"inside the first window":     {t1: at.Add(time.Hour), want: []string{"prod/alice-inc-1"}},
+		"at revocation":               {t1: at.Add(2*time.Hour + time.Minute)},
+		"inside the inferred one":     {t1: at.Add(3*time.Hour + 30*time.Minute), want: []string{"prod/alice-inc-2 (inferred)"}},
+		"between both":                {t1: at.Add(time.Hour), t2: at.Add(3*time.Hour + time.Minute), want: []string{"prod/alice-inc-1", "prod/alice-inc-2 (inferred)"}},
+		"between the gap":             {t1: at.Add(2*time.Hour + 30*time.Minute), t2: at.Add(2*time.Hour + 40*time.Minute)},
 		"a direct push is never live": {t1: at.Add(5*time.Hour + time.Minute)},
 	}
 	for name, tc := range tests {

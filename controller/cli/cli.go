@@ -51,6 +51,8 @@ var commands = map[string]command{
 	// the GitHub App (issue 8)
 	"serve":  {"run the GitHub App: validate, explain, decide and merge grant pull requests", runServe},
 	"status": {"explain a pull request as jit/validate and jit/approval do", runStatus},
+
+	"audit": {"tell every grant's story from git alone: log, show, active, verify", runAudit},
 }
 
 // Main runs jit with args (without the program name) and returns the exit code.

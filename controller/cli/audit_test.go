@@ -1,0 +1,245 @@
+package cli_test
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/jitops/jit/controller/internal/decisiontest"
+	"github.com/jitops/jit/controller/internal/gittest"
+	"github.com/jitops/jit/controller/trailer"
+)
+
+const auditGrant = "template: postgres-role\nrequester: alice\nduration: 2h\nreason: Investigate stuck orders\nticket: INC-1\nscope:\n  database: orders\n"
+
+// auditRecord commits a signed controller event on main at at.
+func auditRecord(t *testing.T, repo *gittest.Repo, key *decisiontest.Key, at time.Time, ev trailer.Event) plumbing.Hash {
+	t.Helper()
+	ev.Parent = repo.Head("main").String()
+	ts, err := ev.Trailers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo.Commit("main", "jit[bot]", key.SignedMessage(t, "jit: "+string(ev.Kind), ts), at, nil)
+}
+
+// auditExpire merges the signed expiry of grant id at at.
+func auditExpire(t *testing.T, repo *gittest.Repo, key *decisiontest.Key, at time.Time, id, reason string) {
+	t.Helper()
+	head := repo.Commit("expire-"+strings.ReplaceAll(id, "/", "-"), "jit[bot]", "expire", at.Add(-time.Minute), map[string]string{"access/" + id + ".yaml": ""}, repo.Head("main"))
+	ts, err := trailer.Event{Kind: trailer.Expire, Grants: []string{id}, Reason: reason, Head: head.String()}.Trailers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo.Commit("main", "jit[bot]", key.SignedMessage(t, "Merge pull request", ts), at, nil, repo.Head("main"), head)
+}
+
+// auditHistory plants alice's clean lifecycle (merged t0+1h, activated a
+// minute later, expired and revoked two hours later) and bob's grant merged
+// at t0+4h and activated, with no revocation yet.
+func auditHistory(t *testing.T) (*gittest.Repo, *decisiontest.Key, time.Time) {
+	t0 := gittest.Start
+	repo, key := provAccessRepo(t, t0)
+	at := t0.Add(time.Hour)
+	const alice = "prod/db/alice-inc-1"
+	provMerge(t, repo, key, at, "access/"+alice+".yaml", auditGrant)
+	auditRecord(t, repo, key, at.Add(time.Minute), trailer.Event{Kind: trailer.Activated, Grants: []string{alice}, Resources: []string{"postgresql_role.grant"}, ExpiresAt: at.Add(2 * time.Hour)})
+	auditExpire(t, repo, key, at.Add(2*time.Hour), alice, trailer.ReasonRevokedBy("carol"))
+	auditRecord(t, repo, key, at.Add(2*time.Hour+time.Minute), trailer.Event{Kind: trailer.Revoked, Grants: []string{alice}, Resources: []string{"postgresql_role.grant"}})
+	const bob = "prod/db/bob-2"
+	provMerge(t, repo, key, at.Add(3*time.Hour), "access/"+bob+".yaml", strings.ReplaceAll(auditGrant, "alice", "bob"))
+	auditRecord(t, repo, key, at.Add(3*time.Hour+time.Minute), trailer.Event{Kind: trailer.Activated, Grants: []string{bob}, Resources: []string{"postgresql_role.grant"}, ExpiresAt: at.Add(5 * time.Hour)})
+	return repo, key, at
+}
+
+func TestAuditVerifyCleanAndDirty(t *testing.T) {
+	repo, _, at := auditHistory(t)
+	now := at.Add(4 * time.Hour).Format(time.RFC3339)
+	code, out, errOut := run(t, "audit", "verify", "--repo", repo.Dir, "--now", now)
+	if code != 0 || out != "" || !strings.Contains(errOut, "no anomaly in 2 grant(s)") {
+		t.Fatalf("clean verify: code %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+	// A grant pushed straight to the branch, and bob's never revoked.
+	push := repo.Commit("main", "mallory", "add grant", at.Add(5*time.Hour), map[string]string{"access/prod/db/mallory-1.yaml": strings.ReplaceAll(auditGrant, "alice", "mallory")})
+	later := at.Add(10 * time.Hour).Format(time.RFC3339)
+	code, out, errOut = run(t, "audit", "verify", "--repo", repo.Dir, "--now", later)
+	if code != 1 {
+		t.Fatalf("dirty verify: code %d, want 1\nstdout %s\nstderr %s", code, out, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], push.String()+" no-decision prod/db/mallory-1: ") || !strings.Contains(lines[0], " not-revoked prod/db/bob-2: ") {
+		t.Errorf("verify output:\n%s", out)
+	}
+	code, out, _ = run(t, "audit", "verify", "--repo", repo.Dir, "--now", later, "--format", "json")
+	var as []struct{ Kind, Grant, Commit string }
+	if err := json.Unmarshal([]byte(out), &as); code != 1 || err != nil || len(as) != 2 || as[1].Commit != push.String() {
+		t.Errorf("json verify: code %d, %v, %+v", code, err, as)
+	}
+}
+
+func TestAuditLog(t *testing.T) {
+	repo, _, at := auditHistory(t)
+	now := at.Add(4 * time.Hour).Format(time.RFC3339)
+	code, out, errOut := run(t, "audit", "log", "--repo", repo.Dir, "--now", now, "--format", "csv")
+	if code != 0 {
+		t.Fatalf("code %d: %s", code, errOut)
+	}
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("csv: %v\n%s", err, out)
+	}
+	row := map[string]string{}
+	for i, c := range recs[0] {
+		row[c] = recs[1][i]
+	}
+	want := map[string]string{
+		"ID": "prod/db/alice-inc-1", "REQUESTER": "alice", "TEMPLATE": "postgres-role", "SCOPE": `{"database":"orders"}`,
+		"REASON": "Investigate stuck orders", "TICKET": "INC-1", "POLICY": "all", "APPROVERS": "dba-dan via @acme/dba",
+		"PR": row["PR"], "MERGED": "2026-01-05T10:00:00Z", "ACTIVATED": "2026-01-05T10:01:00Z", "RESOURCES": "postgresql_role.grant",
+		"EXPIRES": "2026-01-05T12:00:00Z", "REVOKED": "2026-01-05T12:01:00Z", "ENDED": "revoked early by carol", "CLEANUP": "revoked", "ANOMALIES": "-",
+	}
+	if diff := cmp.Diff(want, row); diff != "" || !strings.HasPrefix(row["PR"], "#") {
+		t.Errorf("alice's row (-want +got):\n%s", diff)
+	}
+	tests := map[string]struct {
+		args []string
+		want []string
+	}{
+		"all":               {nil, []string{"prod/db/alice-inc-1", "prod/db/bob-2"}},
+		"by requester":      {[]string{"--requester", "BOB"}, []string{"prod/db/bob-2"}},
+		"by grant":          {[]string{"--grant", "prod/db/alice-inc-1"}, []string{"prod/db/alice-inc-1"}},
+		"since after alice": {[]string{"--since", at.Add(150 * time.Minute).Format(time.RFC3339)}, []string{"prod/db/bob-2"}},
+		"until before bob":  {[]string{"--until", at.Add(time.Hour).Format(time.RFC3339)}, []string{"prod/db/alice-inc-1"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			code, out, errOut := run(t, append([]string{"audit", "log", "--repo", repo.Dir, "--now", now, "--format", "json"}, tc.args...)...)
+			var stories []struct{ ID string }
+			if err := json.Unmarshal([]byte(out), &stories); code != 0 || err != nil {
+				t.Fatalf("code %d, %v: %s", code, err, errOut)
+			}
+			var got []string
+			for _, s := range stories {
+				got = append(got, s.ID)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("ids (-want +got):\n%s", diff)
+			}
+		})
+	}
+	code, out, _ = run(t, "audit", "log", "--repo", repo.Dir, "--now", now)
+	if code != 0 || !strings.HasPrefix(out, "ID ") || strings.Count(out, "\n") != 3 {
+		t.Errorf("table: code %d\n%s", code, out)
+	}
+}
+
+// What a grant file's author writes never reaches the terminal or a
+// spreadsheet raw.
+func TestAuditOutputEscapesHostileValues(t *testing.T) {
+	t0 := gittest.Start
+	repo, key := provAccessRepo(t, t0)
+	hostile := "template: postgres-role\nrequester: alice\nduration: 1h\nreason: \"=HYPERLINK(1)\\tfake\"\nscope:\n  database: orders\n"
+	provMerge(t, repo, key, t0.Add(time.Hour), "access/prod/a.yaml", hostile)
+	now := t0.Add(90 * time.Minute).Format(time.RFC3339)
+	_, out, _ := run(t, "audit", "log", "--repo", repo.Dir, "--now", now)
+	if strings.ContainsAny(out, "\x1b\t") || strings.Count(out, "\n") != 2 {
+		t.Errorf("table carries raw control characters:\n%q", out)
+	}
+	_, out, _ = run(t, "audit", "log", "--repo", repo.Dir, "--now", now, "--format", "csv")
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(recs) != 2 || !strings.HasPrefix(recs[1][4], "'=") {
+		t.Errorf("csv reason cell %v (%v), want it prefixed with a quote", recs, err)
+	}
+}
+
+func TestAuditShow(t *testing.T) {
+	repo, _, at := auditHistory(t)
+	code, out, errOut := run(t, "audit", "show", "prod/db/alice-inc-1", "--repo", repo.Dir, "--now", at.Add(4*time.Hour).Format(time.RFC3339))
+	if code != 0 {
+		t.Fatalf("code %d: %s", code, errOut)
+	}
+	steps := []string{"2026-01-05T10:00:00Z", "requested", "2026-01-05T10:01:00Z", "activated", "2026-01-05T12:00:00Z", "expire", "revoked-by carol", "2026-01-05T12:01:00Z", "revoked"}
+	rest := out[strings.Index(out, "timeline:"):]
+	for _, s := range steps {
+		i := strings.Index(rest, s)
+		if i < 0 {
+			t.Fatalf("timeline lacks %q in order:\n%s", s, out)
+		}
+		rest = rest[i+len(s):]
+	}
+	code, _, errOut = run(t, "audit", "show", "prod/db/nobody", "--repo", repo.Dir)
+	if code != 2 || !strings.Contains(errOut, `no grant "prod/db/nobody"`) || !strings.Contains(errOut, "jit audit log") {
+		t.Errorf("unknown id: code %d, %s", code, errOut)
+	}
+}
+
+func TestAuditActive(t *testing.T) {
+	repo, _, at := auditHistory(t)
+	ts := func(d time.Duration) string { return at.Add(d).Format(time.RFC3339) }
+	tests := map[string]struct {
+		args []string
+		want []string
+	}{
+		"before any grant":    {[]string{"--at", ts(0)}, nil},
+		"alice live":          {[]string{"--at", ts(time.Hour)}, []string{"prod/db/alice-inc-1"}},
+		"after alice revoked": {[]string{"--at", ts(150 * time.Minute)}, nil},
+		"bob never revoked":   {[]string{"--at", ts(100 * time.Hour)}, []string{"prod/db/bob-2"}},
+		"between both":        {[]string{"--between", ts(time.Hour), ts(4 * time.Hour)}, []string{"prod/db/alice-inc-1", "prod/db/bob-2"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			code, out, errOut := run(t, append([]string{"audit", "active", "--repo", repo.Dir, "--format", "json"}, tc.args...)...)
+			var live []struct{ Grant string }
+			if err := json.Unmarshal([]byte(out), &live); code != 0 || err != nil {
+				t.Fatalf("code %d, %v: %s", code, err, errOut)
+			}
+			var got []string
+			for _, l := range live {
+				got = append(got, l.Grant)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("live (-want +got):\n%s", diff)
+			}
+		})
+	}
+	_, out, _ := run(t, "audit", "active", "--repo", repo.Dir, "--at", ts(100*time.Hour))
+	if !strings.Contains(out, "(not revoked)") || !strings.Contains(out, "postgresql_role.grant") {
+		t.Errorf("table:\n%s", out)
+	}
+}
+
+func TestAuditUsageErrors(t *testing.T) {
+	repo, _, _ := auditHistory(t)
+	tests := map[string]struct {
+		args []string
+		want string
+	}{
+		"no subcommand":         {nil, "give a subcommand"},
+		"unknown subcommand":    {[]string{"blame"}, `unknown subcommand "blame"`},
+		"active without a time": {[]string{"active", "--repo", repo.Dir}, "give either --at T or --between T1 T2"},
+		"active with both":      {[]string{"active", "--repo", repo.Dir, "--at", "2026-01-05T10:00:00Z", "--between", "2026-01-05T10:00:00Z", "2026-01-05T11:00:00Z"}, "give either"},
+		"between with one time": {[]string{"active", "--repo", repo.Dir, "--between", "2026-01-05T10:00:00Z"}, "--between needs two times"},
+		"between reversed":      {[]string{"active", "--repo", repo.Dir, "--between", "2026-01-05T11:00:00Z", "2026-01-05T10:00:00Z"}, "the end is before the start"},
+		"bad time":              {[]string{"active", "--repo", repo.Dir, "--at", "yesterday"}, `--at "yesterday": want an RFC 3339 time`},
+		"bad format":            {[]string{"log", "--repo", repo.Dir, "--format", "xml"}, `--format "xml": use one of table, json, csv`},
+		"show without an id":    {[]string{"show", "--repo", repo.Dir}, "give exactly one grant ID"},
+		"not a repository":      {[]string{"verify", "--repo", t.TempDir()}, "give the access repository with --repo"},
+		"unknown revision":      {[]string{"verify", "--repo", repo.Dir, "--rev", "nope"}, `resolving revision "nope"`},
+		"renewal run of one":    {[]string{"verify", "--repo", repo.Dir, "--renewal-run", "1"}, "--renewal-run 1 would flag every grant"},
+		"negative renewal gap":  {[]string{"verify", "--repo", repo.Dir, "--renewal-gap", "-1m"}, "--renewal-gap -1m0s: give a positive duration"},
+		"stray argument to log": {[]string{"log", "--repo", repo.Dir, "alice"}, `unexpected argument "alice"`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			code, _, errOut := run(t, append([]string{"audit"}, tc.args...)...)
+			if code != 2 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("code %d, stderr %q; want 2 and %q", code, errOut, tc.want)
+			}
+		})
+	}
+}
