@@ -337,6 +337,21 @@ func TestAnomalies(t *testing.T) {
 			other := &fixture{t: t, g: f.g, key: decisiontest.NewKey(t)}
 			other.record(at.Add(2*time.Hour+time.Minute), revoked(id))
 		}, want: []string{"bad-signature " + id, "not-revoked " + id}},
+		"signed duration differs from the file's": {build: func(f *fixture) {
+			head := f.branch("alice", at, map[string]string{file(id): grantYAML("alice", 2*time.Hour, false)})
+			f.key.Merge(t, f.g, "main", at, head, decision(id, "alice", at, time.Hour))
+		}, want: []string{"bad-record " + id}},
+		"signed head is not the merged branch": {build: func(f *fixture) {
+			head := f.branch("alice", at, map[string]string{file(id): grantYAML("alice", 2*time.Hour, false)})
+			other := f.branch("alice", at, map[string]string{"README": "x"})
+			d := decision(id, "alice", at, 2*time.Hour)
+			d.Head = other.String()
+			ts, _ := d.Trailers()
+			f.g.Commit("main", "jit[bot]", f.key.SignedMessage(t, "Merge pull request #7", ts), at, nil, f.g.Head("main"), head)
+		}, want: []string{"bad-record " + id}},
+		"malformed trailers on an empty commit": {build: func(f *fixture) {
+			f.g.Commit("main", "mallory", "note\n\nJit-Evnt: activated", at, nil)
+		}, want: []string{"bad-record "}},
 		"unparsable grant file in a signed merge": {build: func(f *fixture) {
 			head := f.branch("alice", at, map[string]string{file(id): "template: pg\nbogus: 1\n"})
 			f.key.Merge(t, f.g, "main", at, head, decision(id, "alice", at, 2*time.Hour))
@@ -469,6 +484,9 @@ func TestShallowClone(t *testing.T) {
 			s := tr.Story("prod/alice-inc-1")
 			if s == nil || !s.Partial || s.Requester != "alice" {
 				t.Fatalf("story = %+v, want a partial story of alice's grant", s)
+			}
+			if live := tr.Active(at.Add(50 * time.Minute)); len(live) != 1 || live[0].Grant != s {
+				t.Errorf("live grants %+v, want alice's: a grant of unknown origin counts as live", live)
 			}
 			for _, a := range tr.Anomalies {
 				if a.Kind != audit.Truncated {

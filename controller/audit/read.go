@@ -92,7 +92,7 @@ func Read(ctx context.Context, repo *history.Repo, rev string, opts Options) (*T
 func (r *reader) truncated(ctx context.Context, tip string, steps []step, err error) []step {
 	r.trail.Truncated = true
 	at := tip
-	if n := len(steps); n > 0 {
+	if n := len(steps); n > 0 && len(steps[n-1].c.Parents) > 0 {
 		at = steps[n-1].c.Parents[0]
 	}
 	c, cerr := r.repo.CommitInfo(at)
@@ -410,6 +410,20 @@ func (r *reader) decisionFor(c history.Commit, ch history.Change, id string, rec
 	return d, nil
 }
 
+// mismatch says how a verified decision disagrees with the grant file it
+// merged, or "".
+func mismatch(d trailer.Decision, req grant.Request) string {
+	switch {
+	case d.Duration != req.Duration:
+		return fmt.Sprintf("the signed duration %s differs from the file's %s", grant.FormatDuration(d.Duration), grant.FormatDuration(req.Duration))
+	case !slices.ContainsFunc(d.RequestedBy, func(l string) bool { return grant.SameLogin(l, req.Requester) }):
+		return fmt.Sprintf("the signed requesters %v do not include the file's requester %s", d.RequestedBy, req.Requester)
+	case d.BreakGlass != req.BreakGlass:
+		return fmt.Sprintf("the signed break-glass flag (%t) differs from the file's (%t)", d.BreakGlass, req.BreakGlass)
+	}
+	return ""
+}
+
 // added handles a grant file added by c.
 func (r *reader) added(c history.Commit, ch history.Change, at time.Time, rec record, isEvent bool) {
 	id, _ := request.IDFromPath(ch.Path)
@@ -431,6 +445,13 @@ func (r *reader) added(c history.Commit, ch history.Change, at time.Time, rec re
 		s.Steps = append(s.Steps, Step{At: at, Commit: c.Hash, What: "requested", Detail: "added without a verified controller decision"})
 		r.add(a)
 		return
+	}
+	if parsed {
+		if msg := mismatch(d, req); msg != "" {
+			s.Steps = append(s.Steps, Step{At: at, Commit: c.Hash, What: "requested", Detail: "the signed decision does not match the file"})
+			r.add(&Anomaly{Kind: BadRecord, Grant: id, Commit: c.Hash, Message: msg})
+			return
+		}
 	}
 	s.Steps = append(s.Steps, Step{At: at, Commit: c.Hash, What: "requested", Detail: decisionDetail(d), Verified: true})
 	s.Approved = parsed

@@ -182,13 +182,18 @@ type Interval struct {
 }
 
 // Live returns when s was live and whether it ever was: a grant with a
-// verified activated record, or with a verified decision (then Inferred).
+// verified activated record, or with a verified decision or present where
+// a truncated history begins (then Inferred, from the merge or from that
+// first commit).
 func (s *Story) Live() (Interval, bool) {
 	iv := Interval{Grant: s, From: s.ActivatedAt, To: s.RevokedAt}
 	switch {
 	case !s.ActivatedAt.IsZero():
 	case s.Approved:
 		iv.From, iv.Inferred = s.MergedAt, true
+	case s.Partial && len(s.Steps) > 0:
+		// Present where a truncated history begins: assume the worst.
+		iv.From, iv.Inferred = s.Steps[0].At, true
 	default:
 		return Interval{}, false
 	}
