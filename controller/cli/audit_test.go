@@ -57,6 +57,23 @@ func auditHistory(t *testing.T) (*gittest.Repo, *decisiontest.Key, time.Time) {
 	return repo, key, at
 }
 
+// auditJSONField runs jit with args, which must succeed printing a JSON
+// array of objects, and returns each object's string field key.
+func auditJSONField(t *testing.T, key string, args ...string) []string {
+	t.Helper()
+	code, out, errOut := run(t, args...)
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(out), &rows); code != 0 || err != nil {
+		t.Fatalf("code %d, %v: %s", code, err, errOut)
+	}
+	var got []string
+	for _, r := range rows {
+		v, _ := r[key].(string)
+		got = append(got, v)
+	}
+	return got
+}
+
 func TestAuditVerifyCleanAndDirty(t *testing.T) {
 	repo, _, at := auditHistory(t)
 	now := at.Add(4 * time.Hour).Format(time.RFC3339)
@@ -118,15 +135,7 @@ func TestAuditLog(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			code, out, errOut := run(t, append([]string{"audit", "log", "--repo", repo.Dir, "--now", now, "--format", "json"}, tc.args...)...)
-			var stories []struct{ ID string }
-			if err := json.Unmarshal([]byte(out), &stories); code != 0 || err != nil {
-				t.Fatalf("code %d, %v: %s", code, err, errOut)
-			}
-			var got []string
-			for _, s := range stories {
-				got = append(got, s.ID)
-			}
+			got := auditJSONField(t, "id", append([]string{"audit", "log", "--repo", repo.Dir, "--now", now, "--format", "json"}, tc.args...)...)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("ids (-want +got):\n%s", diff)
 			}
@@ -193,15 +202,7 @@ func TestAuditActive(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			code, out, errOut := run(t, append([]string{"audit", "active", "--repo", repo.Dir, "--format", "json"}, tc.args...)...)
-			var live []struct{ Grant string }
-			if err := json.Unmarshal([]byte(out), &live); code != 0 || err != nil {
-				t.Fatalf("code %d, %v: %s", code, err, errOut)
-			}
-			var got []string
-			for _, l := range live {
-				got = append(got, l.Grant)
-			}
+			got := auditJSONField(t, "grant", append([]string{"audit", "active", "--repo", repo.Dir, "--format", "json"}, tc.args...)...)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("live (-want +got):\n%s", diff)
 			}
