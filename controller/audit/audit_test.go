@@ -323,6 +323,26 @@ func TestAnomalies(t *testing.T) {
 				f.lifecycle(fmt.Sprintf("prod/alice-inc-%d", i+1), at.Add(time.Duration(i)*(2*time.Hour+5*time.Minute)))
 			}
 		}, opts: audit.Options{RenewalRun: 4}},
+		"three renewals with a long gap, the gap option raised": {build: func(f *fixture) {
+			for i := range 3 {
+				f.lifecycle(fmt.Sprintf("prod/alice-inc-%d", i+1), at.Add(time.Duration(i)*(3*time.Hour)))
+			}
+		}, opts: audit.Options{RenewalGap: 2 * time.Hour}, want: []string{"standing-access prod/alice-inc-3"}},
+		"three renewals for different scopes": {build: func(f *fixture) {
+			for i := range 3 {
+				id := fmt.Sprintf("prod/alice-inc-%d", i+1)
+				at := at.Add(time.Duration(i) * (2*time.Hour + 5*time.Minute))
+				head := f.branch("alice", at.Add(-time.Minute), map[string]string{file(id): strings.Replace(grantYAML("alice", 2*time.Hour, false), "database: orders", fmt.Sprintf("database: db%d", i), 1)})
+				f.key.Merge(t, f.g, "main", at, head, decision(id, "alice", at, 2*time.Hour))
+				f.record(at.Add(time.Minute), activated(id, at.Add(2*time.Hour)))
+				f.expire(id, trailer.ReasonExpired, at.Add(2*time.Hour))
+				f.record(at.Add(2*time.Hour+time.Minute), revoked(id))
+			}
+		}},
+		"edited without a decision": {build: func(f *fixture) {
+			f.request(id, at)
+			f.g.Commit("main", "mallory", "longer", at.Add(time.Minute), map[string]string{file(id): grantYAML("alice", 4*time.Hour, false)})
+		}, opts: audit.Options{Now: at.Add(time.Hour)}, want: []string{"no-decision " + id}},
 		"activated record copied from another commit": {build: func(f *fixture) {
 			f.request(id, at)
 			ev := activated(id, at.Add(2*time.Hour))
@@ -386,6 +406,25 @@ func (f *fixture) breakGlass(id string, at time.Time) {
 	f.record(at.Add(time.Minute), activated(id, at.Add(time.Hour)))
 	f.expire(id, trailer.ReasonExpired, at.Add(time.Hour))
 	f.record(at.Add(time.Hour+time.Minute), revoked(id))
+}
+
+// An extension is a merge like a request: the new expiry counts.
+func TestExtension(t *testing.T) {
+	f := newFixture(t)
+	at := t0.Add(time.Hour)
+	const id = "prod/alice-inc-1"
+	f.request(id, at)
+	head := f.branch("alice", at.Add(time.Hour), map[string]string{file(id): grantYAML("alice", 3*time.Hour, false)})
+	d := decision(id, "alice", at, 3*time.Hour)
+	ext := f.key.Merge(t, f.g, "main", at.Add(time.Hour), head, d)
+	tr := f.read(audit.Options{Now: at.Add(150 * time.Minute)})
+	s := tr.Story(id)
+	if len(tr.Anomalies) != 0 || !s.ExpiresAt.Equal(at.Add(3*time.Hour)) || s.Duration != 3*time.Hour {
+		t.Fatalf("anomalies %v, expires %s, duration %s; want none, %s, 3h", tr.Anomalies, s.ExpiresAt, s.Duration, at.Add(3*time.Hour))
+	}
+	if last := s.Steps[len(s.Steps)-1]; last.What != "extended" || last.Commit != ext.String() || !last.Verified {
+		t.Errorf("last step %+v, want the verified extension at %s", last, ext)
+	}
 }
 
 // The anomalies name the commit that shows them.
