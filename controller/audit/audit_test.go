@@ -267,6 +267,22 @@ func TestAnomalies(t *testing.T) {
 			f.key.Merge(t, f.g, "main", at, head, d)
 			f.record(at.Add(6*time.Hour), revoked(id))
 		}, want: []string{"over-cap " + id}},
+		"approved via a team that does not own the file": {build: func(f *fixture) {
+			head := f.branch("alice", at, map[string]string{file(id): grantYAML("alice", 2*time.Hour, false)})
+			d := decision(id, "alice", at, 2*time.Hour)
+			d.EligibleVia = []trailer.Via{{Login: "bob", Owner: "@acme/security"}}
+			f.key.Merge(t, f.g, "main", at, head, d)
+		}, opts: audit.Options{Now: at.Add(time.Hour)}, want: []string{"ineligible-approver " + id}},
+		"approved via a user entry that is not an owner": {build: func(f *fixture) {
+			head := f.branch("alice", at, map[string]string{file(id): grantYAML("alice", 2*time.Hour, false)})
+			d := decision(id, "alice", at, 2*time.Hour)
+			d.EligibleVia = []trailer.Via{{Login: "bob", Owner: "@bob"}}
+			f.key.Merge(t, f.g, "main", at, head, d)
+		}, opts: audit.Options{Now: at.Add(time.Hour)}, want: []string{"ineligible-approver " + id}},
+		"owners changed after the merge are not held against it": {build: func(f *fixture) {
+			f.lifecycle(id, at)
+			f.g.Commit("main", "admin", "new owners", at.Add(3*time.Hour), map[string]string{".github/CODEOWNERS": "/access/prod/ @acme/sre\n"})
+		}},
 		"activation of a grant that was never approved": {build: func(f *fixture) {
 			f.record(at, activated(id, at.Add(time.Hour)))
 		}, want: []string{"activation-without-approval " + id}},

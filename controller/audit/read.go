@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jitops/jit/controller/change"
+	"github.com/jitops/jit/controller/codeowners"
 	"github.com/jitops/jit/controller/desired"
 	"github.com/jitops/jit/controller/grant"
 	"github.com/jitops/jit/controller/history"
@@ -67,7 +69,7 @@ func Read(ctx context.Context, repo *history.Repo, rev string, opts Options) (*T
 		return nil, err
 	}
 	r := &reader{repo: repo, trail: &Trail{Rev: tip}, stories: map[string]*Story{},
-		signers: map[string]signersAt{}, policies: map[string]policiesAt{}, ever: map[string]bool{}}
+		signers: map[string]signersAt{}, governance: map[string]governanceAt{}, ever: map[string]bool{}}
 	if walkErr != nil {
 		steps = r.truncated(ctx, tip, steps, walkErr)
 	}
@@ -123,10 +125,15 @@ type signersAt struct {
 	err     error
 }
 
-type policiesAt struct {
+// governanceAt is what one commit's governing files say, as far as the
+// audit judges them: the policies and the CODEOWNERS file.
+type governanceAt struct {
 	policies []grant.Policy
 	problems []grant.Problem
 	err      error
+	owners   *codeowners.File
+	// ownersErr says why nobody was eligible ("" when owners holds).
+	ownersErr string
 }
 
 // reader builds the trail commit by commit, oldest first.
@@ -134,10 +141,10 @@ type reader struct {
 	repo    *history.Repo
 	trail   *Trail
 	stories map[string]*Story
-	// signers caches the parsed .github/jit-signers by blob id; policies
-	// caches the policies by commit.
-	signers  map[string]signersAt
-	policies map[string]policiesAt
+	// signers caches the parsed .github/jit-signers by blob id; governance
+	// caches the policies and CODEOWNERS by commit.
+	signers    map[string]signersAt
+	governance map[string]governanceAt
 	// ever holds every grant id that has existed on the branch so far.
 	ever map[string]bool
 }
@@ -212,19 +219,29 @@ func (r *reader) signersAt(commit string) (trailer.AllowedSigners, error) {
 	return s.signers, s.err
 }
 
-func (r *reader) policiesAt(commit string) policiesAt {
-	if p, ok := r.policies[commit]; ok {
-		return p
+func (r *reader) governanceAt(commit string) governanceAt {
+	if g, ok := r.governance[commit]; ok {
+		return g
 	}
-	var p policiesAt
+	var g governanceAt
 	tree, err := r.repo.FS(commit)
 	if err != nil {
-		p.err = err
+		g.err = err
+		g.ownersErr = err.Error()
 	} else {
-		p.policies, p.problems = policy.Load(tree)
+		g.policies, g.problems = policy.Load(tree)
+		g.owners, err = change.ReadCodeowners(tree)
+		switch {
+		case err != nil:
+			g.ownersErr = err.Error()
+		case g.owners == nil:
+			g.ownersErr = "there is no CODEOWNERS file (looked for " + strings.Join(codeowners.Locations, ", ") + ")"
+		case g.owners.Err() != nil:
+			g.ownersErr = fmt.Sprintf("CODEOWNERS has errors (first: %s)", g.owners.Errors[0].Message)
+		}
 	}
-	r.policies[commit] = p
-	return p
+	r.governance[commit] = g
+	return g
 }
 
 // commit applies one commit of the history to the stories.
@@ -468,7 +485,7 @@ func (r *reader) added(c history.Commit, ch history.Change, at time.Time, rec re
 		s.Approvers = append(s.Approvers, ap)
 	}
 	if parsed {
-		r.checkCap(s, req, c, d)
+		r.checkGovernance(s, req, c, d)
 	}
 }
 
@@ -485,10 +502,13 @@ func decisionDetail(d trailer.Decision) string {
 	return detail
 }
 
-// checkCap checks the signed expiry against the policies at the merge's
-// first parent and notes the break-glass review window.
-func (r *reader) checkCap(s *Story, req grant.Request, c history.Commit, d trailer.Decision) {
-	pa := r.policiesAt(c.Parents[0])
+// checkGovernance judges a verified decision by the governing files at the
+// merge's first parent: each approver eligible through the CODEOWNERS entry
+// the decision names, the signed expiry within the policies' cap; and notes
+// the break-glass review window.
+func (r *reader) checkGovernance(s *Story, req grant.Request, c history.Commit, d trailer.Decision) {
+	pa := r.governanceAt(c.Parents[0])
+	r.checkApprovers(s, pa, c, d)
 	var msg string
 	switch {
 	case pa.err != nil:
@@ -513,6 +533,40 @@ func (r *reader) checkCap(s *Story, req grant.Request, c history.Commit, d trail
 	}
 }
 
+// checkApprovers flags each approver whose recorded owner entry did not own
+// the grant file at the merge's first parent. A team's membership cannot be
+// seen from a clone, so a team entry that owned the file is taken as the
+// decision records it; a user entry must name the approver.
+func (r *reader) checkApprovers(s *Story, g governanceAt, c history.Commit, d trailer.Decision) {
+	for _, login := range d.ApprovedBy {
+		var vias []string
+		for _, v := range d.EligibleVia {
+			if grant.SameLogin(v.Login, login) {
+				vias = append(vias, v.Owner)
+			}
+		}
+		if g.ownersErr != "" {
+			r.add(&Anomaly{Kind: IneligibleApprover, Grant: s.ID, Commit: c.Hash, Message: fmt.Sprintf(
+				"approver %s counted, but at %s %s, so nobody was eligible", login, Short(c.Parents[0]), g.ownersErr)})
+			continue
+		}
+		owners := g.owners.Owners(s.File)
+		eligible := slices.ContainsFunc(owners, func(o codeowners.Owner) bool {
+			return slices.ContainsFunc(vias, func(v string) bool {
+				return strings.EqualFold(o.String(), v) && (o.Kind != codeowners.User || grant.SameLogin(o.Value, login))
+			})
+		})
+		if !eligible {
+			var names []string
+			for _, o := range owners {
+				names = append(names, o.String())
+			}
+			r.add(&Anomaly{Kind: IneligibleApprover, Grant: s.ID, Commit: c.Hash, Message: fmt.Sprintf(
+				"approver %s counted as eligible via %v, but CODEOWNERS at %s gives %s to %v", login, vias, Short(c.Parents[0]), s.File, names)})
+		}
+	}
+}
+
 // modified handles an edited grant file: an extension when a verified
 // decision names it.
 func (r *reader) modified(c history.Commit, ch history.Change, at time.Time, rec record, isEvent bool) {
@@ -529,7 +583,7 @@ func (r *reader) modified(c history.Commit, ch history.Change, at time.Time, rec
 	if req, ok := r.parse(s, c, ch); ok {
 		s.Duration = req.Duration
 		if s.Approved {
-			r.checkCap(s, req, c, d)
+			r.checkGovernance(s, req, c, d)
 		}
 	}
 }

@@ -24,6 +24,10 @@ const (
 	BadRecord Kind = "bad-record"
 	// InvalidFile: a grant file that does not parse.
 	InvalidFile Kind = "invalid-file"
+	// IneligibleApprover: an approval counted although the CODEOWNERS entry
+	// the decision names for it did not own the grant file at the merge's
+	// first parent (or CODEOWNERS was missing or broken there).
+	IneligibleApprover Kind = "ineligible-approver"
 	// OverCap: the signed expiry is later than the merge time plus the
 	// strictest max_duration of the policies at the merge's first parent.
 	OverCap Kind = "over-cap"
