@@ -46,13 +46,13 @@ func governing(k *decisiontest.Key) map[string]string {
 // fixture is an access repository whose main branch holds the governing
 // files trusting key.
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	g   *gittest.Repo
 	key *decisiontest.Key
 	n   int
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{t: t, g: gittest.New(t), key: decisiontest.NewKey(t)}
 	f.g.Commit("main", "admin", "governance", t0, governing(f.key))
@@ -146,7 +146,7 @@ func (f *fixture) read(opts audit.Options) *audit.Trail {
 	return readDir(f.t, f.g.Dir, opts)
 }
 
-func readDir(t *testing.T, dir string, opts audit.Options) *audit.Trail {
+func readDir(t testing.TB, dir string, opts audit.Options) *audit.Trail {
 	t.Helper()
 	h, err := history.Open(dir)
 	if err != nil {
