@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -206,6 +207,10 @@ func TestCleanLifecycle(t *testing.T) {
 	}
 	if len(tr.Stories) != 1 {
 		t.Errorf("%d stories, want 1", len(tr.Stories))
+	}
+	js, err := json.Marshal(got)
+	if err != nil || !strings.Contains(string(js), `"duration":"2h"`) || !strings.Contains(string(js), `"requester":"alice"`) {
+		t.Errorf("JSON %s (%v): want the duration as 2h beside the other fields", js, err)
 	}
 }
 

@@ -276,7 +276,7 @@ func (r *reader) commit(s step) {
 		case ch.Action == history.Modified:
 			r.modified(c, ch, at, rec, isEvent)
 		case ch.Action == history.Deleted:
-			r.deleted(c, id, at, rec, ev, evProblem, isEvent)
+			r.deleted(c, id, ch.Path, at, rec, ev, evProblem, isEvent)
 		}
 	}
 	if rec.malformed() && len(s.changes) == 0 {
@@ -590,8 +590,8 @@ func (r *reader) modified(c history.Commit, ch history.Change, at time.Time, rec
 
 // deleted handles a removed grant file: the end of the grant, by a verified
 // expire merge or without one.
-func (r *reader) deleted(c history.Commit, id string, at time.Time, rec record, ev trailer.Event, evProblem string, isEvent bool) {
-	s := r.story(id, "")
+func (r *reader) deleted(c history.Commit, id, path string, at time.Time, rec record, ev trailer.Event, evProblem string, isEvent bool) {
+	s := r.story(id, path)
 	if isEvent && rec.ok() && evProblem == "" && ev.Kind == trailer.Expire && slices.Contains(ev.Grants, id) {
 		return // the event itself records it
 	}

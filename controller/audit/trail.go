@@ -1,9 +1,12 @@
 package audit
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/jitops/jit/controller/grant"
 )
 
 // Kind names a kind of anomaly.
@@ -132,7 +135,7 @@ type Story struct {
 	Scope      map[string]any `json:"scope,omitempty"`
 	Reason     string         `json:"reason,omitempty"`
 	Ticket     string         `json:"ticket,omitempty"`
-	Duration   time.Duration  `json:"duration,omitempty"`
+	Duration   time.Duration  `json:"-"`
 	BreakGlass bool           `json:"break_glass,omitempty"`
 	// Approved is true when a verified controller decision added the grant.
 	Approved    bool       `json:"approved"`
@@ -171,6 +174,20 @@ type Story struct {
 	revoked      time.Time // last verified revoked record
 	revokeFailed time.Time // last verified revoke-failed record
 	expiryMerge  time.Time
+}
+
+// MarshalJSON writes s with its duration in the grant file's notation
+// ("2h", "1h30m") under "duration".
+func (s *Story) MarshalJSON() ([]byte, error) {
+	type plain Story
+	var d string
+	if s.Duration > 0 {
+		d = grant.FormatDuration(s.Duration)
+	}
+	return json.Marshal(struct {
+		*plain
+		Duration string `json:"duration,omitempty"`
+	}{(*plain)(s), d})
 }
 
 // Interval is when a grant was live: from activation (or, with no activated
