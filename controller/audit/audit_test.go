@@ -393,6 +393,9 @@ func TestAnomalies(t *testing.T) {
 		"malformed trailers on an empty commit": {build: func(f *fixture) {
 			f.g.Commit("main", "mallory", "note\n\nJit-Evnt: activated", at, nil)
 		}, want: []string{"bad-record "}},
+		"a path that cannot hold a grant": {build: func(f *fixture) {
+			f.g.Commit("main", "mallory", "add", at, map[string]string{"access/prod/Alice.yaml": grantYAML("alice", time.Hour, false)})
+		}, want: []string{"invalid-file prod/Alice"}},
 		"unparsable grant file in a signed merge": {build: func(f *fixture) {
 			head := f.branch("alice", at, map[string]string{file(id): "template: pg\nbogus: 1\n"})
 			f.key.Merge(t, f.g, "main", at, head, decision(id, "alice", at, 2*time.Hour))

@@ -264,8 +264,9 @@ func (r *reader) commit(s step) {
 		}
 	}
 	for _, ch := range s.changes {
-		id, _ := request.IDFromPath(ch.Path)
-		if id == "" {
+		id, problem := request.IDFromPath(ch.Path)
+		if problem != "" {
+			r.badPath(c, ch, at, problem)
 			continue
 		}
 		switch {
@@ -292,6 +293,18 @@ func (r *reader) commit(s step) {
 	for _, id := range ev.Grants {
 		r.event(c, id, at, ev)
 	}
+}
+
+// badPath reports a file under access/ whose path cannot hold a grant; the
+// controller never applies it, but it is on the branch for all to see.
+func (r *reader) badPath(c history.Commit, ch history.Change, at time.Time, problem string) {
+	if ch.Action == history.Deleted {
+		return
+	}
+	id := strings.TrimSuffix(strings.TrimPrefix(ch.Path, "access/"), ".yaml")
+	s := r.story(id, ch.Path)
+	s.Steps = append(s.Steps, Step{At: at, Commit: c.Hash, What: "changed", Detail: ch.Path + " " + ch.Action.String()})
+	r.add(&Anomaly{Kind: InvalidFile, Grant: id, Commit: c.Hash, Message: fmt.Sprintf("%s: %s", ch.Path, problem)})
 }
 
 // eventFits checks that a verified event belongs to commit c, so that a
