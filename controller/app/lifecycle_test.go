@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jitops/jit/controller/audit"
 	"github.com/jitops/jit/controller/desired"
 	"github.com/jitops/jit/controller/history"
 	"github.com/jitops/jit/controller/trailer"
@@ -247,5 +248,49 @@ func TestRerequestEvaluatesAgain(t *testing.T) {
 	r.settle()
 	if !r.pr(n).Merged {
 		t.Fatalf("a re-run of jit/approval did not evaluate the pull request again: %+v", r.check(n, approvalCheck))
+	}
+}
+
+// TestAuditReadsWhatTheAppWrites: jit audit, from a clone alone, tells the
+// story the App wrote: a request approved by bob via @acme/dba and merged,
+// a break-glass grant reviewed afterwards, and an early revocation by the
+// requester, with no anomaly.
+func TestAuditReadsWhatTheAppWrites(t *testing.T) {
+	const file = "access/prod/orders/alice-1.yaml"
+	r, n := mergedGrant(t, file, aliceGrant)
+	bg := strings.Replace(aliceGrant, "duration: 2h", "duration: 1h\nbreak_glass: true", 1)
+	bgPR := r.openPR("alice", "bg", map[string]string{"access/prod/orders/alice-bg.yaml": bg})
+	r.settle()
+	r.approve("bob", bgPR)
+	r.settle()
+	revoke := r.openPR("alice", "revoke", nil, file)
+	r.settle()
+	if !r.pr(revoke).Merged {
+		t.Fatal("revocation not merged")
+	}
+	h, err := history.Open(r.clone("alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	trail, err := audit.Read(context.Background(), h, "origin/main", audit.Options{Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range trail.Anomalies {
+		// Nothing in #8 writes activated or revoked records yet (the
+		// default-branch side does): only their absence may be reported.
+		if a.Kind != "not-revoked" || a.Grant != "prod/orders/alice-1" {
+			t.Errorf("anomaly %+v", a)
+		}
+	}
+	s := trail.Story("prod/orders/alice-1")
+	if s == nil || !s.Approved || s.PullRequest != n || s.Requester != "alice" || len(s.Approvers) != 1 || s.Approvers[0].Login != "bob" ||
+		s.Ending != audit.RevokedEarly || s.RevokedBy != "alice" {
+		t.Errorf("alice's story: %+v", s)
+	}
+	b := trail.Story("prod/orders/alice-bg")
+	if b == nil || !b.Approved || !b.BreakGlass || strings.Join(b.ReviewedBy, ",") != "bob" {
+		t.Errorf("break-glass story: %+v", b)
 	}
 }
