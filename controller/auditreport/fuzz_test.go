@@ -1,13 +1,10 @@
 package auditreport_test
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/jitops/jit/controller/audit"
 	"github.com/jitops/jit/controller/auditreport"
@@ -35,16 +32,6 @@ func FuzzWrite(f *testing.F) {
 		if n := strings.Count(strings.ToLower(page), "</script"); n != 3 {
 			t.Fatalf("page has %d </script, want 3", n)
 		}
-		m := dataElement.FindStringSubmatch(page)
-		if m == nil {
-			t.Fatal("no timeline-data element")
-		}
-		var got auditreport.Timeline
-		if err := json.Unmarshal([]byte(m[1]), &got); err != nil {
-			t.Fatalf("timeline data is not JSON: %v", err)
-		}
-		if diff := cmp.Diff(auditreport.NewTimeline(tr), got); diff != "" {
-			t.Fatalf("timeline data (-want +got):\n%s", diff)
-		}
+		checkTimeline(t, page, tr)
 	})
 }

@@ -129,6 +129,22 @@ func render(t *testing.T, tr *audit.Trail, opts auditreport.Options) string {
 	return b.String()
 }
 
+// checkTimeline fails t unless page's timeline data reads back as tr's.
+func checkTimeline(t *testing.T, page string, tr *audit.Trail) {
+	t.Helper()
+	m := dataElement.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no timeline-data element")
+	}
+	var got auditreport.Timeline
+	if err := json.Unmarshal([]byte(m[1]), &got); err != nil {
+		t.Fatalf("timeline data is not JSON: %v\n%s", err, m[1])
+	}
+	if diff := cmp.Diff(auditreport.NewTimeline(tr), got); diff != "" {
+		t.Errorf("timeline data (-want +got):\n%s", diff)
+	}
+}
+
 // Every grant has a table row and the timeline data is exactly the trail's,
 // whatever the repository's values hold.
 func TestWriteEscapesHostileValues(t *testing.T) {
@@ -151,17 +167,7 @@ func TestWriteEscapesHostileValues(t *testing.T) {
 		t.Errorf("page loads %q from the network", m)
 	}
 
-	m := dataElement.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatal("no timeline-data element")
-	}
-	var got auditreport.Timeline
-	if err := json.Unmarshal([]byte(m[1]), &got); err != nil {
-		t.Fatalf("timeline data is not JSON: %v\n%s", err, m[1])
-	}
-	if diff := cmp.Diff(auditreport.NewTimeline(tr), got); diff != "" {
-		t.Errorf("timeline data (-want +got):\n%s", diff)
-	}
+	checkTimeline(t, page, tr)
 
 	_, grid, _ := strings.Cut(page, `<table id="grants">`)
 	rows := gridRow.FindAllStringSubmatch(grid, -1)
