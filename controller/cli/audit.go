@@ -8,6 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -15,6 +18,7 @@ import (
 	"unicode"
 
 	"github.com/jitops/jit/controller/audit"
+	"github.com/jitops/jit/controller/auditreport"
 	"github.com/jitops/jit/controller/grant"
 	"github.com/jitops/jit/controller/history"
 )
@@ -31,6 +35,7 @@ subcommands:
   show    one grant's whole story as a timeline, each step with its commit: show ID [--format text|json]
   active  the grants live at a moment or during a span: --at T | --between T1 T2 [--format table|json]
   verify  list every anomaly with the commit that shows it; exit 1 when there is any [--format text|json]
+  report  write one self-contained HTML page for auditors (timeline, anomalies, grants): --html FILE
 
 flags of every subcommand:
   --repo DIR          the access repository (default ".")
@@ -124,6 +129,7 @@ func runAudit(ctx context.Context, o IO, args []string) int {
 		"show":   {"text", auditShow},
 		"active": {"table", auditActive},
 		"verify": {"text", auditVerify},
+		"report": {"html", auditReport},
 	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(o.Stderr, auditUsage)
@@ -131,7 +137,7 @@ func runAudit(ctx context.Context, o IO, args []string) int {
 	}
 	s, ok := subs[args[0]]
 	if !ok {
-		fmt.Fprintf(o.Stderr, "jit audit: unknown subcommand %q; use log, show, active or verify\n", args[0])
+		fmt.Fprintf(o.Stderr, "jit audit: unknown subcommand %q; use log, show, active, verify or report\n", args[0])
 		return ExitUsage
 	}
 	return s.run(ctx, o, newAuditFlags(o, args[0], s.format), args[1:])
@@ -528,4 +534,66 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+func auditReport(ctx context.Context, o IO, f *auditFlags, args []string) int {
+	out := f.fs.String("html", "", "the HTML file to write")
+	pos, code := f.parse(args)
+	if code >= 0 {
+		return code
+	}
+	if len(pos) > 0 {
+		return auditFail(o, "report", fmt.Errorf("unexpected argument %q; give the output file with --html FILE", pos[0]))
+	}
+	if err := checkFormat(f.format, "html"); err != nil {
+		return auditFail(o, "report", err)
+	}
+	if *out == "" {
+		return auditFail(o, "report", errors.New("give the file to write with --html FILE, such as --html audit.html"))
+	}
+	if fi, err := os.Stat(*out); err == nil && fi.IsDir() {
+		return auditFail(o, "report", fmt.Errorf("--html %s is a directory: give a file path such as %s", *out, filepath.Join(*out, "audit.html")))
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return auditFail(o, "report", fmt.Errorf("--html %s: %w", *out, err))
+	}
+	tr, err := f.trail(ctx)
+	if err != nil {
+		return auditFail(o, "report", err)
+	}
+	source, err := filepath.Abs(f.repo)
+	if err != nil {
+		source = f.repo
+	}
+	opts := auditreport.Options{Source: filepath.Base(source), Columns: logColumns, Row: logRow}
+	if err := writeAuditReport(*out, tr, opts); err != nil {
+		return auditFail(o, "report", err)
+	}
+	bars := len(auditreport.Bars(tr))
+	fmt.Fprintf(o.Stdout, "wrote %s: %d grant(s), %d ever live, %d anomal%s, read up to %s as of %s\n", *out,
+		len(tr.Stories), bars, len(tr.Anomalies), plural(len(tr.Anomalies), "y", "ies"), audit.Short(tr.Rev), stamp(tr.Now))
+	return ExitOK
+}
+
+// writeAuditReport writes the page to a temporary file beside path and renames it
+// over path, so that a reader never sees half a page.
+func writeAuditReport(path string, tr *audit.Trail, opts auditreport.Options) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".jit-audit-*.html")
+	if err != nil {
+		return fmt.Errorf("--html %s: %w (check that its directory exists and is writable)", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	werr := auditreport.Write(tmp, tr, opts)
+	if err := tmp.Close(); werr == nil {
+		werr = err
+	}
+	if werr == nil {
+		werr = os.Chmod(tmp.Name(), 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		return fmt.Errorf("--html %s: %w", path, werr)
+	}
+	return nil
 }

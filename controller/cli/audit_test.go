@@ -1,8 +1,17 @@
 package cli_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"html"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +19,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/jitops/jit/controller/audit"
+	"github.com/jitops/jit/controller/history"
 	"github.com/jitops/jit/controller/internal/decisiontest"
 	"github.com/jitops/jit/controller/internal/gittest"
 	"github.com/jitops/jit/controller/trailer"
@@ -242,5 +253,251 @@ func TestAuditUsageErrors(t *testing.T) {
 				t.Errorf("code %d, stderr %q; want 2 and %q", code, errOut, tc.want)
 			}
 		})
+	}
+}
+
+// reportHistory is auditHistory (alice revoked early by carol, bob never
+// revoked: an anomaly by now) and then: carol's grant, expired and revoked;
+// a policy change allowing break-glass and dave's break-glass grant,
+// reviewed, expired and revoked; erin's grant, whose reason is hostile
+// markup, expired but never revoked (an anomaly); mallory's grant pushed
+// straight to the branch (an anomaly, never live); and frank's grant,
+// activated and still live at the returned now.
+func reportHistory(t *testing.T) (repo *gittest.Repo, now time.Time) {
+	repo, key, at := auditHistory(t)
+	lifecycle := func(id, content string, merged time.Time, d time.Duration, revoke bool) {
+		provMerge(t, repo, key, merged, "access/"+id+".yaml", content)
+		auditRecord(t, repo, key, merged.Add(time.Minute), trailer.Event{Kind: trailer.Activated, Grants: []string{id}, Resources: []string{"postgresql_role.grant"}, ExpiresAt: merged.Add(d)})
+		if strings.Contains(content, "break_glass: true") {
+			auditRecord(t, repo, key, merged.Add(30*time.Minute), trailer.Event{Kind: trailer.BreakGlassReviewed, Grants: []string{id}, ReviewedBy: []string{"dba-dan"}})
+		}
+		auditExpire(t, repo, key, merged.Add(d), id, trailer.ReasonExpired)
+		if revoke {
+			auditRecord(t, repo, key, merged.Add(d+time.Minute), trailer.Event{Kind: trailer.Revoked, Grants: []string{id}, Resources: []string{"postgresql_role.grant"}})
+		}
+	}
+	lifecycle("prod/db/carol-3", strings.ReplaceAll(auditGrant, "alice", "carol"), at.Add(5*time.Hour), 2*time.Hour, true)
+	repo.Commit("main", "admin", "allow break-glass", at.Add(5*time.Hour+30*time.Minute), map[string]string{"policies/all.hcl": `policy "all" {
+  paths        = ["access/**"]
+  templates    = ["postgres-role"]
+  max_duration = "24h"
+  approvals    = 1
+  break_glass {
+    allowed       = true
+    max_duration  = "1h"
+    review_window = "24h"
+  }
+}
+`})
+	lifecycle("prod/db/dave-4", strings.ReplaceAll(strings.ReplaceAll(auditGrant, "alice", "dave"), "2h", "1h")+"break_glass: true\n", at.Add(6*time.Hour), time.Hour, true)
+	hostile := strings.ReplaceAll(strings.ReplaceAll(auditGrant, "alice", "erin"), "Investigate stuck orders",
+		`"</script><script>document.body.dataset.pwned='1'</script><img src=x onerror=\"document.body.dataset.pwned='2'\">"`)
+	lifecycle("prod/db/erin-5", hostile, at.Add(8*time.Hour), time.Hour, false)
+	repo.Commit("main", "mallory", "add grant", at.Add(10*time.Hour), map[string]string{"access/prod/db/mallory-6.yaml": strings.ReplaceAll(auditGrant, "alice", "mallory")})
+	const frank = "prod/db/frank-7"
+	provMerge(t, repo, key, at.Add(11*time.Hour), "access/"+frank+".yaml", strings.ReplaceAll(auditGrant, "alice", "frank"))
+	auditRecord(t, repo, key, at.Add(11*time.Hour+time.Minute), trailer.Event{Kind: trailer.Activated, Grants: []string{frank}, Resources: []string{"postgresql_role.grant"}, ExpiresAt: at.Add(13 * time.Hour)})
+	return repo, at.Add(12 * time.Hour)
+}
+
+var (
+	// tagAttrs matches an opening tag whose attributes are all quoted (as
+	// both html/template and Chromium's serializer write them).
+	tagAttrs   = regexp.MustCompile(`<([a-z]+)((?:\s+[a-z-]+="[^"]*")*)\s*>`)
+	attr       = regexp.MustCompile(`([a-z-]+)="([^"]*)"`)
+	networkRef = regexp.MustCompile(`(?i)(src|href)\s*=\s*["']?\s*(https?:)?//`)
+)
+
+// element is an opening tag and its attributes.
+type element struct {
+	tag   string
+	attrs map[string]string
+}
+
+// elements returns the opening tags of page with their attributes.
+func elements(page string) []element {
+	var out []element
+	for _, m := range tagAttrs.FindAllStringSubmatch(page, -1) {
+		e := element{tag: m[1], attrs: map[string]string{}}
+		for _, a := range attr.FindAllStringSubmatch(m[2], -1) {
+			e.attrs[a[1]] = html.UnescapeString(a[2])
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// chromium returns the path of Chromium, skipping the test when it is
+// missing (failing under CI=true) or with -short.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: not starting Chromium")
+	}
+	p, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but %v (install Debian's chromium package)", err)
+		}
+		t.Skipf("no chromium: %v", err)
+	}
+	return p
+}
+
+// dumpDOM opens file in headless Chromium, lets its scripts run and returns
+// the DOM it ends with.
+func dumpDOM(t *testing.T, file string) string {
+	t.Helper()
+	bin := chromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=5000", "--dump-dom", "file://"+file)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil || !strings.Contains(string(out), "</html>") {
+		t.Fatalf("chromium --dump-dom %s: %v\n%s\nstderr:\n%s", file, err, out, stderr.String())
+	}
+	return string(out)
+}
+
+// The report Chromium renders draws one bar per grant that was ever live,
+// exactly as the trail says, without a script error, and nothing a grant
+// file holds runs as script.
+func TestAuditReportRendersInChromium(t *testing.T) {
+	chromium(t)
+	repo, now := reportHistory(t)
+	file := filepath.Join(t.TempDir(), "report.html")
+	code, out, errOut := run(t, "audit", "report", "--html", file, "--repo", repo.Dir, "--now", now.Format(time.RFC3339))
+	if code != 0 {
+		t.Fatalf("code %d: %s", code, errOut)
+	}
+	want := "wrote " + file + ": 7 grant(s), 6 ever live, 3 anomalies, read up to "
+	if !strings.HasPrefix(out, want) || !strings.HasSuffix(out, " as of "+now.Format(time.RFC3339)+"\n") {
+		t.Errorf("stdout %q, want it to start with %q", out, want)
+	}
+	page, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("report mode %v (%v), want 0644", fi.Mode(), err)
+	}
+
+	h, err := history.Open(repo.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	tr, err := audit.Read(context.Background(), h, "HEAD", audit.Options{Now: now, RenewalGap: audit.DefaultRenewalGap, RenewalRun: audit.DefaultRenewalRun})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type bar struct{ Grant, From, To, Class string }
+	var wantBars []bar
+	for _, s := range tr.Stories {
+		iv, ok := s.Live()
+		if !ok {
+			continue
+		}
+		to := iv.To
+		if to.IsZero() {
+			to = now
+		}
+		wantBars = append(wantBars, bar{s.ID, iv.From.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), ""})
+	}
+	classes := map[string]string{
+		"prod/db/alice-inc-1": "revoked-early", "prod/db/bob-2": "anomalous", "prod/db/carol-3": "expired",
+		"prod/db/dave-4": "break-glass", "prod/db/erin-5": "anomalous", "prod/db/frank-7": "live",
+	}
+	for i := range wantBars {
+		wantBars[i].Class = "bar " + classes[wantBars[i].Grant]
+	}
+	if len(wantBars) != 6 || len(tr.Stories) != 7 || len(tr.Anomalies) != 3 {
+		t.Fatalf("the history has %d stories, %d live intervals and anomalies %v; want 7, 6 and 3", len(tr.Stories), len(wantBars), tr.Anomalies)
+	}
+
+	dom := dumpDOM(t, file)
+	var gotBars []bar
+	var body map[string]string
+	for _, e := range elements(dom) {
+		switch {
+		case e.tag == "body":
+			body = e.attrs
+		case e.tag == "img", e.tag == "script" && e.attrs["src"] != "":
+			t.Errorf("the DOM holds %s %v", e.tag, e.attrs)
+		case strings.HasPrefix(e.attrs["class"], "bar "):
+			gotBars = append(gotBars, bar{e.attrs["data-grant"], e.attrs["data-from"], e.attrs["data-to"], e.attrs["class"]})
+		}
+	}
+	if body == nil {
+		t.Fatalf("no body in the dumped DOM:\n%s", dom)
+	}
+	if msg, ok := body["data-error"]; ok {
+		t.Errorf("script error: %s", msg)
+	}
+	if body["data-rendered"] != strconv.Itoa(len(wantBars)) || body["data-pwned"] != "" {
+		t.Errorf("body %v: want data-rendered=%d and no data-pwned", body, len(wantBars))
+	}
+	if diff := cmp.Diff(wantBars, gotBars); diff != "" {
+		t.Errorf("bars (-want +got):\n%s", diff)
+	}
+	for name, text := range map[string]string{"the file": string(page), "the DOM": dom} {
+		if m := networkRef.FindString(text); m != "" {
+			t.Errorf("%s loads %q from the network", name, m)
+		}
+	}
+	if !strings.Contains(dom, "&lt;/script&gt;&lt;script&gt;document.body.dataset.pwned") {
+		t.Errorf("erin's reason is not shown as text in the table")
+	}
+}
+
+func TestAuditReportWritesAndRefuses(t *testing.T) {
+	repo, _, at := auditHistory(t)
+	now := at.Add(4 * time.Hour).Format(time.RFC3339)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "audit.html")
+	if err := os.WriteFile(file, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, "audit", "report", "--repo", repo.Dir, "--now", now, "--html", file)
+	if code != 0 || !strings.HasPrefix(out, "wrote "+file+": 2 grant(s), 2 ever live, 0 anomalies, read up to ") {
+		t.Fatalf("code %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+	page, err := os.ReadFile(file)
+	if err != nil || !strings.HasPrefix(string(page), "<!DOCTYPE html>") || !strings.Contains(string(page), "prod/db/bob-2") {
+		t.Errorf("the file was not replaced by the report (%v):\n%.200s", err, page)
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(dir, ".jit-audit-*")); len(leftovers) != 0 {
+		t.Errorf("temporary files left behind: %v", leftovers)
+	}
+
+	tests := map[string]struct {
+		args []string
+		want string
+	}{
+		"no --html":        {nil, "give the file to write with --html FILE"},
+		"a directory":      {[]string{"--html", dir}, "--html " + dir + " is a directory: give a file path such as " + filepath.Join(dir, "audit.html")},
+		"missing dir":      {[]string{"--html", filepath.Join(dir, "no", "such", "a.html")}, "check that its directory exists and is writable"},
+		"stray argument":   {[]string{"--html", file, "extra"}, `unexpected argument "extra"; give the output file with --html FILE`},
+		"another format":   {[]string{"--html", file, "--format", "json"}, `--format "json": use one of html`},
+		"not a repository": {[]string{"--html", filepath.Join(dir, "b.html"), "--repo", dir}, "give the access repository with --repo"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			args := append([]string{"audit", "report", "--now", now}, tc.args...)
+			if !slices.Contains(tc.args, "--repo") {
+				args = append(args, "--repo", repo.Dir)
+			}
+			code, _, errOut := run(t, args...)
+			if code != 2 || !strings.HasPrefix(errOut, "jit audit report: ") || !strings.Contains(errOut, tc.want) {
+				t.Errorf("code %d, stderr %q; want 2 and %q", code, errOut, tc.want)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "b.html")); err == nil {
+		t.Error("a report was written although the repository could not be read")
 	}
 }
