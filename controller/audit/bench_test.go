@@ -1,0 +1,106 @@
+package audit_test
+
+import (
+	"context"
+	"io"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/jitops/jit/controller/audit"
+	"github.com/jitops/jit/controller/history"
+)
+
+// TestGeneratedHistory keeps the benchmark's generator honest: 100 clean
+// grant lifecycles read back as 100 grants, none active at the end, and no
+// anomaly.
+func TestGeneratedHistory(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	dir := t.TempDir()
+	tip := genHistory(t, dir, 100)
+	tr := readDir(t, dir, audit.Options{})
+	if tr.Rev != tip {
+		t.Errorf("Rev = %s, want the generated tip %s", tr.Rev, tip)
+	}
+	if len(tr.Stories) != 100 {
+		t.Errorf("read %d grants, want 100", len(tr.Stories))
+	}
+	if len(tr.Anomalies) != 0 {
+		t.Errorf("anomalies on a generated clean history (first %d): %v", min(3, len(tr.Anomalies)), tr.Anomalies[:min(3, len(tr.Anomalies))])
+	}
+	mid := genStart.Add(50*genSpacing + time.Hour)
+	if got := tr.Active(mid); len(got) != 1 || got[0].Grant.ID != "prod/user0-inc-50" {
+		t.Errorf("Active(%s) = %v, want only prod/user0-inc-50", mid, got)
+	}
+	for _, s := range tr.Stories {
+		if !s.Approved || s.Ending != audit.Expired || s.Cleanup != audit.CleanupRevoked {
+			t.Errorf("%s: approved %t, ending %q, cleanup %q; want an approved grant expired and revoked", s.ID, s.Approved, s.Ending, s.Cleanup)
+		}
+	}
+}
+
+// benchGrants is the size of the benchmark's history: 20,000 grants, 6
+// commits each (120,001 commits, 80,001 of them on the first-parent line).
+const benchGrants = 20000
+
+// BenchmarkAuditAtScale compares jit audit active and jit audit verify with
+// git log --format=%B over the same generated history, in the same run, and
+// reports the ratios (target: each at most 2) and the process's peak
+// resident memory (target: at most 300 MB).
+func BenchmarkAuditAtScale(b *testing.B) {
+	if _, err := exec.LookPath("git"); err != nil {
+		b.Skip("git is not installed")
+	}
+	dir, tip := cachedHistory(b, benchGrants)
+	at := genStart.Add(benchGrants/2*genSpacing + time.Hour)
+	var gitlog, active, verify time.Duration
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		cmd := exec.Command("git", "log", "--format=%B", tip)
+		cmd.Dir, cmd.Stdout = dir, io.Discard
+		if err := cmd.Run(); err != nil {
+			b.Fatal(err)
+		}
+		gitlog += time.Since(start)
+
+		start = time.Now()
+		if got := len(readAt(b, dir).Active(at)); got != 1 {
+			b.Fatalf("%d grants active at %s, want 1", got, at)
+		}
+		active += time.Since(start)
+
+		start = time.Now()
+		tr := readAt(b, dir)
+		if got := len(tr.Sorted()); got != 0 || len(tr.Stories) != benchGrants {
+			b.Fatalf("%d anomalies and %d grants, want none and %d", got, len(tr.Stories), benchGrants)
+		}
+		verify += time.Since(start)
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(float64(gitlog.Milliseconds())/n, "gitlog-ms")
+	b.ReportMetric(float64(active.Milliseconds())/n, "active-ms")
+	b.ReportMetric(float64(verify.Milliseconds())/n, "verify-ms")
+	b.ReportMetric(active.Seconds()/gitlog.Seconds(), "active/gitlog")
+	b.ReportMetric(verify.Seconds()/gitlog.Seconds(), "verify/gitlog")
+	if mb, ok := peakRSS(); ok {
+		b.ReportMetric(mb, "peak-rss-MB")
+	}
+}
+
+// readAt opens dir and reads its whole audit trail, as jit audit does.
+func readAt(b *testing.B, dir string) *audit.Trail {
+	h, err := history.Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close()
+	tr, err := audit.Read(context.Background(), h, "HEAD", audit.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tr
+}
