@@ -48,6 +48,12 @@ type step struct {
 	// boundary marks the oldest commit of a truncated history: its changes
 	// are every grant file present there, of unknown origin.
 	boundary bool
+	// rec is the commit's signed record, verified by the pool Read starts
+	// (nil on a boundary).
+	rec *record
+	// parentTree is the root tree of the first parent, when the walk read
+	// it.
+	parentTree string
 }
 
 // Read walks the first-parent history of rev once and returns every grant's
@@ -60,16 +66,35 @@ func Read(ctx context.Context, repo *history.Repo, rev string, opts Options) (*T
 	if err != nil {
 		return nil, err
 	}
+	r := &reader{repo: repo, trail: &Trail{Rev: tip}, stories: map[string]*Story{},
+		signers: map[string]signersAt{}, governance: map[string]governanceAt{}, ever: map[string]bool{}}
+	pool := newVerifier()
 	var steps []step
+	// The walk goes newest first, so each commit is the first parent of the
+	// one before it: that one's record is read now, from this one's tree.
+	// The record is all the audit needs of a message: holding every message
+	// of a long history would cost more memory than the rest.
+	prepare := func(s *step, parent *history.Commit) {
+		s.rec = r.readRecord(s.c, parent, pool)
+		if parent != nil {
+			s.parentTree = parent.Tree
+		}
+		s.c.Message = ""
+	}
 	walkErr := repo.FirstParentChanges(ctx, tip, func(c history.Commit, ch []history.Change) bool {
+		if n := len(steps); n > 0 {
+			prepare(&steps[n-1], &c)
+		}
 		steps = append(steps, step{c: c, changes: ch})
 		return true
 	})
+	if n := len(steps); n > 0 {
+		prepare(&steps[n-1], nil)
+	}
+	pool.wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r := &reader{repo: repo, trail: &Trail{Rev: tip}, stories: map[string]*Story{},
-		signers: map[string]signersAt{}, governance: map[string]governanceAt{}, ever: map[string]bool{}}
 	if walkErr != nil {
 		steps = r.truncated(ctx, tip, steps, walkErr)
 	}
@@ -142,9 +167,13 @@ type reader struct {
 	trail   *Trail
 	stories map[string]*Story
 	// signers caches the parsed .github/jit-signers by blob id; governance
-	// caches the policies and CODEOWNERS by commit.
+	// caches the policies and CODEOWNERS by the blob ids they were read
+	// from (governanceKey).
 	signers    map[string]signersAt
 	governance map[string]governanceAt
+	// parent and parentTree are the first parent of the commit being read
+	// and its root tree, when the walk read it (for governanceKey).
+	parent, parentTree string
 	// ever holds every grant id that has existed on the branch so far.
 	ever map[string]bool
 }
@@ -170,28 +199,40 @@ func (rec record) ok() bool { return len(rec.trailers) > 0 && rec.problem == "" 
 // malformed reports trailers that could not be parsed at all.
 func (rec record) malformed() bool { return len(rec.trailers) == 0 && rec.problem != "" }
 
-// readRecord parses and verifies c's trailers.
-func (r *reader) readRecord(c history.Commit) record {
+// readRecord parses c's trailers and finds the signers that must have
+// signed them; the signature itself is checked by pool, so the record is
+// only complete once pool.wait returns. parent is c's first parent when the
+// walk read it (nil otherwise).
+func (r *reader) readRecord(c history.Commit, parent *history.Commit, pool *verifier) *record {
 	ts, err := trailer.Parse(c.Message)
 	if err != nil {
-		return record{kind: BadRecord, problem: fmt.Sprintf("the Jit-* trailers are malformed: %v", err)}
+		return &record{kind: BadRecord, problem: fmt.Sprintf("the Jit-* trailers are malformed: %v", err)}
 	}
 	if len(ts) == 0 {
-		return record{}
+		return &record{}
 	}
-	rec := record{trailers: ts}
+	rec := &record{trailers: ts}
 	if len(c.Parents) == 0 {
 		rec.kind, rec.problem = BadSignature, "a root commit has no parent whose "+desired.SignersFile+" could verify it"
 		return rec
 	}
-	signers, err := r.signersAt(c.Parents[0])
-	if err == nil {
-		err = trailer.Verify(ts, signers)
+	var signers trailer.AllowedSigners
+	if parent != nil && parent.Hash == c.Parents[0] {
+		signers, err = r.signersIn(parent.Tree, c.Parents[0])
+	} else {
+		signers, err = r.signersAt(c.Parents[0])
 	}
 	if err != nil {
-		rec.kind, rec.problem = BadSignature, fmt.Sprintf("the signature does not verify with %s at %s: %v", desired.SignersFile, Short(c.Parents[0]), err)
+		rec.reject(c.Parents[0], err)
+		return rec
 	}
+	pool.verify(rec, signers, c.Parents[0])
 	return rec
+}
+
+// reject marks rec as not verifying with the signers at parent.
+func (rec *record) reject(parent string, err error) {
+	rec.kind, rec.problem = BadSignature, fmt.Sprintf("the signature does not verify with %s at %s: %v", desired.SignersFile, Short(parent), err)
 }
 
 func (r *reader) signersAt(commit string) (trailer.AllowedSigners, error) {
@@ -202,6 +243,26 @@ func (r *reader) signersAt(commit string) (trailer.AllowedSigners, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.signersFrom(e, commit)
+}
+
+// signersIn is signersAt for the commit whose root tree is tree.
+func (r *reader) signersIn(tree, commit string) (trailer.AllowedSigners, error) {
+	e, err := r.repo.TreeEntry(tree, desired.SignersFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%s does not exist at %s", desired.SignersFile, Short(commit))
+	case err != nil:
+		return nil, err
+	case e.Mode == history.ModeOther:
+		return nil, fmt.Errorf("%s at %s is a directory, not a file", desired.SignersFile, Short(commit))
+	}
+	return r.signersFrom(e, commit)
+}
+
+// signersFrom parses the allowed signers in e (the signers file at commit),
+// once per blob.
+func (r *reader) signersFrom(e history.Entry, commit string) (trailer.AllowedSigners, error) {
 	if s, ok := r.signers[e.Blob]; ok {
 		return s.signers, s.err
 	}
@@ -219,8 +280,13 @@ func (r *reader) signersAt(commit string) (trailer.AllowedSigners, error) {
 	return s.signers, s.err
 }
 
+// governanceAt returns what the governing files at commit say, parsing them
+// once per distinct content: the cache is keyed by the ids of every
+// CODEOWNERS location and of policies/, which is all policy.Load and
+// change.ReadCodeowners read (neither follows symbolic links).
 func (r *reader) governanceAt(commit string) governanceAt {
-	if g, ok := r.governance[commit]; ok {
+	key := r.governanceKey(commit)
+	if g, ok := r.governance[key]; ok {
 		return g
 	}
 	var g governanceAt
@@ -240,8 +306,33 @@ func (r *reader) governanceAt(commit string) governanceAt {
 			g.ownersErr = fmt.Sprintf("CODEOWNERS has errors (first: %s)", g.owners.Errors[0].Message)
 		}
 	}
-	r.governance[commit] = g
+	r.governance[key] = g
 	return g
+}
+
+// governanceKey names the content of commit's governing files: the entry
+// (object id and mode, or absent) of each CODEOWNERS location and of
+// policies/, looked up in the commit's tree when the walk read it. A commit
+// whose tree cannot be read this way gets a key of its own, so whatever
+// error reading it gives is never shared.
+func (r *reader) governanceKey(commit string) string {
+	tree := r.parentTree
+	if commit != r.parent || tree == "" {
+		return "commit " + commit
+	}
+	var b strings.Builder
+	for _, p := range append(slices.Clip(codeowners.Locations), policy.Dir) {
+		e, err := r.repo.TreeEntry(tree, p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			fmt.Fprintf(&b, "%s absent\n", p)
+		case err != nil:
+			return "commit " + commit
+		default:
+			fmt.Fprintf(&b, "%s %s %d\n", p, e.Blob, e.Mode)
+		}
+	}
+	return b.String()
 }
 
 // commit applies one commit of the history to the stories.
@@ -249,8 +340,12 @@ func (r *reader) commit(s step) {
 	c := s.c
 	at := c.Committer.When.UTC()
 	var rec record
-	if !s.boundary {
-		rec = r.readRecord(c)
+	if s.rec != nil {
+		rec = *s.rec
+	}
+	r.parent, r.parentTree = "", s.parentTree
+	if len(c.Parents) > 0 {
+		r.parent = c.Parents[0]
 	}
 	isEvent := len(rec.trailers) > 0 && trailer.IsEvent(rec.trailers)
 	var ev trailer.Event
