@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -31,6 +32,14 @@ type Options struct {
 	// RenewalRun is how many grants back to back make access standing; 0
 	// means 3, and a negative value turns the check off.
 	RenewalRun int
+	// Cache is a directory where Read keeps a digest of every record whose
+	// signature verified, so that reading the same history again checks
+	// only the new records' signatures (the costliest part of a long
+	// history). A digest covers the exact bytes of the allowed signers file
+	// and of the whole signed trailer block, so only a record that verified
+	// with exactly those signers is taken as verified again. Empty keeps
+	// nothing. It must be a directory only the auditor can write.
+	Cache string
 }
 
 // Defaults for Options.
@@ -68,7 +77,7 @@ func Read(ctx context.Context, repo *history.Repo, rev string, opts Options) (*T
 	}
 	r := &reader{repo: repo, trail: &Trail{Rev: tip}, stories: map[string]*Story{},
 		signers: map[string]signersAt{}, governance: map[string]governanceAt{}, ever: map[string]bool{}}
-	pool := newVerifier()
+	pool := newVerifier(openVerified(opts.Cache))
 	var steps []step
 	// The walk goes newest first, so each commit is the first parent of the
 	// one before it: that one's record is read now, from this one's tree.
@@ -76,6 +85,8 @@ func Read(ctx context.Context, repo *history.Repo, rev string, opts Options) (*T
 	// of a long history would cost more memory than the rest.
 	prepare := func(s *step, parent *history.Commit) {
 		s.rec = r.readRecord(s.c, parent, pool)
+		// Nor does it read who wrote a commit, only when it was committed.
+		s.c.Author, s.c.Committer.Name, s.c.Committer.Email = history.Signature{}, "", ""
 		if parent != nil {
 			s.parentTree = parent.Tree
 		}
@@ -92,6 +103,7 @@ func Read(ctx context.Context, repo *history.Repo, rev string, opts Options) (*T
 		prepare(&steps[n-1], nil)
 	}
 	pool.wait()
+	pool.cache.save()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -148,6 +160,8 @@ func (r *reader) truncated(ctx context.Context, tip string, steps []step, err er
 type signersAt struct {
 	signers trailer.AllowedSigners
 	err     error
+	// sum is the sha256 of the file's bytes, for the verified cache.
+	sum [32]byte
 }
 
 // governanceAt is what one commit's governing files say, as far as the
@@ -199,34 +213,21 @@ func (rec record) ok() bool { return len(rec.trailers) > 0 && rec.problem == "" 
 // malformed reports trailers that could not be parsed at all.
 func (rec record) malformed() bool { return len(rec.trailers) == 0 && rec.problem != "" }
 
-// readRecord parses c's trailers and finds the signers that must have
-// signed them; the signature itself is checked by pool, so the record is
-// only complete once pool.wait returns. parent is c's first parent when the
-// walk read it (nil otherwise).
+// readRecord finds the signers that must have signed c's trailers and
+// hands both to pool, which parses and verifies them: the record is only
+// complete once pool.wait returns. parent is c's first parent when the walk
+// read it (nil otherwise).
 func (r *reader) readRecord(c history.Commit, parent *history.Commit, pool *verifier) *record {
-	ts, err := trailer.Parse(c.Message)
-	if err != nil {
-		return &record{kind: BadRecord, problem: fmt.Sprintf("the Jit-* trailers are malformed: %v", err)}
+	rec := &record{}
+	j := verifyJob{rec: rec, message: c.Message}
+	switch {
+	case len(c.Parents) == 0:
+	case parent != nil && parent.Hash == c.Parents[0]:
+		j.parent, j.signers = c.Parents[0], r.signersIn(parent.Tree, c.Parents[0])
+	default:
+		j.parent, j.signers = c.Parents[0], r.signersAt(c.Parents[0])
 	}
-	if len(ts) == 0 {
-		return &record{}
-	}
-	rec := &record{trailers: ts}
-	if len(c.Parents) == 0 {
-		rec.kind, rec.problem = BadSignature, "a root commit has no parent whose "+desired.SignersFile+" could verify it"
-		return rec
-	}
-	var signers trailer.AllowedSigners
-	if parent != nil && parent.Hash == c.Parents[0] {
-		signers, err = r.signersIn(parent.Tree, c.Parents[0])
-	} else {
-		signers, err = r.signersAt(c.Parents[0])
-	}
-	if err != nil {
-		rec.reject(c.Parents[0], err)
-		return rec
-	}
-	pool.verify(rec, signers, c.Parents[0])
+	pool.jobs <- j
 	return rec
 }
 
@@ -235,36 +236,36 @@ func (rec *record) reject(parent string, err error) {
 	rec.kind, rec.problem = BadSignature, fmt.Sprintf("the signature does not verify with %s at %s: %v", desired.SignersFile, Short(parent), err)
 }
 
-func (r *reader) signersAt(commit string) (trailer.AllowedSigners, error) {
+func (r *reader) signersAt(commit string) signersAt {
 	e, err := r.repo.BlobID(commit, desired.SignersFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s does not exist at %s", desired.SignersFile, Short(commit))
+		return signersAt{err: fmt.Errorf("%s does not exist at %s", desired.SignersFile, Short(commit))}
 	}
 	if err != nil {
-		return nil, err
+		return signersAt{err: err}
 	}
 	return r.signersFrom(e, commit)
 }
 
 // signersIn is signersAt for the commit whose root tree is tree.
-func (r *reader) signersIn(tree, commit string) (trailer.AllowedSigners, error) {
+func (r *reader) signersIn(tree, commit string) signersAt {
 	e, err := r.repo.TreeEntry(tree, desired.SignersFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("%s does not exist at %s", desired.SignersFile, Short(commit))
+		return signersAt{err: fmt.Errorf("%s does not exist at %s", desired.SignersFile, Short(commit))}
 	case err != nil:
-		return nil, err
+		return signersAt{err: err}
 	case e.Mode == history.ModeOther:
-		return nil, fmt.Errorf("%s at %s is a directory, not a file", desired.SignersFile, Short(commit))
+		return signersAt{err: fmt.Errorf("%s at %s is a directory, not a file", desired.SignersFile, Short(commit))}
 	}
 	return r.signersFrom(e, commit)
 }
 
 // signersFrom parses the allowed signers in e (the signers file at commit),
 // once per blob.
-func (r *reader) signersFrom(e history.Entry, commit string) (trailer.AllowedSigners, error) {
+func (r *reader) signersFrom(e history.Entry, commit string) signersAt {
 	if s, ok := r.signers[e.Blob]; ok {
-		return s.signers, s.err
+		return s
 	}
 	var s signersAt
 	data, size, err := r.repo.ReadBlob(e.Blob, 1<<20)
@@ -275,9 +276,10 @@ func (r *reader) signersFrom(e history.Entry, commit string) (trailer.AllowedSig
 		s.err = fmt.Errorf("%s at %s is %d bytes, too large to be an allowed_signers file", desired.SignersFile, Short(commit), size)
 	default:
 		s.signers, s.err = trailer.ParseAllowedSigners(desired.SignersFile, data)
+		s.sum = sha256.Sum256(data)
 	}
 	r.signers[e.Blob] = s
-	return s.signers, s.err
+	return s
 }
 
 // governanceAt returns what the governing files at commit say, parsing them
