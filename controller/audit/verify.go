@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -121,12 +122,20 @@ type verifiedCache struct {
 }
 
 // verifiedDigest names one record verified with one signers file: the
-// sha256 of a label, the file's sha256 and the trailer block as written.
+// sha256 of a label, the file's sha256 and every trailer's key and value,
+// each length-prefixed so that no two records share an encoding.
 func verifiedDigest(signers [32]byte, ts []trailer.Trailer) [32]byte {
 	h := sha256.New()
 	h.Write([]byte("jit audit verified v1\x00"))
 	h.Write(signers[:])
-	h.Write([]byte(trailer.Format(ts)))
+	var b []byte
+	for _, t := range ts {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(t.Key)))
+		b = append(b, t.Key...)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(t.Value)))
+		b = append(b, t.Value...)
+	}
+	h.Write(b)
 	var d [32]byte
 	h.Sum(d[:0])
 	return d
