@@ -206,6 +206,23 @@ type record struct {
 	// problem says why the block is not trusted ("" when it verified).
 	problem string
 	kind    Kind
+	// The record read as what it is, once it verified (the verifier pool
+	// does this work too): an event or a decision, or why it is not one.
+	// Only the one it claims to be is set.
+	event    *trailer.Event
+	decision *trailer.Decision
+	readErr  error
+}
+
+// read fills the event or decision of a verified record.
+func (rec *record) read() {
+	if trailer.IsEvent(rec.trailers) {
+		ev, err := trailer.EventFrom(rec.trailers)
+		rec.event, rec.readErr = &ev, err
+	} else {
+		d, err := trailer.DecisionFrom(rec.trailers)
+		rec.decision, rec.readErr = &d, err
+	}
 }
 
 func (rec record) ok() bool { return len(rec.trailers) > 0 && rec.problem == "" }
@@ -354,7 +371,7 @@ func (r *reader) commit(s step) {
 	var evProblem string
 	if isEvent && rec.ok() {
 		var err error
-		if ev, err = trailer.EventFrom(rec.trailers); err != nil {
+		if ev, err = *rec.event, rec.readErr; err != nil {
 			evProblem = fmt.Sprintf("the signed record is not a valid event: %v", err)
 		} else {
 			evProblem = eventFits(ev, c)

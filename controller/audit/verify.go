@@ -71,6 +71,7 @@ func (v *verifier) check(j verifyJob) {
 		d = verifiedDigest(j.signers.sum, j.rec.trailers)
 		if v.cache.has(d) {
 			j.rec.trailers = signedPart(ts)
+			j.rec.read()
 			return
 		}
 	}
@@ -80,6 +81,7 @@ func (v *verifier) check(j verifyJob) {
 	}
 	v.cache.add(d)
 	j.rec.trailers = signedPart(ts)
+	j.rec.read()
 }
 
 // signedPart returns copies of the trailers a verified Jit-Signature
