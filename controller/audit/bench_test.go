@@ -16,9 +16,7 @@ import (
 // grant lifecycles read back as 100 grants, none active at the end, and no
 // anomaly.
 func TestGeneratedHistory(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
+	needGit(t)
 	dir := t.TempDir()
 	tip := genHistory(t, dir, 100)
 	tr := readDir(t, dir, audit.Options{})
@@ -42,6 +40,18 @@ func TestGeneratedHistory(t *testing.T) {
 	}
 }
 
+// needGit fails t without the git binary (which the generator streams its
+// pack into), or skips it under -short.
+func needGit(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		if testing.Short() {
+			t.Skip("no git binary")
+		}
+		t.Fatalf("the git binary is needed to generate a history: %v", err)
+	}
+}
+
 // benchGrants is the size of the benchmark's history: 20,000 grants, 6
 // commits each (120,001 commits, 80,001 of them on the first-parent line).
 const benchGrants = 20000
@@ -53,9 +63,7 @@ const benchGrants = 20000
 // signature; "warm" reads keep Options.Cache, primed by one read before the
 // clock starts, as a second audit of the same repository would.
 func BenchmarkAuditAtScale(b *testing.B) {
-	if _, err := exec.LookPath("git"); err != nil {
-		b.Skip("git is not installed")
-	}
+	needGit(b)
 	dir, tip := cachedHistory(b, benchGrants)
 	at := genStart.Add(benchGrants/2*genSpacing + time.Hour)
 	warm := audit.Options{Cache: b.TempDir()}
