@@ -5,4 +5,9 @@
 // history once, oldest commit first, and trusts a Jit-* record only when its
 // signature verifies with the .github/jit-signers the branch held at the
 // record's first parent; anything else is an Anomaly, never an error.
+//
+// Signatures are parsed and verified on every core while the history is
+// walked, the governing files are parsed once per distinct content, and
+// Options.Cache lets a later read skip the signatures it verified before:
+// BenchmarkAuditAtScale measures a 20,000-grant history against git log.
 package audit

@@ -85,7 +85,7 @@ func (r *reader) decisionFor(c history.Commit, ch history.Change, id string, rec
 	case !rec.ok():
 		return bad(rec.kind, "%s", rec.problem)
 	}
-	d, err := trailer.DecisionFrom(rec.trailers)
+	d, err := *rec.decision, rec.readErr
 	if err != nil {
 		return bad(BadRecord, "the signed trailers are not a decision: %v", err)
 	}

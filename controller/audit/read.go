@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -31,6 +32,14 @@ type Options struct {
 	// RenewalRun is how many grants back to back make access standing; 0
 	// means 3, and a negative value turns the check off.
 	RenewalRun int
+	// Cache is a directory where Read keeps a digest of every record whose
+	// signature verified, so that reading the same history again checks
+	// only the new records' signatures (the costliest part of a long
+	// history). A digest covers the exact bytes of the allowed signers file
+	// and of the whole signed trailer block, so only a record that verified
+	// with exactly those signers is taken as verified again. Empty keeps
+	// nothing. It must be a directory only the auditor can write.
+	Cache string
 }
 
 // Defaults for Options.
@@ -48,6 +57,12 @@ type step struct {
 	// boundary marks the oldest commit of a truncated history: its changes
 	// are every grant file present there, of unknown origin.
 	boundary bool
+	// rec is the commit's signed record, verified by the pool Read starts
+	// (nil on a boundary).
+	rec *record
+	// parentTree is the root tree of the first parent, when the walk read
+	// it.
+	parentTree string
 }
 
 // Read walks the first-parent history of rev once and returns every grant's
@@ -60,16 +75,38 @@ func Read(ctx context.Context, repo *history.Repo, rev string, opts Options) (*T
 	if err != nil {
 		return nil, err
 	}
+	r := &reader{repo: repo, trail: &Trail{Rev: tip}, stories: map[string]*Story{},
+		signers: map[string]signersAt{}, governance: map[string]governanceAt{}, ever: map[string]bool{}}
+	pool := newVerifier(openVerified(opts.Cache))
 	var steps []step
+	// The walk goes newest first, so each commit is the first parent of the
+	// one before it: that one's record is read now, from this one's tree.
+	// The record is all the audit needs of a message: holding every message
+	// of a long history would cost more memory than the rest.
+	prepare := func(s *step, parent *history.Commit) {
+		s.rec = r.readRecord(s.c, parent, pool)
+		// Nor does it read who wrote a commit, only when it was committed.
+		s.c.Author, s.c.Committer.Name, s.c.Committer.Email = history.Signature{}, "", ""
+		if parent != nil {
+			s.parentTree = parent.Tree
+		}
+		s.c.Message = ""
+	}
 	walkErr := repo.FirstParentChanges(ctx, tip, func(c history.Commit, ch []history.Change) bool {
+		if n := len(steps); n > 0 {
+			prepare(&steps[n-1], &c)
+		}
 		steps = append(steps, step{c: c, changes: ch})
 		return true
 	})
+	if n := len(steps); n > 0 {
+		prepare(&steps[n-1], nil)
+	}
+	pool.wait()
+	pool.cache.save()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r := &reader{repo: repo, trail: &Trail{Rev: tip}, stories: map[string]*Story{},
-		signers: map[string]signersAt{}, governance: map[string]governanceAt{}, ever: map[string]bool{}}
 	if walkErr != nil {
 		steps = r.truncated(ctx, tip, steps, walkErr)
 	}
@@ -123,6 +160,8 @@ func (r *reader) truncated(ctx context.Context, tip string, steps []step, err er
 type signersAt struct {
 	signers trailer.AllowedSigners
 	err     error
+	// sum is the sha256 of the file's bytes, for the verified cache.
+	sum [32]byte
 }
 
 // governanceAt is what one commit's governing files say, as far as the
@@ -142,9 +181,13 @@ type reader struct {
 	trail   *Trail
 	stories map[string]*Story
 	// signers caches the parsed .github/jit-signers by blob id; governance
-	// caches the policies and CODEOWNERS by commit.
+	// caches the policies and CODEOWNERS by the blob ids they were read
+	// from (governanceKey).
 	signers    map[string]signersAt
 	governance map[string]governanceAt
+	// parent and parentTree are the first parent of the commit being read
+	// and its root tree, when the walk read it (for governanceKey).
+	parent, parentTree string
 	// ever holds every grant id that has existed on the branch so far.
 	ever map[string]bool
 }
@@ -163,6 +206,23 @@ type record struct {
 	// problem says why the block is not trusted ("" when it verified).
 	problem string
 	kind    Kind
+	// The record read as what it is, once it verified (the verifier pool
+	// does this work too): an event or a decision, or why it is not one.
+	// Only the one it claims to be is set.
+	event    *trailer.Event
+	decision *trailer.Decision
+	readErr  error
+}
+
+// read fills the event or decision of a verified record.
+func (rec *record) read() {
+	if trailer.IsEvent(rec.trailers) {
+		ev, err := trailer.EventFrom(rec.trailers)
+		rec.event, rec.readErr = &ev, err
+	} else {
+		d, err := trailer.DecisionFrom(rec.trailers)
+		rec.decision, rec.readErr = &d, err
+	}
 }
 
 func (rec record) ok() bool { return len(rec.trailers) > 0 && rec.problem == "" }
@@ -170,40 +230,59 @@ func (rec record) ok() bool { return len(rec.trailers) > 0 && rec.problem == "" 
 // malformed reports trailers that could not be parsed at all.
 func (rec record) malformed() bool { return len(rec.trailers) == 0 && rec.problem != "" }
 
-// readRecord parses and verifies c's trailers.
-func (r *reader) readRecord(c history.Commit) record {
-	ts, err := trailer.Parse(c.Message)
-	if err != nil {
-		return record{kind: BadRecord, problem: fmt.Sprintf("the Jit-* trailers are malformed: %v", err)}
+// readRecord finds the signers that must have signed c's trailers and
+// hands both to pool, which parses and verifies them: the record is only
+// complete once pool.wait returns. parent is c's first parent when the walk
+// read it (nil otherwise).
+func (r *reader) readRecord(c history.Commit, parent *history.Commit, pool *verifier) *record {
+	rec := &record{}
+	j := verifyJob{rec: rec, message: c.Message}
+	switch {
+	case len(c.Parents) == 0:
+	case parent != nil && parent.Hash == c.Parents[0]:
+		j.parent, j.signers = c.Parents[0], r.signersIn(parent.Tree, c.Parents[0])
+	default:
+		j.parent, j.signers = c.Parents[0], r.signersAt(c.Parents[0])
 	}
-	if len(ts) == 0 {
-		return record{}
-	}
-	rec := record{trailers: ts}
-	if len(c.Parents) == 0 {
-		rec.kind, rec.problem = BadSignature, "a root commit has no parent whose "+desired.SignersFile+" could verify it"
-		return rec
-	}
-	signers, err := r.signersAt(c.Parents[0])
-	if err == nil {
-		err = trailer.Verify(ts, signers)
-	}
-	if err != nil {
-		rec.kind, rec.problem = BadSignature, fmt.Sprintf("the signature does not verify with %s at %s: %v", desired.SignersFile, Short(c.Parents[0]), err)
-	}
+	pool.jobs <- j
 	return rec
 }
 
-func (r *reader) signersAt(commit string) (trailer.AllowedSigners, error) {
+// reject marks rec as not verifying with the signers at parent.
+func (rec *record) reject(parent string, err error) {
+	rec.kind, rec.problem = BadSignature, fmt.Sprintf("the signature does not verify with %s at %s: %v", desired.SignersFile, Short(parent), err)
+}
+
+func (r *reader) signersAt(commit string) signersAt {
 	e, err := r.repo.BlobID(commit, desired.SignersFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s does not exist at %s", desired.SignersFile, Short(commit))
+		return signersAt{err: fmt.Errorf("%s does not exist at %s", desired.SignersFile, Short(commit))}
 	}
 	if err != nil {
-		return nil, err
+		return signersAt{err: err}
 	}
+	return r.signersFrom(e, commit)
+}
+
+// signersIn is signersAt for the commit whose root tree is tree.
+func (r *reader) signersIn(tree, commit string) signersAt {
+	e, err := r.repo.TreeEntry(tree, desired.SignersFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return signersAt{err: fmt.Errorf("%s does not exist at %s", desired.SignersFile, Short(commit))}
+	case err != nil:
+		return signersAt{err: err}
+	case e.Mode == history.ModeOther:
+		return signersAt{err: fmt.Errorf("%s at %s is a directory, not a file", desired.SignersFile, Short(commit))}
+	}
+	return r.signersFrom(e, commit)
+}
+
+// signersFrom parses the allowed signers in e (the signers file at commit),
+// once per blob.
+func (r *reader) signersFrom(e history.Entry, commit string) signersAt {
 	if s, ok := r.signers[e.Blob]; ok {
-		return s.signers, s.err
+		return s
 	}
 	var s signersAt
 	data, size, err := r.repo.ReadBlob(e.Blob, 1<<20)
@@ -214,13 +293,19 @@ func (r *reader) signersAt(commit string) (trailer.AllowedSigners, error) {
 		s.err = fmt.Errorf("%s at %s is %d bytes, too large to be an allowed_signers file", desired.SignersFile, Short(commit), size)
 	default:
 		s.signers, s.err = trailer.ParseAllowedSigners(desired.SignersFile, data)
+		s.sum = sha256.Sum256(data)
 	}
 	r.signers[e.Blob] = s
-	return s.signers, s.err
+	return s
 }
 
+// governanceAt returns what the governing files at commit say, parsing them
+// once per distinct content: the cache is keyed by the ids of every
+// CODEOWNERS location and of policies/, which is all policy.Load and
+// change.ReadCodeowners read (neither follows symbolic links).
 func (r *reader) governanceAt(commit string) governanceAt {
-	if g, ok := r.governance[commit]; ok {
+	key := r.governanceKey(commit)
+	if g, ok := r.governance[key]; ok {
 		return g
 	}
 	var g governanceAt
@@ -240,8 +325,33 @@ func (r *reader) governanceAt(commit string) governanceAt {
 			g.ownersErr = fmt.Sprintf("CODEOWNERS has errors (first: %s)", g.owners.Errors[0].Message)
 		}
 	}
-	r.governance[commit] = g
+	r.governance[key] = g
 	return g
+}
+
+// governanceKey names the content of commit's governing files: the entry
+// (object id and mode, or absent) of each CODEOWNERS location and of
+// policies/, looked up in the commit's tree when the walk read it. A commit
+// whose tree cannot be read this way gets a key of its own, so whatever
+// error reading it gives is never shared.
+func (r *reader) governanceKey(commit string) string {
+	tree := r.parentTree
+	if commit != r.parent || tree == "" {
+		return "commit " + commit
+	}
+	var b strings.Builder
+	for _, p := range append(slices.Clip(codeowners.Locations), policy.Dir) {
+		e, err := r.repo.TreeEntry(tree, p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			fmt.Fprintf(&b, "%s absent\n", p)
+		case err != nil:
+			return "commit " + commit
+		default:
+			fmt.Fprintf(&b, "%s %s %d\n", p, e.Blob, e.Mode)
+		}
+	}
+	return b.String()
 }
 
 // commit applies one commit of the history to the stories.
@@ -249,15 +359,19 @@ func (r *reader) commit(s step) {
 	c := s.c
 	at := c.Committer.When.UTC()
 	var rec record
-	if !s.boundary {
-		rec = r.readRecord(c)
+	if s.rec != nil {
+		rec = *s.rec
+	}
+	r.parent, r.parentTree = "", s.parentTree
+	if len(c.Parents) > 0 {
+		r.parent = c.Parents[0]
 	}
 	isEvent := len(rec.trailers) > 0 && trailer.IsEvent(rec.trailers)
 	var ev trailer.Event
 	var evProblem string
 	if isEvent && rec.ok() {
 		var err error
-		if ev, err = trailer.EventFrom(rec.trailers); err != nil {
+		if ev, err = *rec.event, rec.readErr; err != nil {
 			evProblem = fmt.Sprintf("the signed record is not a valid event: %v", err)
 		} else {
 			evProblem = eventFits(ev, c)

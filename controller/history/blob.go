@@ -24,7 +24,29 @@ func (r *Repo) BlobID(hash, path string) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	tree := c.tree
+	return r.entryAt(c.tree, path, short(h), false)
+}
+
+// TreeEntry returns the entry at path (repository-relative, forward
+// slashes) under the root tree tree (a full hash, as in Commit.Tree),
+// reading no commit: a walk that already has a commit's tree looks its
+// files up without reading the commit again. Unlike BlobID, a directory is
+// returned too, as its tree's full hash with ModeOther. A missing path is an
+// error wrapping fs.ErrNotExist.
+func (r *Repo) TreeEntry(tree, path string) (Entry, error) {
+	h, err := parseHash(tree)
+	if err != nil {
+		return Entry{}, err
+	}
+	if !fs.ValidPath(path) || path == "." {
+		return Entry{}, fmt.Errorf("%q is not a repository-relative path", path)
+	}
+	return r.entryAt(h, path, "tree "+short(h), true)
+}
+
+// entryAt looks path up under the root tree tree; at names where for
+// errors; dirOK allows the path to end at a directory.
+func (r *Repo) entryAt(tree plumbing.Hash, path, at string, dirOK bool) (Entry, error) {
 	parts := strings.Split(path, "/")
 	for i, part := range parts {
 		t, err := r.readTree(tree)
@@ -34,18 +56,18 @@ func (r *Repo) BlobID(hash, path string) (Entry, error) {
 		e, ok, err := lookup(t, part)
 		switch {
 		case err != nil:
-			return Entry{}, fmt.Errorf("reading %s at %s: %w", path, short(h), err)
+			return Entry{}, fmt.Errorf("reading %s at %s: %w", path, at, err)
 		case !ok || i < len(parts)-1 && !e.isDir():
-			return Entry{}, fmt.Errorf("%s at %s: %w", path, short(h), fs.ErrNotExist)
+			return Entry{}, fmt.Errorf("%s at %s: %w", path, at, fs.ErrNotExist)
 		case i < len(parts)-1:
 			tree = e.hash
-		case e.isDir():
-			return Entry{}, fmt.Errorf("%s at %s is a directory, not a file", path, short(h))
+		case e.isDir() && !dirOK:
+			return Entry{}, fmt.Errorf("%s at %s is a directory, not a file", path, at)
 		default:
 			return entryOf(&e), nil
 		}
 	}
-	return Entry{}, fmt.Errorf("%s at %s: %w", path, short(h), fs.ErrNotExist)
+	return Entry{}, fmt.Errorf("%s at %s: %w", path, at, fs.ErrNotExist)
 }
 
 // ReadBlob returns the size of the blob id (a full hash, as in Entry.Blob)
