@@ -44,6 +44,8 @@ flags of every subcommand:
   --renewal-gap D     grants of one requester, template and scope starting less than D after the
                       previous one ended are back to back (default 15m)
   --renewal-run N     N grants back to back are standing access (default 3; 0 turns it off)
+  --no-cache          check every record's signature again; by default records that verified
+                      before with the same signers are remembered in <git dir>/jit
 
 Times are RFC 3339 (2026-05-01T12:00:00Z). Exit status: 0 done (verify: no anomaly),
 1 verify found anomalies, 2 usage error or unreadable repository.
@@ -56,6 +58,7 @@ type auditFlags struct {
 	now, format string
 	gap         time.Duration
 	run         int
+	noCache     bool
 }
 
 func newAuditFlags(o IO, sub, defaultFormat string) *auditFlags {
@@ -68,6 +71,7 @@ func newAuditFlags(o IO, sub, defaultFormat string) *auditFlags {
 	f.fs.StringVar(&f.format, "format", defaultFormat, "output format")
 	f.fs.DurationVar(&f.gap, "renewal-gap", audit.DefaultRenewalGap, "largest gap between back-to-back grants")
 	f.fs.IntVar(&f.run, "renewal-run", audit.DefaultRenewalRun, "grants back to back that make access standing (0: off)")
+	f.fs.BoolVar(&f.noCache, "no-cache", false, "check every record's signature, neither using nor filling the verified cache")
 	return f
 }
 
@@ -112,7 +116,13 @@ func (f *auditFlags) trail(ctx context.Context) (*audit.Trail, error) {
 		return nil, fmt.Errorf("%w (give the access repository with --repo)", err)
 	}
 	defer repo.Close()
-	return audit.Read(ctx, repo, f.rev, audit.Options{Now: now.UTC(), RenewalGap: f.gap, RenewalRun: run})
+	// Records already verified with the same signers file are remembered
+	// inside the repository's git directory (only successes are kept).
+	cache := repo.CacheDir()
+	if f.noCache {
+		cache = ""
+	}
+	return audit.Read(ctx, repo, f.rev, audit.Options{Now: now.UTC(), RenewalGap: f.gap, RenewalRun: run, Cache: cache})
 }
 
 func runAudit(ctx context.Context, o IO, args []string) int {

@@ -133,11 +133,18 @@ const keepIndexes = 4
 // indexDir is the directory of index files, "" when there is none.
 type indexDir string
 
-func (r *Repo) indexDir() indexDir {
+func (r *Repo) indexDir() indexDir { return indexDir(r.CacheDir()) }
+
+// CacheDir is the directory inside the repository's (common) git directory
+// where jit keeps indexes derived from history, such as the ever-existed
+// index: <git dir>/jit. It is "" when the repository has no git directory
+// on disk. Nothing there is shipped with the repository's objects, and
+// everything there may be deleted at any time.
+func (r *Repo) CacheDir() string {
 	if r.gitDir == "" {
 		return ""
 	}
-	return indexDir(filepath.Join(r.gitDir, "jit"))
+	return filepath.Join(r.gitDir, "jit")
 }
 
 func indexName(tip plumbing.Hash) string { return "ever-" + tip.String() + ".idx" }
