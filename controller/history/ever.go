@@ -65,7 +65,7 @@ func (r *Repo) EverExisted(ctx context.Context, hash string) (map[string]Appeara
 	var base *everIndex
 	var root plumbing.Hash
 	walked := 0
-	err = r.walk(ctx, h, func(c *commitHead, changes []Change) bool {
+	err = r.walk(ctx, h, false, func(c *commitHead, changes []Change) bool {
 		if tips[c.hash] {
 			if ix, err := idx.load(r, c.hash); err == nil {
 				base = ix

@@ -32,6 +32,8 @@ type commitHead struct {
 	// (0 when the committer line has none).
 	when int64
 	raw  []byte
+	// decoded is the whole commit, when a walk that decodes has read it.
+	decoded *Commit
 }
 
 var errBadCommit = errors.New("malformed commit")

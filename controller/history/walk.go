@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // accessDir is where grant files live; kept here so that history does not
@@ -47,19 +48,9 @@ func (r *Repo) FirstParentChanges(ctx context.Context, hash string, fn func(Comm
 	if err != nil {
 		return err
 	}
-	var decodeErr error
-	err = r.walk(ctx, h, func(c *commitHead, changes []Change) bool {
-		oc, err := r.full(c)
-		if err != nil {
-			decodeErr = err
-			return false
-		}
-		return fn(plain(oc), changes)
+	return r.walk(ctx, h, true, func(c *commitHead, changes []Change) bool {
+		return fn(*c.decoded, changes)
 	})
-	if err == nil {
-		err = decodeErr
-	}
-	return err
 }
 
 // walk is FirstParentChanges on go-git values. One goroutine reads the
@@ -67,8 +58,10 @@ func (r *Repo) FirstParentChanges(ctx context.Context, hash string, fn func(Comm
 // access/ tree against its first parent's (each root tree is decoded once
 // in a while, access/ subtrees only when their hash differs); fn still sees
 // the commits one at a time, newest first. walk returns only once every
-// goroutine it started has stopped.
-func (r *Repo) walk(ctx context.Context, h plumbing.Hash, fn func(c *commitHead, changes []Change) bool) error {
+// goroutine it started has stopped. With decode, the workers also decode
+// each commit whole (c.decoded), a commit that does not decode stopping the
+// walk there as an unreadable one does.
+func (r *Repo) walk(ctx context.Context, h plumbing.Hash, decode bool, fn func(c *commitHead, changes []Change) bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type step struct {
@@ -121,7 +114,16 @@ func (r *Repo) walk(ctx context.Context, h plumbing.Hash, fn func(c *commitHead,
 		go func() {
 			defer wg.Done()
 			for s := range jobs {
-				s.changes, s.err = r.stepChanges(ctx, s.c.tree, s.parentTree)
+				if decode {
+					var oc *object.Commit
+					if oc, s.err = r.full(s.c); s.err == nil {
+						pc := plain(oc)
+						s.c.decoded = &pc
+					}
+				}
+				if s.err == nil {
+					s.changes, s.err = r.stepChanges(ctx, s.c.tree, s.parentTree)
+				}
 				close(s.done)
 			}
 		}()
@@ -241,7 +243,7 @@ func (r *Repo) Introductions(ctx context.Context, hash string) (map[string]Intro
 	if len(present) == 0 {
 		return out, nil
 	}
-	err = r.walk(ctx, h, func(c *commitHead, changes []Change) bool {
+	err = r.walk(ctx, h, false, func(c *commitHead, changes []Change) bool {
 		for _, ch := range changes {
 			id, _ := grantID(ch.Path)
 			if _, done := out[id]; ch.Action == Added && present[ch.Path] && !done {
