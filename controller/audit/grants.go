@@ -27,27 +27,71 @@ func (r *reader) story(id, file string) *Story {
 	return s
 }
 
-// parse reads the grant file's blob; a problem is reported on s.
+// parse reads the grant file's blob; a problem is reported on s. The
+// verifier pool has usually parsed it already (r.grants).
 func (r *reader) parse(s *Story, c history.Commit, ch history.Change) (grant.Request, bool) {
 	if !ch.To.Mode.IsFile() {
 		r.add(&Anomaly{Kind: InvalidFile, Grant: s.ID, Commit: c.Hash, Message: fmt.Sprintf("%s is a %s, not a regular file", ch.Path, ch.To.Mode)})
 		return grant.Request{}, false
 	}
-	data, size, err := r.repo.ReadBlob(ch.To.Blob, maxGrantFile)
-	if err != nil {
-		r.add(&Anomaly{Kind: InvalidFile, Grant: s.ID, Commit: c.Hash, Message: fmt.Sprintf("reading %s: %v", ch.Path, err)})
+	g := r.grants[grantKey{ch.Path, ch.To.Blob}]
+	if g == nil {
+		g = &parsedGrant{}
+		g.read(r.repo, ch.Path, ch.To.Blob)
+	}
+	if g.problem != "" {
+		r.add(&Anomaly{Kind: InvalidFile, Grant: s.ID, Commit: c.Hash, Message: g.problem})
 		return grant.Request{}, false
 	}
-	if data == nil {
-		r.add(&Anomaly{Kind: InvalidFile, Grant: s.ID, Commit: c.Hash, Message: fmt.Sprintf("%s is %d bytes, over the %d-byte limit of a grant file", ch.Path, size, maxGrantFile)})
-		return grant.Request{}, false
+	return g.req, true
+}
+
+// grantKey names one grant file's content at one path: what parsing it
+// depends on.
+type grantKey struct{ path, blob string }
+
+// parsedGrant is one grant file read and parsed: the request, or the
+// problem that stops it being one.
+type parsedGrant struct {
+	req     grant.Request
+	problem string
+}
+
+// read reads and parses the regular file path whose blob is blob; safe for
+// concurrent use on distinct values.
+func (g *parsedGrant) read(repo *history.Repo, path, blob string) {
+	data, size, err := repo.ReadBlob(blob, maxGrantFile)
+	switch {
+	case err != nil:
+		g.problem = fmt.Sprintf("reading %s: %v", path, err)
+		return
+	case data == nil:
+		g.problem = fmt.Sprintf("%s is %d bytes, over the %d-byte limit of a grant file", path, size, maxGrantFile)
+		return
 	}
-	req, problems := request.Parse(ch.Path, data)
+	req, problems := request.Parse(path, data)
 	if len(problems) > 0 {
-		r.add(&Anomaly{Kind: InvalidFile, Grant: s.ID, Commit: c.Hash, Message: problems[0].String()})
-		return grant.Request{}, false
+		g.problem = problems[0].String()
+		return
 	}
-	return req, true
+	g.req = req
+}
+
+// queueGrants hands every grant file that ch adds or modifies to pool to
+// be parsed, once per path and content, before Read judges them in order.
+func (r *reader) queueGrants(ch []history.Change, pool *verifier) {
+	for _, c := range ch {
+		if c.Action == history.Deleted || !c.To.Mode.IsFile() {
+			continue
+		}
+		k := grantKey{c.Path, c.To.Blob}
+		if r.grants[k] != nil {
+			continue
+		}
+		g := &parsedGrant{}
+		r.grants[k] = g
+		pool.jobs <- verifyJob{grant: g, grantKey: k}
+	}
 }
 
 func fill(s *Story, req grant.Request) {

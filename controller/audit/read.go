@@ -76,8 +76,9 @@ func Read(ctx context.Context, repo *history.Repo, rev string, opts Options) (*T
 		return nil, err
 	}
 	r := &reader{repo: repo, trail: &Trail{Rev: tip}, stories: map[string]*Story{},
-		signers: map[string]signersAt{}, governance: map[string]governanceAt{}, ever: map[string]bool{}}
-	pool := newVerifier(openVerified(opts.Cache))
+		signers: map[string]signersAt{}, governance: map[string]governanceAt{}, ever: map[string]bool{},
+		grants: map[grantKey]*parsedGrant{}}
+	pool := newVerifier(repo, openVerified(opts.Cache))
 	var steps []step
 	// The walk goes newest first, so each commit is the first parent of the
 	// one before it: that one's record is read now, from this one's tree.
@@ -97,6 +98,7 @@ func Read(ctx context.Context, repo *history.Repo, rev string, opts Options) (*T
 			prepare(&steps[n-1], &c)
 		}
 		steps = append(steps, step{c: c, changes: ch})
+		r.queueGrants(ch, pool)
 		return true
 	})
 	if n := len(steps); n > 0 {
@@ -190,6 +192,9 @@ type reader struct {
 	parent, parentTree string
 	// ever holds every grant id that has existed on the branch so far.
 	ever map[string]bool
+	// grants are the grant files the walk found, parsed by the verifier
+	// pool (complete once it is waited for).
+	grants map[grantKey]*parsedGrant
 }
 
 // add records a, on its grant's story too when it has one.

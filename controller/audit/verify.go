@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/jitops/jit/controller/desired"
+	"github.com/jitops/jit/controller/history"
 	"github.com/jitops/jit/controller/trailer"
 )
 
@@ -22,6 +23,7 @@ type verifier struct {
 	jobs  chan verifyJob
 	wg    sync.WaitGroup
 	cache *verifiedCache
+	repo  *history.Repo
 }
 
 // verifyJob is one commit's record to read: its message, and the signers
@@ -31,15 +33,23 @@ type verifyJob struct {
 	message string
 	signers signersAt
 	parent  string
+	// grant, when set, makes the job parsing the grant file grantKey names
+	// instead: a grant file's parse does not depend on any other either.
+	grant    *parsedGrant
+	grantKey grantKey
 }
 
-func newVerifier(cache *verifiedCache) *verifier {
-	v := &verifier{jobs: make(chan verifyJob, 256), cache: cache}
+func newVerifier(repo *history.Repo, cache *verifiedCache) *verifier {
+	v := &verifier{jobs: make(chan verifyJob, 256), cache: cache, repo: repo}
 	for range runtime.GOMAXPROCS(0) {
 		v.wg.Add(1)
 		go func() {
 			defer v.wg.Done()
 			for j := range v.jobs {
+				if j.grant != nil {
+					j.grant.read(v.repo, j.grantKey.path, j.grantKey.blob)
+					continue
+				}
 				v.check(j)
 			}
 		}()
