@@ -34,7 +34,11 @@ func (r *reader) parse(s *Story, c history.Commit, ch history.Change) (grant.Req
 		r.add(&Anomaly{Kind: InvalidFile, Grant: s.ID, Commit: c.Hash, Message: fmt.Sprintf("%s is a %s, not a regular file", ch.Path, ch.To.Mode)})
 		return grant.Request{}, false
 	}
-	g := r.grants[grantKey{ch.Path, ch.To.Blob}]
+	// Each parse is used once, then dropped: the same content again (a
+	// revert) is read again.
+	k := grantKey{ch.Path, ch.To.Blob}
+	g := r.grants[k]
+	delete(r.grants, k)
 	if g == nil {
 		g = &parsedGrant{}
 		g.read(r.repo, ch.Path, ch.To.Blob)

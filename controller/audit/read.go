@@ -79,7 +79,7 @@ func Read(ctx context.Context, repo *history.Repo, rev string, opts Options) (*T
 		signers: map[string]signersAt{}, governance: map[string]governanceAt{}, ever: map[string]bool{},
 		grants: map[grantKey]*parsedGrant{}}
 	pool := newVerifier(repo, openVerified(opts.Cache))
-	var steps []step
+	var steps stepList
 	// The walk goes newest first, so each commit is the first parent of the
 	// one before it: that one's record is read now, from this one's tree.
 	// The record is all the audit needs of a message: holding every message
@@ -94,15 +94,15 @@ func Read(ctx context.Context, repo *history.Repo, rev string, opts Options) (*T
 		s.c.Message = ""
 	}
 	walkErr := repo.FirstParentChanges(ctx, tip, func(c history.Commit, ch []history.Change) bool {
-		if n := len(steps); n > 0 {
-			prepare(&steps[n-1], &c)
+		if last := steps.last(); last != nil {
+			prepare(last, &c)
 		}
-		steps = append(steps, step{c: c, changes: ch})
+		steps.push(step{c: c, changes: ch})
 		r.queueGrants(ch, pool)
 		return true
 	})
-	if n := len(steps); n > 0 {
-		prepare(&steps[n-1], nil)
+	if last := steps.last(); last != nil {
+		prepare(last, nil)
 	}
 	pool.wait()
 	pool.cache.save()
@@ -110,43 +110,45 @@ func Read(ctx context.Context, repo *history.Repo, rev string, opts Options) (*T
 		return nil, err
 	}
 	if walkErr != nil {
-		steps = r.truncated(ctx, tip, steps, walkErr)
-	}
-	slices.Reverse(steps)
-	for _, s := range steps {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		r.commit(s)
+		r.truncated(ctx, tip, &steps, walkErr)
 	}
 	r.trail.Now = opts.Now
-	if r.trail.Now.IsZero() && len(steps) > 0 {
-		r.trail.Now = steps[len(steps)-1].c.Committer.When.UTC()
+	if tipStep := steps.first(); r.trail.Now.IsZero() && tipStep != nil {
+		r.trail.Now = tipStep.c.Committer.When.UTC()
+	}
+	if err := steps.oldestFirst(func(s *step) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r.commit(*s)
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	r.judge(opts)
 	return r.trail, nil
 }
 
-// truncated records that the walk stopped at err and returns steps with the
+// truncated records that the walk stopped at err and adds to steps the
 // commit it could not go past, when that commit itself is readable, as a
 // boundary whose grant files are taken as present.
-func (r *reader) truncated(ctx context.Context, tip string, steps []step, err error) []step {
+func (r *reader) truncated(ctx context.Context, tip string, steps *stepList, err error) {
 	r.trail.Truncated = true
 	at := tip
-	if n := len(steps); n > 0 && len(steps[n-1].c.Parents) > 0 {
-		at = steps[n-1].c.Parents[0]
+	if last := steps.last(); last != nil && len(last.c.Parents) > 0 {
+		at = last.c.Parents[0]
 	}
 	c, cerr := r.repo.CommitInfo(at)
 	if cerr != nil {
 		r.add(&Anomaly{Kind: Truncated, Commit: at, Message: fmt.Sprintf(
 			"the history cannot be read past this commit (%v); fetch the full history (git fetch --unshallow) and audit again", err)})
-		return steps
+		return
 	}
 	all, derr := r.repo.Changes(ctx, "", at)
 	if derr != nil {
 		r.add(&Anomaly{Kind: Truncated, Commit: at, Message: fmt.Sprintf(
 			"the history cannot be read past this commit and its tree is unreadable (%v); fetch the full history and audit again", derr)})
-		return steps
+		return
 	}
 	var grants []history.Change
 	for _, ch := range all {
@@ -156,7 +158,59 @@ func (r *reader) truncated(ctx context.Context, tip string, steps []step, err er
 	}
 	r.add(&Anomaly{Kind: Truncated, Commit: at, Message: fmt.Sprintf(
 		"the history ends here: the parent of this commit is missing (a shallow clone?) (%v); the %d grant(s) present here have no known origin; fetch the full history (git fetch --unshallow) and audit again", err, len(grants))})
-	return append(steps, step{c: c, changes: grants, boundary: true})
+	steps.push(step{c: c, changes: grants, boundary: true})
+}
+
+// stepList holds a walk's steps, newest first, in chunks of a fixed size:
+// a slice grown by doubling would copy every step of a long history, and
+// hold it twice while it does.
+type stepList struct {
+	chunks [][]step
+}
+
+// stepChunk is how many steps one chunk holds.
+const stepChunk = 4096
+
+func (l *stepList) push(s step) {
+	if n := len(l.chunks); n == 0 || len(l.chunks[n-1]) == stepChunk {
+		l.chunks = append(l.chunks, make([]step, 0, stepChunk))
+	}
+	n := len(l.chunks) - 1
+	l.chunks[n] = append(l.chunks[n], s)
+}
+
+// first is the step pushed first (the tip's), last the one pushed last;
+// nil when there is none.
+func (l *stepList) first() *step {
+	if len(l.chunks) == 0 {
+		return nil
+	}
+	return &l.chunks[0][0]
+}
+
+func (l *stepList) last() *step {
+	if len(l.chunks) == 0 {
+		return nil
+	}
+	c := l.chunks[len(l.chunks)-1]
+	return &c[len(c)-1]
+}
+
+// oldestFirst calls fn for every step, the one pushed last first, until
+// fn returns an error, which it returns. It empties l as it goes, so that
+// the memory of the steps read is freed while the rest are.
+func (l *stepList) oldestFirst(fn func(*step) error) error {
+	for i := len(l.chunks) - 1; i >= 0; i-- {
+		c := l.chunks[i]
+		for j := len(c) - 1; j >= 0; j-- {
+			if err := fn(&c[j]); err != nil {
+				return err
+			}
+		}
+		l.chunks[i] = nil
+		l.chunks = l.chunks[:i]
+	}
+	return nil
 }
 
 type signersAt struct {
