@@ -5,6 +5,7 @@ import (
 	"io"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -64,6 +65,8 @@ const benchGrants = 20000
 // clock starts, as a second audit of the same repository would.
 func BenchmarkAuditAtScale(b *testing.B) {
 	needGit(b)
+	// Timed as jit audit runs: with its garbage collector target.
+	defer debug.SetGCPercent(debug.SetGCPercent(audit.GCPercent))
 	dir, tip := cachedHistory(b, benchGrants)
 	at := genStart.Add(benchGrants/2*genSpacing + time.Hour)
 	warm := audit.Options{Cache: b.TempDir()}

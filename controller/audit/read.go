@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -49,8 +48,13 @@ const (
 	DefaultRenewalRun = 3
 )
 
-// readGCPercent is the garbage collector's target during Read.
-const readGCPercent = 50
+// GCPercent is the garbage collector target (debug.SetGCPercent) for a
+// process that reads a long history: a long history's steps are garbage
+// only at the end of the walk, when the heap has doubled over them, and
+// collecting sooner keeps one read of 120,000 commits under 300 MB for
+// some CPU time. Read does not set it (it is the whole process's); jit
+// audit does.
+const GCPercent = 50
 
 // maxGrantFile is the largest grant file the parser accepts (DESIGN: 64 KiB).
 const maxGrantFile = 64 << 10
@@ -79,11 +83,6 @@ func Read(ctx context.Context, repo *history.Repo, rev string, opts Options) (*T
 	if err != nil {
 		return nil, err
 	}
-	// A long history's steps are garbage only at the end of the walk, when
-	// the heap has doubled over them: collecting sooner keeps one read of
-	// 120,000 commits under 300 MB (issue 10) for some CPU time. The
-	// setting is the process's; it is put back when Read returns.
-	defer debug.SetGCPercent(debug.SetGCPercent(readGCPercent))
 	r := &reader{repo: repo, trail: &Trail{Rev: tip}, stories: map[string]*Story{},
 		signers: map[string]signersAt{}, governance: map[string]governanceAt{}, ever: map[string]bool{},
 		grants: map[grantKey]*parsedGrant{}}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,6 +36,8 @@ func TestAuditChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("run by BenchmarkAuditAtScale only")
 	}
+	// As jit audit runs it.
+	defer debug.SetGCPercent(debug.SetGCPercent(audit.GCPercent))
 	h, err := history.Open(dir)
 	if err != nil {
 		t.Fatal(err)

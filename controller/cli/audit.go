@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -126,6 +127,7 @@ func (f *auditFlags) trail(ctx context.Context) (*audit.Trail, error) {
 }
 
 func runAudit(ctx context.Context, o IO, args []string) int {
+	defer debug.SetGCPercent(debug.SetGCPercent(audit.GCPercent))
 	if len(args) == 0 {
 		fmt.Fprint(o.Stderr, "jit audit: give a subcommand\n"+auditUsage)
 		return ExitUsage
