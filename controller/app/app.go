@@ -275,19 +275,35 @@ func (a *App) warnUntrustedKey(ctx context.Context) {
 		if err != nil {
 			return err
 		}
-		signers, err := signersAt(r, tip)
+		probe, err := a.keyProbe(tip)
 		if err != nil {
 			return err
 		}
-		probe, err := trailer.Sign([]trailer.Trailer{{Key: trailer.KeyParent, Value: tip}}, a.cfg.Signer)
-		if err != nil {
-			return err
-		}
-		return trailer.Verify(probe, signers)
+		return verifyKeyAt(r, tip, probe)
 	})
 	if err != nil {
 		a.m.Errors.WithLabelValues("signing-key").Inc()
 		a.log.Error("the default branch's .github/jit-signers does not trust this signing key: jit will not merge anything until it does; add the key's public half (ssh-keygen -y -f KEY) as 'jit namespaces=\"jit\" ssh-ed25519 ...' through a reviewed pull request, or start jit serve with the key it lists",
 			"branch", a.cfg.DefaultBranch, "err", err)
 	}
+}
+
+// keyProbe signs a one-trailer block naming commit with the App's key, to
+// check the key against a revision's .github/jit-signers.
+func (a *App) keyProbe(commit string) ([]trailer.Trailer, error) {
+	probe, err := trailer.Sign([]trailer.Trailer{{Key: trailer.KeyParent, Value: commit}}, a.cfg.Signer)
+	if err != nil {
+		return nil, fmt.Errorf("signing with jit's key: %w", err)
+	}
+	return probe, nil
+}
+
+// verifyKeyAt checks probe against the .github/jit-signers that commit
+// holds: nil when that file trusts the key that signed it.
+func verifyKeyAt(r *history.Repo, commit string, probe []trailer.Trailer) error {
+	signers, err := signersAt(r, commit)
+	if err != nil {
+		return err
+	}
+	return trailer.Verify(probe, signers)
 }

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -303,11 +302,7 @@ func TestForgedWebhookIgnored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, err := json.Marshal(github.PullRequestEvent{Action: github.String("opened"), Number: github.Int(n), PullRequest: pr,
-		Repo: pr.GetBase().GetRepo(), Installation: &github.Installation{ID: github.Int64(1)}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	payload := r.prPayload("opened", pr, pr.GetBase().GetRepo())
 	h := r.app.Handler()
 	if w := ghemutest.Deliver(t, h, "not-the-secret", "pull_request", payload); w.Code != http.StatusUnauthorized {
 		t.Fatalf("forged delivery answered %d, want 401", w.Code)

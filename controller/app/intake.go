@@ -38,7 +38,7 @@ func (a *App) accept(ev webhook.Event) error {
 			return nil
 		}
 		if e, ok := ev.Payload.(*github.PullRequestEvent); ok && e.PullRequest != nil {
-			pr := fromGitHub(e.PullRequest)
+			pr := ghapi.FromGitHub(e.PullRequest)
 			w.pr = &pr
 		}
 	case "pull_request_review":
@@ -47,7 +47,7 @@ func (a *App) accept(ev webhook.Event) error {
 		// which has all an evaluation reads: head, base, author, state,
 		// draft, labels and the merge commit.
 		if e, ok := ev.Payload.(*github.PullRequestReviewEvent); ok && e.PullRequest != nil {
-			pr := fromGitHub(e.PullRequest)
+			pr := ghapi.FromGitHub(e.PullRequest)
 			w.pr = &pr
 		}
 	case "check_suite":
@@ -77,23 +77,6 @@ func (a *App) accept(ev webhook.Event) error {
 		}
 	}
 	return nil
-}
-
-// fromGitHub maps go-github's pull request to ghapi's.
-func fromGitHub(p *github.PullRequest) ghapi.PullRequest {
-	out := ghapi.PullRequest{
-		Number: p.GetNumber(), State: p.GetState(), Draft: p.GetDraft(), Merged: p.GetMerged() || p.MergedAt != nil,
-		Author: p.GetUser().GetLogin(), Title: p.GetTitle(), Body: p.GetBody(), URL: p.GetHTMLURL(),
-		HeadSHA: p.GetHead().GetSHA(), HeadRef: p.GetHead().GetRef(), HeadRepo: p.GetHead().GetRepo().GetFullName(),
-		BaseRef: p.GetBase().GetRef(), BaseSHA: p.GetBase().GetSHA(), MergeCommitSHA: p.GetMergeCommitSHA(),
-	}
-	if p.MergedAt != nil {
-		out.MergedAt = p.MergedAt.Time
-	}
-	for _, l := range p.Labels {
-		out.Labels = append(out.Labels, l.GetName())
-	}
-	return out
 }
 
 // pushed handles pushes: the mirror follows, and when a push to the default

@@ -14,7 +14,6 @@ import (
 	"github.com/jitops/jit/controller/ghapi"
 	"github.com/jitops/jit/controller/grant"
 	"github.com/jitops/jit/controller/history"
-	"github.com/jitops/jit/controller/trailer"
 )
 
 // maxRefusals is how many times GitHub may refuse (405) merging one head
@@ -265,17 +264,13 @@ func (a *App) checkSigner(ctx context.Context, as *Assessment) error {
 	if !as.Decided || as.Decision.Outcome != grant.Approved || !as.Report.Valid {
 		return nil
 	}
-	probe, err := trailer.Sign([]trailer.Trailer{{Key: "Jit-Parent", Value: as.DefaultTip}}, a.cfg.Signer)
+	probe, err := a.keyProbe(as.DefaultTip)
 	if err != nil {
-		return fmt.Errorf("signing with jit's key: %w", err)
+		return err
 	}
 	var problem error
 	err = a.cfg.Mirror.Read(ctx, func(r *history.Repo) error {
-		signers, err := signersAt(r, as.DefaultTip)
-		if err == nil {
-			err = trailer.Verify(probe, signers)
-		}
-		problem = err
+		problem = verifyKeyAt(r, as.DefaultTip, probe)
 		return nil
 	})
 	if err != nil {

@@ -59,13 +59,21 @@ func (r *rig) installation() int64 {
 // repository rp, signed with the App's secret, and lets the App settle.
 func (r *rig) deliverPR(action string, pr *github.PullRequest, rp *github.Repository) {
 	r.t.Helper()
+	payload := r.prPayload(action, pr, rp)
+	if w := ghemutest.Deliver(r.t, r.app.Handler(), secret, "pull_request", payload); w.Code != http.StatusAccepted {
+		r.t.Fatalf("signed delivery answered %d", w.Code)
+	}
+	r.settle()
+}
+
+// prPayload is the body of a pull_request event with action about pr of
+// repository rp, from the App's installation.
+func (r *rig) prPayload(action string, pr *github.PullRequest, rp *github.Repository) []byte {
+	r.t.Helper()
 	payload, err := json.Marshal(github.PullRequestEvent{Action: github.String(action), Number: github.Int(pr.GetNumber()), PullRequest: pr,
 		Repo: rp, Installation: &github.Installation{ID: github.Int64(r.installation())}})
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	if w := ghemutest.Deliver(r.t, r.app.Handler(), secret, "pull_request", payload); w.Code != http.StatusAccepted {
-		r.t.Fatalf("signed delivery answered %d", w.Code)
-	}
-	r.settle()
+	return payload
 }

@@ -25,9 +25,12 @@ type PullRequest struct {
 	MergedAt                   time.Time
 }
 
-func pullRequest(p *github.PullRequest) PullRequest {
+// FromGitHub maps go-github's pull request, in its full form (REST) or its
+// simple form (webhook payloads of reviews, lists), to a PullRequest. The
+// simple form has no "merged": a merge time there means merged.
+func FromGitHub(p *github.PullRequest) PullRequest {
 	out := PullRequest{
-		Number: p.GetNumber(), State: p.GetState(), Draft: p.GetDraft(), Merged: p.GetMerged(),
+		Number: p.GetNumber(), State: p.GetState(), Draft: p.GetDraft(), Merged: p.GetMerged() || p.MergedAt != nil,
 		Author: p.GetUser().GetLogin(), Title: p.GetTitle(), Body: p.GetBody(), URL: p.GetHTMLURL(),
 		HeadSHA: p.GetHead().GetSHA(), HeadRef: p.GetHead().GetRef(), HeadRepo: p.GetHead().GetRepo().GetFullName(),
 		BaseRef: p.GetBase().GetRef(), BaseSHA: p.GetBase().GetSHA(),
@@ -48,7 +51,7 @@ func (c *Client) PullRequest(ctx context.Context, number int) (PullRequest, erro
 	if err != nil {
 		return PullRequest{}, wrap(route, err)
 	}
-	return pullRequest(p), nil
+	return FromGitHub(p), nil
 }
 
 // OpenPullRequests returns every open pull request (every page, 100 per page).
@@ -63,7 +66,7 @@ func (c *Client) OpenPullRequests(ctx context.Context) ([]PullRequest, error) {
 	}
 	out := make([]PullRequest, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, pullRequest(p))
+		out = append(out, FromGitHub(p))
 	}
 	return out, nil
 }
