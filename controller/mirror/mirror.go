@@ -366,12 +366,10 @@ func (m *Mirror) Read(ctx context.Context, fn func(*history.Repo) error) error {
 	return fn(repo)
 }
 
-// Has reports whether the mirror holds commit sha (a full 40-hex hash). Any
-// error, including ctx's, answers false.
+// Has reports whether the mirror holds commit sha (a full 40-hex hash:
+// history.CommitInfo refuses anything else). Any error, including ctx's,
+// answers false.
 func (m *Mirror) Has(ctx context.Context, sha string) bool {
-	if !isHash(sha) {
-		return false
-	}
 	found := false
 	err := m.Read(ctx, func(r *history.Repo) error {
 		_, err := r.CommitInfo(sha)
@@ -379,16 +377,4 @@ func (m *Mirror) Has(ctx context.Context, sha string) bool {
 		return nil
 	})
 	return err == nil && found
-}
-
-func isHash(s string) bool {
-	if len(s) != 40 {
-		return false
-	}
-	for _, c := range s {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }
