@@ -36,12 +36,40 @@ func (c *Client) BranchTip(ctx context.Context, branch string) (string, error) {
 //
 // https://docs.github.com/rest/git/commits#create-a-commit
 func (c *Client) WriteCommit(ctx context.Context, branch string, checks []string, message func(parent string) (string, error)) (string, error) {
+	return c.writeCommit(ctx, branch, checks, "", "", message)
+}
+
+// WriteCommitAt is WriteCommit for a caller that already knows the branch's tip and the tip's
+// tree (the App's mirror does): the first attempt makes neither GET git/ref nor GET
+// git/commits/{sha}, so a record costs one POST git/commits, one POST check-runs per check and
+// one PATCH git/refs. tip and tree must be full 40-hex shas, and tree must be tip's own tree:
+// the record commit carries it, so any other tree would change files. A stale tip costs
+// nothing but the fallback: the ref update is then not a fast forward, and WriteCommitAt
+// goes on exactly as WriteCommit does, from the branch's real tip.
+//
+// https://docs.github.com/rest/git/commits#create-a-commit
+func (c *Client) WriteCommitAt(ctx context.Context, branch string, checks []string, tip, tree string, message func(parent string) (string, error)) (string, error) {
+	if !isSHA(tip) || !isSHA(tree) {
+		return "", fmt.Errorf("recording a commit on %s: the hint tip %q and tree %q must both be 40 lower-case hex digits; call WriteCommit when they are unknown", branch, tip, tree)
+	}
+	return c.writeCommit(ctx, branch, checks, tip, tree, message)
+}
+
+// writeCommit is WriteCommit's loop; tip and tree are read when "".
+func (c *Client) writeCommit(ctx context.Context, branch string, checks []string, tip, tree string, message func(parent string) (string, error)) (string, error) {
 	for try := 1; ; try++ {
-		tip, err := c.BranchTip(ctx, branch)
-		if err != nil {
-			return "", err
+		var err error
+		if tip == "" {
+			if tip, err = c.BranchTip(ctx, branch); err != nil {
+				return "", err
+			}
 		}
-		sha, err := c.recordOn(ctx, tip, checks, message)
+		if tree == "" {
+			if tree, err = c.treeOf(ctx, tip); err != nil {
+				return "", fmt.Errorf("recording a commit on %s: %w", branch, err)
+			}
+		}
+		sha, err := c.recordOn(ctx, tip, tree, checks, message)
 		if err != nil {
 			return "", fmt.Errorf("recording a commit on %s: %w", branch, err)
 		}
@@ -70,17 +98,32 @@ func (c *Client) WriteCommit(ctx context.Context, branch string, checks []string
 			return "", fmt.Errorf("moving %s: it moved under every one of %d attempts (last from %s to %s): %w", branch, try, tip, now, err)
 		}
 		c.log.Info("branch moved while recording; starting again", logKeyBranch, branch, logKeySHA, now)
+		tip, tree = now, ""
 	}
 }
 
-// recordOn creates the record commit on top of tip, and the check runs the
-// branch requires on it.
-func (c *Client) recordOn(ctx context.Context, tip string, checks []string, message func(parent string) (string, error)) (string, error) {
-	const getRoute = "GET /repos/{owner}/{repo}/git/commits/{commit_sha}"
-	parent, _, err := c.gh.Git.GetCommit(withRoute(ctx, getRoute), c.owner, c.repo, tip)
+// treeOf returns the tree of commit sha (GET git/commits/{sha}).
+func (c *Client) treeOf(ctx context.Context, sha string) (string, error) {
+	cm, err := c.gitCommit(ctx, sha)
 	if err != nil {
-		return "", fmt.Errorf("reading the tip commit %s: %w", tip, wrap(getRoute, err))
+		return "", err
 	}
+	return cm.GetTree().GetSHA(), nil
+}
+
+// gitCommit reads commit sha through the Git Data API.
+func (c *Client) gitCommit(ctx context.Context, sha string) (*github.Commit, error) {
+	const route = "GET /repos/{owner}/{repo}/git/commits/{commit_sha}"
+	cm, _, err := c.gh.Git.GetCommit(withRoute(ctx, route), c.owner, c.repo, sha)
+	if err != nil {
+		return nil, fmt.Errorf("reading commit %s: %w", sha, wrap(route, err))
+	}
+	return cm, nil
+}
+
+// recordOn creates the record commit of tree on top of tip, and the check
+// runs the branch requires on it.
+func (c *Client) recordOn(ctx context.Context, tip, tree string, checks []string, message func(parent string) (string, error)) (string, error) {
 	msg, err := message(tip)
 	if err != nil {
 		return "", fmt.Errorf("writing the message on parent %s: %w", tip, err)
@@ -89,7 +132,7 @@ func (c *Client) recordOn(ctx context.Context, tip string, checks []string, mess
 	// moves, so creating it twice is harmless: it may be retried.
 	const route = "POST /repos/{owner}/{repo}/git/commits"
 	cm, _, err := c.gh.Git.CreateCommit(withRoute(ctx, route), c.owner, c.repo, &github.Commit{
-		Message: &msg, Tree: &github.Tree{SHA: parent.GetTree().SHA}, Parents: []*github.Commit{{SHA: &tip}},
+		Message: &msg, Tree: &github.Tree{SHA: &tree}, Parents: []*github.Commit{{SHA: &tip}},
 	}, nil)
 	if err != nil {
 		return "", wrap(route, err)
@@ -106,4 +149,17 @@ func (c *Client) recordOn(ctx context.Context, tip string, checks []string, mess
 		}
 	}
 	return sha, nil
+}
+
+// isSHA reports a full lower-case hex object name, as GitHub writes them.
+func isSHA(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
