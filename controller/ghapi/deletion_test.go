@@ -49,6 +49,18 @@ func (e *env) expiry(t *testing.T) ghapi.DeletionPR {
 	}
 }
 
+// openedDeletionEnv is newDeletionEnv with alice's expiry pull request opened.
+func openedDeletionEnv(t *testing.T) (*env, ghapi.DeletionPR, ghapi.PullRequest) {
+	t.Helper()
+	e := newDeletionEnv(t)
+	d := e.expiry(t)
+	p, err := e.c.OpenDeletionPR(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, d, p
+}
+
 // runGit runs git in dir and returns its trimmed output.
 func runGit(t *testing.T, dir string, args ...string) string {
 	t.Helper()
@@ -232,13 +244,8 @@ func (h *hideOpenPulls) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestOpenDeletionPRExists(t *testing.T) {
 	t.Run("422 already exists finds the pull request", func(t *testing.T) {
-		e := newDeletionEnv(t)
+		e, d, p := openedDeletionEnv(t)
 		ctx := context.Background()
-		d := e.expiry(t)
-		p, err := e.c.OpenDeletionPR(ctx, d)
-		if err != nil {
-			t.Fatal(err)
-		}
 		c := e.client(t, func(cfg *ghapi.Config) { cfg.Transport = &hideOpenPulls{base: httpDefault(), n: 1} })
 		got, err := c.OpenDeletionPR(ctx, d)
 		if err != nil {
@@ -417,13 +424,8 @@ func TestOpenDeletionPRRefused(t *testing.T) {
 }
 
 func TestPullRequestsForHead(t *testing.T) {
-	e := newDeletionEnv(t)
+	e, d, p := openedDeletionEnv(t)
 	ctx := context.Background()
-	d := e.expiry(t)
-	p, err := e.c.OpenDeletionPR(ctx, d)
-	if err != nil {
-		t.Fatal(err)
-	}
 	numbers := func(state string) []int {
 		ps, err := e.c.PullRequestsForHead(ctx, d.Branch, state)
 		if err != nil {
@@ -462,12 +464,8 @@ func TestPullRequestsForHead(t *testing.T) {
 }
 
 func TestDeleteBranch(t *testing.T) {
-	e := newDeletionEnv(t)
+	e, d, _ := openedDeletionEnv(t)
 	ctx := context.Background()
-	d := e.expiry(t)
-	if _, err := e.c.OpenDeletionPR(ctx, d); err != nil {
-		t.Fatal(err)
-	}
 	for range 2 { // the second finds it gone, which is no error
 		if err := e.c.DeleteBranch(ctx, d.Branch); err != nil {
 			t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-github/v60/github"
 
 	"github.com/jitops/jit/controller/ghemu"
 )
@@ -19,16 +20,21 @@ const (
 // tipAndTree returns branch's tip and the tip's tree, as the App's mirror knows them.
 func (e *env) tipAndTree(t *testing.T, branch string) (string, string) {
 	t.Helper()
-	ctx := context.Background()
-	tip, err := e.c.BranchTip(ctx, branch)
+	tip, err := e.c.BranchTip(context.Background(), branch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cm, _, err := e.srv.Client("alice").Git.GetCommit(ctx, "acme", "access", tip)
+	return tip, e.gitCommit(t, tip).GetTree().GetSHA()
+}
+
+// gitCommit reads commit sha as alice sees it.
+func (e *env) gitCommit(t *testing.T, sha string) *github.Commit {
+	t.Helper()
+	cm, _, err := e.srv.Client("alice").Git.GetCommit(context.Background(), "acme", "access", sha)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tip, cm.GetTree().GetSHA()
+	return cm
 }
 
 func TestWriteCommitAt(t *testing.T) {
@@ -103,16 +109,10 @@ func TestWriteCommitAt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !cmp.Equal(parents, []string{first, moved}) {
-			t.Errorf("message asked for parents %v, want [%s %s]", parents, first, moved)
-		}
-		cm, _, err := e.srv.Client("alice").Git.GetCommit(ctx, "acme", "access", sha)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, movedTree := e.tipAndTree(t, "records")
-		if len(cm.Parents) != 1 || cm.Parents[0].GetSHA() != moved || cm.GetTree().GetSHA() != movedTree {
-			t.Errorf("record commit on %v with tree %s, want it on %s with its tree %s", cm.Parents, cm.GetTree().GetSHA(), moved, movedTree)
+		movedTree := e.gitCommit(t, moved).GetTree().GetSHA()
+		if cm := e.gitCommit(t, sha); !cmp.Equal(parents, []string{first, moved}) || len(cm.Parents) != 1 || cm.Parents[0].GetSHA() != moved || cm.GetTree().GetSHA() != movedTree {
+			t.Errorf("record commit on %v with tree %s (message asked for parents %v), want it on %s with its tree %s (parents [%s %s])",
+				cm.Parents, cm.GetTree().GetSHA(), parents, moved, movedTree, first, moved)
 		}
 		if got := e.obs.statuses("PATCH /repos/{owner}/{repo}/git/refs/{ref}"); !cmp.Equal(got, []int{422, 200}) {
 			t.Errorf("ref updates observed %v, want [422 200]", got)
