@@ -351,6 +351,9 @@ func TestOpenDeletionPRTampered(t *testing.T) {
 			if now, _ := e.c.BranchTip(ctx, d.Branch); now != tip {
 				t.Errorf("branch moved from %s to %s, want it left alone", tip, now)
 			}
+			if got := e.obs.statuses("unknown"); len(got) != 0 {
+				t.Errorf("%d requests observed without a route, want every one named", len(got))
+			}
 			if tc.err == "" {
 				if err != nil || p.HeadSHA != tip {
 					t.Fatalf("OpenDeletionPR = %+v, %v, want a pull request of the existing %s", p, err, tip)
