@@ -18,8 +18,9 @@
 // refuses other branches, secrets from an environment, one full-history
 // checkout of the default branch and nothing else (no git fetch or checkout
 // in scripts), jit built from that checkout and run as a binary with
-// --repo naming it, and terraform pinned without its wrapper. Sweeps written
-// the naive way are kept in testdata and must fail.
+// --repo naming it and no key in its environment (the keys go to files), and
+// terraform pinned without its wrapper. Sweeps written the naive way are kept
+// in testdata and must fail.
 //
 // Each rule is also shown to catch a one-line break of the real workflow.
 package workflowtest

@@ -27,6 +27,9 @@ var defaultCheckout = checkout{name: "default-branch checkout", ref: defaultBran
 // gitSwitch finds a git command that brings other revisions into the checkout.
 var gitSwitch = regexp.MustCompile(`(^|[\s;&|(])git\s+(-C\s+\S+\s+)?(fetch|pull|checkout|switch|reset|worktree|merge|rebase)\b`)
 
+// keySecret is a secret holding a key, which jit reads from a file only.
+var keySecret = regexp.MustCompile(`secrets\.(JIT_APP_PRIVATE_KEY|JIT_SIGNING_KEY)\b`)
+
 // passKind is one workflow that runs `jit expire`: its allowed triggers and
 // the exact condition of its jobs.
 type passKind struct {
@@ -143,6 +146,11 @@ func jobViolations(r *report, name string, j job, kind passKind) {
 			if _, ok := flagValue(s.Run, "--branch"); !ok {
 				r.add("%s runs jit expire without --branch", where)
 			}
+			for _, k := range s.secretEnv() {
+				if keySecret.MatchString(s.Env[k]) {
+					r.add("%s gives jit a key in its environment (%s), where terraform and the templates' provisioners see it; write it to a file under $RUNNER_TEMP in an earlier step", where, k)
+				}
+			}
 		}
 	}
 	if dir == "" {
@@ -227,6 +235,7 @@ func passMutations() map[string]mutation {
 		"secret with the build":       {"          CGO_ENABLED: \"0\"\n", "          CGO_ENABLED: \"0\"\n          KEY: ${{ secrets.JIT_SIGNING_KEY }}\n", "compiles code with secrets in its environment (KEY)"},
 		"keys written world-readable": {"          umask 077\n", "", "writes files with secrets in its environment without umask 077 first"},
 		"umask after writing":         {"          umask 077\n", "          touch \"$RUNNER_TEMP/x\" >\"$RUNNER_TEMP/y\"\n          umask 077\n", "without umask 077 first"},
+		"key in jit's environment":    {"          JIT_STATE: ${{ secrets.JIT_STATE }}\n", "          JIT_STATE: ${{ secrets.JIT_STATE }}\n          JIT_APP_PRIVATE_KEY: ${{ secrets.JIT_APP_PRIVATE_KEY }}\n", "gives jit a key in its environment (JIT_APP_PRIVATE_KEY)"},
 		"reusable workflow secrets":   {"    environment: jit\n", "    environment: jit\n    secrets: inherit\n", "passes secrets to a reusable workflow"},
 	}
 }
