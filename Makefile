@@ -17,9 +17,23 @@ test: lint check-pure ## everything: lint, purity check, all tests (real terrafo
 test-short: ## unit tests only, no real terraform/PostgreSQL
 	$(GO) test -short -count=1 $(PKGS)
 
-lint: ## gofmt and go vet
+# actionlint checks the workflows (with shellcheck on their run: scripts when
+# shellcheck is on PATH). .ci/run installs it; elsewhere a missing one is a
+# skip with a hint, except under CI=true, where it fails.
+ACTIONLINT_PKG ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+
+lint: ## gofmt, go vet, and actionlint over .github/workflows
 	@out=$$(gofmt -l cmd controller); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	@al=$$(command -v actionlint || true); \
+	if [ -z "$$al" ] && [ -x "$$($(GO) env GOPATH)/bin/actionlint" ]; then al="$$($(GO) env GOPATH)/bin/actionlint"; fi; \
+	if [ -z "$$al" ]; then \
+		if [ "$$CI" = true ]; then echo "lint: actionlint is not installed (CI=true): install it with go install $(ACTIONLINT_PKG)"; exit 1; fi; \
+		echo "lint: actionlint is not installed, so the workflows were not checked; install it with go install $(ACTIONLINT_PKG)"; \
+	else \
+		command -v shellcheck >/dev/null || echo "lint: shellcheck is not on PATH, so actionlint does not check the run: scripts"; \
+		echo "$$al -no-color .github/workflows"; "$$al" -no-color || exit 1; \
+	fi
 
 # The pure packages: the decision core and the parsers feeding it.
 PURE ?= ./controller/grant ./controller/codeowners ./controller/gitattr ./controller/request ./controller/policy ./controller/template ./controller/render ./controller/reconcile ./controller/trailer ./controller/change ./controller/explain
