@@ -75,7 +75,7 @@ type postgres struct {
 	mu     sync.Mutex
 	closed bool
 	idle   []*pgx.Conn
-	leases map[*lease]struct{}
+	leases map[*lease]*leaseHolder
 }
 
 // OpenPostgres returns the Coordinator for terraform's pg state backend whose
@@ -132,7 +132,7 @@ func OpenPostgres(ctx context.Context, connString, schema string, log *slog.Logg
 		slots:   make(chan struct{}, maxConns),
 		life:    life,
 		end:     end,
-		leases:  map[*lease]struct{}{},
+		leases:  map[*lease]*leaseHolder{},
 	}
 	conn, err := c.dial(ctx)
 	if err != nil {
@@ -314,7 +314,7 @@ func (c *postgres) TryLead(ctx context.Context, name string) (Lease, bool, error
 	c.mu.Lock()
 	closed := c.closed
 	if !closed {
-		c.leases[h.lease] = struct{}{}
+		c.leases[h.lease] = h
 	}
 	c.mu.Unlock()
 	if closed {

@@ -36,11 +36,13 @@ func (s secrets) redact(err error) error {
 	if err == nil {
 		return nil
 	}
-	msg := err.Error()
+	// One pass: a marker put in is never searched again, and at each
+	// position the longest secret wins.
+	pairs := make([]string, 0, 2*len(s))
 	for _, v := range s {
-		msg = strings.ReplaceAll(msg, v, redacted)
+		pairs = append(pairs, v, redacted)
 	}
-	e := &redactedError{msg: msg}
+	e := &redactedError{msg: strings.NewReplacer(pairs...).Replace(err.Error())}
 	for _, cause := range []error{context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, cause) {
 			e.cause = cause
