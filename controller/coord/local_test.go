@@ -117,7 +117,6 @@ func TestOpenLocalMissingDir(t *testing.T) {
 	}
 }
 
-
 func TestLocalTryLead(t *testing.T) {
 	c := openLocal(t, t.TempDir())
 	ctx := context.Background()
