@@ -188,7 +188,12 @@ func discard(conn *pgx.Conn) {
 	_ = conn.Close(ctx)
 }
 
-// Lock implements Coordinator.
+// Lock implements Coordinator. Waiters of one key in this process queue
+// here, so each key costs at most one connection; the first waits on the
+// server with pg_advisory_lock rather than polling pg_try_advisory_lock: the
+// server hands the lock to the next waiter the moment it is released, with no
+// polling delay or load, and a wait that ends early is cancelled on the
+// server (the connection is then discarded).
 func (c *postgres) Lock(ctx context.Context, key string) (func(), error) {
 	if key == "" {
 		return nil, errEmptyName("lock key", "a grant id")

@@ -413,12 +413,13 @@ func TestOpenPostgresErrors(t *testing.T) {
 	t.Parallel()
 	d := newDB(t)
 	const password = "Sup3r:Secret/pw@x"
-	d.cluster.Psql(t, "postgres", `CREATE ROLE jit_coord LOGIN PASSWORD :'pw'`, "pw="+password)
+	role := d.name + "_user" // roles are cluster-wide
+	d.cluster.Psql(t, "postgres", `CREATE ROLE :"role" LOGIN PASSWORD :'pw'`, "role="+role, "pw="+password)
 	u, _ := url.Parse(d.conn)
 	wrong := *u
-	wrong.User = url.UserPassword("jit_coord", password+"-wrong")
+	wrong.User = url.UserPassword(role, password+"-wrong")
 	right := *u
-	right.User = url.UserPassword("jit_coord", password)
+	right.User = url.UserPassword(role, password)
 
 	for _, tc := range []struct {
 		name, conn, schema, want string
@@ -428,12 +429,12 @@ func TestOpenPostgresErrors(t *testing.T) {
 			want: "the pg state backend's schema is empty: pass its schema_name (terraform's default is terraform_remote_state)",
 		},
 		{
-			name: "unparsable", conn: "postgres://jit_coord:" + password + "@127.0.0.1:notaport/x", schema: DefaultSchema,
+			name: "unparsable", conn: "postgres://" + role + ":" + password + "@127.0.0.1:notaport/x", schema: DefaultSchema,
 			want: "the pg state backend's connection string does not parse (its value is a secret, not shown here): write it as postgres://user:password@host:port/database?sslmode=... or as key=value pairs",
 		},
 		{
 			name: "wrong password", conn: wrong.String(), schema: DefaultSchema,
-			want: "connecting to the pg state backend: failed to connect to `user=jit_coord database=" + d.name + "`: 127.0.0.1:" + u.Port() + " (127.0.0.1): failed SASL auth: FATAL: password authentication failed for user \"jit_coord\" (SQLSTATE 28P01)",
+			want: "connecting to the pg state backend: failed to connect to `user=" + role + " database=" + d.name + "`: 127.0.0.1:" + u.Port() + " (127.0.0.1): failed SASL auth: FATAL: password authentication failed for user \"" + role + "\" (SQLSTATE 28P01)",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
