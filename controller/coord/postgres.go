@@ -91,7 +91,9 @@ type postgres struct {
 // discarded. TryLead takes pg_try_advisory_lock on a new connection and then
 // checks every few seconds that the session still holds it; when it does
 // not, or the check fails, Lost is closed. A holder that dies, or whose
-// backend is terminated, frees its locks and lease at once.
+// backend is terminated, frees its locks and lease at once. A held lock
+// whose connection breaks is freed too, and its holder only learns so at
+// unlock, which logs a warning: Lock has no Lost of its own.
 //
 // connString is a secret: it is never logged, and errors show neither it nor
 // its password. log receives warnings (a lock lost while held) and lease
