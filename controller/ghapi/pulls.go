@@ -23,6 +23,18 @@ type PullRequest struct {
 	Labels                     []string
 	MergeCommitSHA             string
 	MergedAt                   time.Time
+	// NodeID is the pull request's global (GraphQL) id, which the
+	// auto-merge mutations take.
+	NodeID string
+	// AutoMerge is the pull request's auto-merge request, nil without one.
+	AutoMerge *AutoMerge
+}
+
+// AutoMerge is an auto-merge request on a pull request: who enabled it, the
+// merge method ("merge", "squash" or "rebase") and the merge commit's title
+// and message it will use.
+type AutoMerge struct {
+	EnabledBy, Method, CommitTitle, CommitMessage string
 }
 
 // FromGitHub maps go-github's pull request, in its full form (REST) or its
@@ -34,7 +46,11 @@ func FromGitHub(p *github.PullRequest) PullRequest {
 		Author: p.GetUser().GetLogin(), Title: p.GetTitle(), Body: p.GetBody(), URL: p.GetHTMLURL(),
 		HeadSHA: p.GetHead().GetSHA(), HeadRef: p.GetHead().GetRef(), HeadRepo: p.GetHead().GetRepo().GetFullName(),
 		BaseRef: p.GetBase().GetRef(), BaseSHA: p.GetBase().GetSHA(),
-		MergeCommitSHA: p.GetMergeCommitSHA(), MergedAt: p.GetMergedAt().Time,
+		MergeCommitSHA: p.GetMergeCommitSHA(), MergedAt: p.GetMergedAt().Time, NodeID: p.GetNodeID(),
+	}
+	if am := p.AutoMerge; am != nil {
+		out.AutoMerge = &AutoMerge{EnabledBy: am.GetEnabledBy().GetLogin(), Method: am.GetMergeMethod(),
+			CommitTitle: am.GetCommitTitle(), CommitMessage: am.GetCommitMessage()}
 	}
 	for _, l := range p.Labels {
 		out.Labels = append(out.Labels, l.GetName())

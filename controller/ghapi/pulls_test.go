@@ -33,8 +33,11 @@ func TestPullRequestMapping(t *testing.T) {
 		HeadSHA: head, HeadRef: "grant-a", HeadRepo: "acme/access", BaseRef: "main",
 		Labels: []string{"jit:pending"},
 	}
-	if d := cmp.Diff(want, got, cmpopts.IgnoreFields(ghapi.PullRequest{}, "BaseSHA", "MergeCommitSHA")); d != "" {
+	if d := cmp.Diff(want, got, cmpopts.IgnoreFields(ghapi.PullRequest{}, "BaseSHA", "MergeCommitSHA", "NodeID")); d != "" {
 		t.Errorf("PullRequest (-want +got):\n%s", d)
+	}
+	if got.NodeID == "" {
+		t.Error("NodeID is empty; auto-merge needs it")
 	}
 	if len(got.BaseSHA) != 40 {
 		t.Errorf("BaseSHA = %q", got.BaseSHA)

@@ -52,13 +52,38 @@
 // allowances do not. The contents API (PUT and DELETE of contents with a
 // branch) is judged as a push and answers 409 with the reason.
 //
+// # Auto-merge (GraphQL)
+//
+// Auto-merge is GraphQL only on GitHub, so POST /api/graphql (GitHub
+// Enterprise Server's path) and POST /graphql answer the two mutations
+// enablePullRequestAutoMerge and disablePullRequestAutoMerge, authenticated
+// as the REST API is, and nothing else (there is no GraphQL parser: the
+// mutation is found by its field name and its input must be passed as a
+// variable). GraphQL is outside the REST contract: GitHub's OpenAPI
+// description does not cover it and nothing validates it against a schema.
+// The pull request is named by its node_id. Enabling is refused, as GitHub
+// refuses it, when the repository does not allow auto-merge
+// (SeedRepo.AllowAutoMerge, off by default as on GitHub), for a rebase, a
+// closed or draft pull request, an expectedHeadOid that is not the head, a
+// caller without write access, and a pull request that could merge right
+// now ("Pull request Pull request is in clean status"). authorEmail is
+// accepted and ignored. An enabled auto-merge shows as auto_merge on the
+// pull request and delivers pull_request auto_merge_enabled; it merges, as
+// whoever enabled it and with the recorded method, title and body, through
+// the same code as the merge API (without an admin's bypass) as soon as
+// that would succeed, tried after every API write and push to the
+// repository. It is disabled, with auto_merge_disabled and a reason, by the
+// disable mutation, by closing the pull request, by a push to the head by
+// someone without write access, and by a conflict once the requirements
+// are met.
+//
 // Every pull request has refs/pull/N/head, as on GitHub: written when it
 // opens, moved with its head branch while it is open, kept after close and
 // merge, fetchable over smart HTTP, and refused to pushes ("deny updating a
 // hidden ref") and to the refs API.
 //
-// Assert with Requests (every API and git call with its route, identity and
-// status; APIRequests without git, ResetRequests to count one flow), PullRequests, Reviews, Comments, Statuses, CheckRuns and
+// Assert with Requests (every API, GraphQL ("POST /graphql") and git call
+// with its route, identity and status; APIRequests without git, ResetRequests to count one flow), PullRequests, Reviews, Comments, Statuses, CheckRuns and
 // Deliveries; inject faults with FailNext and RateLimitNext. Routes the
 // emulator does not implement answer GitHub's 404 and fail the test.
 //

@@ -231,3 +231,31 @@ func FuzzLabelNames(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseMutation feeds arbitrary GraphQL documents to the mutation
+// finder: it never panics, and whatever it accepts names one of the two
+// auto-merge mutations, occurring in the document as a whole word, and a
+// variable that is a GraphQL name following "$" in the document.
+func FuzzParseMutation(f *testing.F) {
+	f.Add("mutation($input: EnablePullRequestAutoMergeInput!) { enablePullRequestAutoMerge(input: $input) { clientMutationId } }")
+	f.Add("# c\n,mutation X { a: disablePullRequestAutoMerge ( input : $in ) { x } }")
+	f.Add(`mutation { enablePullRequestAutoMerge(input: {pullRequestId: "x"}) { x } }`)
+	f.Add("query { enablePullRequestAutoMerge(input: $i) }")
+	f.Add("mutation { enablePullRequestAutoMergeX(input: $i) }")
+	f.Add("mutation{enablePullRequestAutoMerge(input:$")
+	f.Fuzz(func(t *testing.T, q string) {
+		field, variable, err := parseMutation(q)
+		if err != nil {
+			if err.Error() == "" {
+				t.Errorf("empty error for %q", q)
+			}
+			return
+		}
+		if field != enableAutoMergeField && field != disableAutoMergeField {
+			t.Errorf("accepted field %q from %q", field, q)
+		}
+		if name, _ := readName(variable, 0); variable == "" || name != variable || !strings.Contains(q, "$"+variable) {
+			t.Errorf("accepted variable %q from %q", variable, q)
+		}
+	})
+}

@@ -25,6 +25,9 @@ type PullRequest struct {
 	MergedBy       string
 	MergeCommitSHA string
 	Labels         []string
+	// AutoMergeBy is who enabled auto-merge ("" when it is not enabled),
+	// AutoMergeMethod the merge it will make (merge or squash).
+	AutoMergeBy, AutoMergeMethod string
 }
 
 // Review is a snapshot of a pull request review (REST spelling of State).
@@ -96,6 +99,9 @@ func (s *Server) PullRequests(repo string) []PullRequest {
 			HeadRef: p.headRef, HeadSHA: p.headSHA, BaseRef: p.baseRef, Merged: p.mergedAt != nil, MergeCommitSHA: p.mergeCommitSHA}
 		if p.mergedBy != nil {
 			pr.MergedBy = p.mergedBy.login
+		}
+		if am := p.autoMerge; am != nil {
+			pr.AutoMergeBy, pr.AutoMergeMethod = am.by.acct.login, am.method
 		}
 		for _, l := range is.labels {
 			pr.Labels = append(pr.Labels, l.name)

@@ -1,6 +1,7 @@
 package ghemu
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -8,11 +9,6 @@ import (
 )
 
 // PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge
-//
-// The merge is a real commit made with git plumbing: merge-tree finds
-// conflicts and the tree, commit-tree writes the commit with the message
-// kept byte for byte, and update-ref moves the base branch only if it still
-// points where it did (compare-and-swap).
 func (s *Server) mergePull(c *call) {
 	var in struct {
 		CommitTitle   *string `json:"commit_title"`
@@ -28,111 +24,163 @@ func (s *Server) mergePull(c *call) {
 		return
 	}
 	switch in.MergeMethod {
-	case "", "merge", "squash":
+	case "":
+		in.MergeMethod = "merge"
+	case "merge", "squash":
 	case "rebase":
-		c.fail(http.StatusMethodNotAllowed, "Rebase merges are not allowed on this repository.")
+		c.fail(http.StatusMethodNotAllowed, rebaseRefusal)
 		return
 	default:
 		c.invalid("PullRequest", "merge_method", "invalid", "merge_method must be one of merge, squash, rebase")
 		return
 	}
-	rp := c.rp
-	rp.writeMu.Lock()
-	defer rp.writeMu.Unlock()
+	c.rp.writeMu.Lock()
+	defer c.rp.writeMu.Unlock()
+	res := s.merge(c.ctx, c.rp, p, c.id, mergeOptions{sha: in.SHA, method: in.MergeMethod,
+		title: in.CommitTitle, message: in.CommitMessage, adminBypass: true})
+	if res.outcome != merged {
+		c.fail(res.status, res.msg)
+		return
+	}
+	c.json(http.StatusOK, obj{"sha": res.sha, "merged": true, "message": "Pull Request successfully merged"})
+}
 
+// rebaseRefusal is the 405 message for a rebase merge (the emulated
+// repositories allow merge commits and squash merges only).
+const rebaseRefusal = "Rebase merges are not allowed on this repository."
+
+// mergeOptions is what a merge is asked to do.
+type mergeOptions struct {
+	sha            string  // the head must be this commit; "" means any
+	method         string  // "merge" or "squash"
+	title, message *string // nil means GitHub's default text
+	// adminBypass lets repository admins merge regardless of protection
+	// (enforce_admins off), as the merge API does; auto-merge waits for the
+	// requirements whoever enabled it.
+	adminBypass bool
+}
+
+// mergeOutcome says how a merge attempt ended.
+type mergeOutcome int
+
+const (
+	merged        mergeOutcome = iota
+	mergeBlocked               // branch protection is not satisfied yet
+	mergeConflict              // head and base do not merge cleanly
+	mergeRefused               // closed, draft, head or base moved, base gone
+	mergeFailed                // git failed (a server error)
+)
+
+// mergeResult is a merge attempt's outcome: the merge commit, or the status
+// and message the merge API answers.
+type mergeResult struct {
+	outcome mergeOutcome
+	sha     string
+	status  int
+	msg     string
+}
+
+func mergeFailure(o mergeOutcome, status int, msg string) mergeResult {
+	return mergeResult{outcome: o, status: status, msg: msg}
+}
+
+// merge merges pull request p as id, applying the rules of the merge API
+// (the merge API and auto-merge both come through here, so they cannot
+// disagree). The merge is a real commit made with git plumbing: merge-tree
+// finds conflicts and the tree, commit-tree writes the commit with the
+// message kept byte for byte, and update-ref moves the base branch only if
+// it still points where it did (compare-and-swap). On success it delivers
+// pull_request closed (merged) and push, as id. The caller holds
+// rp.writeMu.
+func (s *Server) merge(ctx context.Context, rp *repo, p *pull, id identity, opt mergeOptions) mergeResult {
 	s.mu.Lock()
 	head, baseRef, number, title, headRef, draft, open := p.headSHA, p.baseRef, p.number, p.title, p.headRef, p.draft, p.state == "open"
 	s.mu.Unlock()
 	if !open || draft {
-		c.fail(http.StatusMethodNotAllowed, "Pull Request is not mergeable")
-		return
+		return mergeFailure(mergeRefused, http.StatusMethodNotAllowed, "Pull Request is not mergeable")
 	}
-	if in.SHA != "" && in.SHA != head {
-		c.fail(http.StatusConflict, "Head branch was modified. Review and try the merge again.")
-		return
+	if opt.sha != "" && opt.sha != head {
+		return mergeFailure(mergeRefused, http.StatusConflict, "Head branch was modified. Review and try the merge again.")
 	}
-	base, ok := rp.git.resolve(c.ctx, "refs/heads/"+baseRef)
+	base, ok := rp.git.resolve(ctx, "refs/heads/"+baseRef)
 	if !ok {
-		c.fail(http.StatusMethodNotAllowed, "Pull Request is not mergeable")
-		return
+		return mergeFailure(mergeRefused, http.StatusMethodNotAllowed, "Pull Request is not mergeable")
 	}
-	s.refreshPull(c.ctx, rp, p)
-	if msg := s.protectionBlocks(rp, p, head, c.id); msg != "" {
-		c.fail(http.StatusMethodNotAllowed, msg)
-		return
+	s.refreshPull(ctx, rp, p)
+	s.mu.Lock()
+	blocked := ""
+	if !opt.adminBypass || !s.adminBypasses(rp, p.baseRef, id) {
+		blocked = s.protectionMessage(rp, p, head)
 	}
-	tree, clean, err := rp.git.mergeTree(c.ctx, base, head)
+	s.mu.Unlock()
+	if blocked != "" {
+		return mergeFailure(mergeBlocked, http.StatusMethodNotAllowed, blocked)
+	}
+	tree, clean, err := rp.git.mergeTree(ctx, base, head)
 	if err != nil {
 		s.log.Error("merging with merge-tree", logKeyRepo, rp.fullName(), logKeyPR, number, logKeyErr, err)
-		c.fail(http.StatusInternalServerError, "Server Error")
-		return
+		return mergeFailure(mergeFailed, http.StatusInternalServerError, "Server Error")
 	}
 	if !clean {
 		s.mu.Lock()
 		p.stats = prStats{known: true, key: base + head, mergeable: false}
 		s.mu.Unlock()
-		c.fail(http.StatusMethodNotAllowed, "Pull Request is not mergeable")
-		return
+		return mergeFailure(mergeConflict, http.StatusMethodNotAllowed, "Pull Request is not mergeable")
 	}
 
-	squash := in.MergeMethod == "squash"
-	msgTitle := fmt.Sprintf("Merge pull request #%d from %s/%s", number, rp.owner.login, headRef)
-	msgBody := title
-	if squash {
-		msgTitle = fmt.Sprintf("%s (#%d)", title, number)
-		msgBody, err = s.squashMessage(c, rp, base, head)
+	squash := opt.method == "squash"
+	msgTitle, msgBody := defaultMergeText(rp.owner.login, number, headRef, title, squash)
+	if squash && opt.message == nil {
+		msgBody, err = s.squashMessage(ctx, rp, base, head)
 		if err != nil {
-			c.fail(http.StatusInternalServerError, "Server Error")
-			return
+			return mergeFailure(mergeFailed, http.StatusInternalServerError, "Server Error")
 		}
 	}
-	if in.CommitTitle != nil {
-		msgTitle = *in.CommitTitle
+	if opt.title != nil {
+		msgTitle = *opt.title
 	}
-	if in.CommitMessage != nil {
-		msgBody = *in.CommitMessage
+	if opt.message != nil {
+		msgBody = *opt.message
 	}
 	message := msgTitle
 	if msgBody != "" {
 		message += "\n\n" + msgBody
 	}
 	now := s.now()
-	who := signature{name: c.id.acct.commitName(), email: c.id.acct.commitEmail(), when: now}
+	who := signature{name: id.acct.commitName(), email: id.acct.commitEmail(), when: now}
 	parents := []string{base, head}
 	if squash {
 		parents = []string{base}
 	}
-	sha, err := rp.git.commitTree(c.ctx, tree, parents, message, who, who)
+	sha, err := rp.git.commitTree(ctx, tree, parents, message, who, who)
 	if err != nil {
 		s.log.Error("writing the merge commit", logKeyRepo, rp.fullName(), logKeyPR, number, logKeyErr, err)
-		c.fail(http.StatusInternalServerError, "Server Error")
-		return
+		return mergeFailure(mergeFailed, http.StatusInternalServerError, "Server Error")
 	}
-	if err := rp.git.updateRef(c.ctx, "refs/heads/"+baseRef, sha, base); err != nil {
-		c.fail(http.StatusConflict, "Base branch was modified. Review and try the merge again.")
-		return
+	if err := rp.git.updateRef(ctx, "refs/heads/"+baseRef, sha, base); err != nil {
+		return mergeFailure(mergeRefused, http.StatusConflict, "Base branch was modified. Review and try the merge again.")
 	}
 	s.mu.Lock()
 	at := now.UTC()
-	p.state, p.mergedAt, p.closedAt, p.mergedBy, p.mergeCommitSHA = "closed", &at, &at, c.id.acct, sha
+	p.state, p.mergedAt, p.closedAt, p.mergedBy, p.mergeCommitSHA = "closed", &at, &at, id.acct, sha
 	p.baseSHA, p.updated = base, at
-	s.emitPullRequest(c.ctx, rp, c.id, p, "closed", nil)
+	s.emitPullRequest(ctx, rp, id, p, "closed", nil)
 	s.mu.Unlock()
-	s.refsChanged(c.ctx, rp, c.id, []refChange{{ref: "refs/heads/" + baseRef, before: base, after: sha}}, false)
-	s.log.Info("pull request merged", logKeyRepo, rp.fullName(), logKeyPR, number, logKeySHA, sha, logKeyLogin, c.id.login())
-	c.json(http.StatusOK, obj{"sha": sha, "merged": true, "message": "Pull Request successfully merged"})
+	s.refsChanged(ctx, rp, id, []refChange{{ref: "refs/heads/" + baseRef, before: base, after: sha}}, false)
+	s.log.Info("pull request merged", logKeyRepo, rp.fullName(), logKeyPR, number, logKeySHA, sha, logKeyLogin, id.login())
+	return mergeResult{outcome: merged, sha: sha}
 }
 
 // squashMessage is GitHub's default squash body: each commit's message as a
 // bullet, oldest first.
-func (s *Server) squashMessage(c *call, rp *repo, base, head string) (string, error) {
-	shas, err := rp.git.revList(c.ctx, head, []string{base}, 0)
+func (s *Server) squashMessage(ctx context.Context, rp *repo, base, head string) (string, error) {
+	shas, err := rp.git.revList(ctx, head, []string{base}, 0)
 	if err != nil {
 		return "", err
 	}
 	var parts []string
 	for i := len(shas) - 1; i >= 0; i-- {
-		ci, err := rp.git.readCommit(c.ctx, shas[i])
+		ci, err := rp.git.readCommit(ctx, shas[i])
 		if err != nil {
 			return "", err
 		}
@@ -141,21 +189,12 @@ func (s *Server) squashMessage(c *call, rp *repo, base, head string) (string, er
 	return strings.Join(parts, "\n\n"), nil
 }
 
-// protectionBlocks returns GitHub's 405 message when the base branch's
-// protection is not satisfied and id may not merge regardless, or "".
-// Only repository admins bypass, and only while enforce_admins is off;
-// bypass_pull_request_allowances let actors push without a pull request but
-// not merge one that protection blocks.
-func (s *Server) protectionBlocks(rp *repo, p *pull, head string, id identity) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.adminBypasses(rp, p.baseRef, id) {
-		return ""
-	}
-	return s.protectionMessage(rp, p, head)
-}
-
-// protectionMessage is protectionBlocks for a caller holding s.mu.
+// protectionMessage returns GitHub's 405 message when the base branch's
+// protection is not satisfied for head, or "". It knows no bypass: only
+// repository admins merge regardless (enforce_admins off, through the
+// merge API, see merge); bypass_pull_request_allowances let actors push
+// without a pull request but not merge one that protection blocks. The
+// caller holds s.mu.
 func (s *Server) protectionMessage(rp *repo, p *pull, head string) string {
 	prot, ok := rp.protection[p.baseRef]
 	if !ok {

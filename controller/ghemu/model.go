@@ -82,9 +82,12 @@ type repo struct {
 	readers       map[string]bool // lower-case logins with read-only access
 	admins        map[string]bool // lower-case logins with the admin role
 	protection    map[string]SeedProtection
-	created       time.Time
-	pushed        time.Time
-	git           *gitRepo
+	// allowAutoMerge is the repository setting allow_auto_merge: without
+	// it, enablePullRequestAutoMerge is refused.
+	allowAutoMerge bool
+	created        time.Time
+	pushed         time.Time
+	git            *gitRepo
 
 	issues     map[int]*issue
 	nextNumber int
@@ -97,6 +100,10 @@ type repo struct {
 	// writeMu serialises every write to the git repository (pushes, merges,
 	// API commits), so ref compare-and-swap and event order stay simple.
 	writeMu sync.Mutex
+	// autoMerging is set (under writeMu) while auto-merges are being tried,
+	// so that a merge's own ref change does not start another pass inside
+	// the running one (the running pass looks again after each merge).
+	autoMerging bool
 }
 
 func (r *repo) fullName() string { return r.owner.login + "/" + r.name }
@@ -136,6 +143,20 @@ type pull struct {
 	mergeCommitSHA string
 	reviews        []*review
 	stats          prStats
+	// autoMerge is the pull request's auto-merge request, nil when it has
+	// none. It stays on a pull request that auto-merge merged, as GitHub
+	// keeps showing it.
+	autoMerge *autoMerge
+}
+
+// autoMerge is an enabled auto-merge: who enabled it (the merge is made as
+// them) and the merge to make.
+type autoMerge struct {
+	by      identity
+	method  string  // merge | squash
+	title   *string // commitHeadline; nil: GitHub's default
+	message *string // commitBody; nil: GitHub's default
+	enabled time.Time
 }
 
 type review struct {

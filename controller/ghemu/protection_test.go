@@ -448,3 +448,55 @@ func TestSeededAdminsHaveAdminPermission(t *testing.T) {
 		}
 	}
 }
+
+// TestAppRecordCommitOnProtectedDefaultBranch is the App's own write to the
+// default branch: a record commit made through the Git Data API and moved
+// onto main with PATCH git/refs. Outside main's bypass allowances it is
+// refused; inside them it still needs main's required checks on the new
+// commit (bypassing the pull request requirement bypasses nothing else),
+// which the App can post on its own commit before moving the ref.
+func TestAppRecordCommitOnProtectedDefaultBranch(t *testing.T) {
+	requireGit(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		bypass []string
+		want   []string // refusal after each step: no check, then the check posted ("" = moved)
+	}{
+		{"app not in the allowances", nil, []string{"Changes must be made through a pull request.", "Changes must be made through a pull request."}},
+		{"app in the allowances", []string{"jit"}, []string{`Required status check "ci" is expected.`, ""}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			seed := protectionSeed()
+			seed.Repos[0].Protection["main"] = ghemu.SeedProtection{RequiredStatusChecks: []string{"ci"}, RequiredApprovingReviewCount: 1,
+				BypassPullRequestAllowances: ghemu.SeedBypassAllowances{Apps: tc.bypass}}
+			srv := ghemutest.NewServer(t, seed)
+			app, _ := srv.App()
+			bot := installationClient(t, srv, app)
+			main := branchTip(t, srv, "main")
+			parent := must[*github.Commit](t, "parent")(bot.Git.GetCommit(ctx, "acme", "access", main))
+			rec := must[*github.Commit](t, "record commit")(bot.Git.CreateCommit(ctx, "acme", "access", &github.Commit{
+				Message: github.String("Activate grant\n\nJit-Event: activated\n"), Tree: parent.Tree,
+				Parents: []*github.Commit{{SHA: github.String(main)}}}, nil))
+			for i, want := range tc.want {
+				if i == 1 {
+					must[*github.CheckRun](t, "check on the record commit")(bot.Checks.CreateCheckRun(ctx, "acme", "access", github.CreateCheckRunOptions{
+						Name: "ci", HeadSHA: rec.GetSHA(), Status: github.String("completed"), Conclusion: github.String("success")}))
+				}
+				_, resp, err := bot.Git.UpdateRef(ctx, "acme", "access", &github.Reference{Ref: github.String("refs/heads/main"),
+					Object: &github.GitObject{SHA: github.String(rec.GetSHA())}}, false)
+				tip := main
+				if want != "" {
+					wantErr(t, tc.name, resp, err, 422, "Protected branch update failed for refs/heads/main: "+want)
+				} else if err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				} else {
+					tip = rec.GetSHA()
+				}
+				if got := branchTip(t, srv, "main"); got != tip {
+					t.Errorf("step %d: main = %s, want %s", i, got, tip)
+				}
+			}
+		})
+	}
+}

@@ -364,6 +364,9 @@ func (s *Server) updatePull(c *call) {
 	if action != "" {
 		s.emitPullRequest(c.ctx, rp, c.id, p, action, nil)
 	}
+	if action == "closed" && p.autoMerge != nil {
+		s.disableAutoMerge(c.ctx, rp, p, c.id, reasonClosed)
+	}
 	s.mu.Unlock()
 	s.refreshPull(c.ctx, rp, p)
 	s.mu.Lock()

@@ -143,7 +143,7 @@ func (s *Server) repoJSON(rp *repo) obj {
 		"subscribers_count": 0, "network_count": 0, "license": nil,
 		"forks": 0, "open_issues": open, "watchers": 0,
 		"allow_squash_merge": true, "allow_merge_commit": true, "allow_rebase_merge": false,
-		"allow_auto_merge": false, "delete_branch_on_merge": false,
+		"allow_auto_merge": rp.allowAutoMerge, "delete_branch_on_merge": false,
 	}
 }
 
@@ -226,7 +226,7 @@ func (s *Server) pullJSON(rp *repo, p *pull) obj {
 			"review_comments": link(self + "/comments"), "review_comment": link(u + "/pulls/comments{/number}"),
 			"commits": link(self + "/commits"), "statuses": link(u + "/statuses/" + p.headSHA),
 		},
-		"author_association": s.association(rp, p.user), "auto_merge": nil, "draft": p.draft,
+		"author_association": s.association(rp, p.user), "auto_merge": s.autoMergeJSON(rp, p), "draft": p.draft,
 		"merged": p.mergedAt != nil, "mergeable": mergeable, "rebaseable": false, "mergeable_state": mstate,
 		"merged_by": s.userJSON(p.mergedBy), "comments": comments, "review_comments": 0,
 		"maintainer_can_modify": false, "commits": p.stats.commits, "additions": p.stats.additions,

@@ -139,6 +139,11 @@ func (s *Server) handle(pattern string, kind routeKind, h func(*call)) {
 			}
 		}
 		h(c)
+		if c.rp != nil && r.Method != http.MethodGet {
+			// Whatever the write was, it may have made an auto-merge pull
+			// request mergeable.
+			s.autoMergeAfterWrite(c.ctx, c.rp)
+		}
 	})
 }
 

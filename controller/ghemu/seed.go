@@ -75,6 +75,10 @@ type SeedRepo struct {
 	Admins []string `json:"admins,omitempty"`
 	// Protection holds classic branch protection per branch name.
 	Protection map[string]SeedProtection `json:"protection,omitempty"`
+	// AllowAutoMerge is the repository setting "Allow auto-merge"
+	// (allow_auto_merge): off, as on GitHub, refuses
+	// enablePullRequestAutoMerge.
+	AllowAutoMerge bool `json:"allow_auto_merge,omitempty"`
 }
 
 // SeedProtection is the subset of classic branch protection the emulator
@@ -295,7 +299,7 @@ func (s *Server) seedRepo(ctx context.Context, st *state, i int, sr SeedRepo) (*
 		id: sr.ID, owner: oa, name: name, defaultBranch: sr.DefaultBranch, private: true,
 		readers: map[string]bool{}, admins: map[string]bool{}, protection: map[string]SeedProtection{},
 		issues: map[int]*issue{}, statuses: map[string][]*commitStatus{},
-		created: s.now().UTC().Truncate(time.Second),
+		created: s.now().UTC().Truncate(time.Second), allowAutoMerge: sr.AllowAutoMerge,
 	}
 	if sr.Private != nil {
 		rp.private = *sr.Private

@@ -283,6 +283,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/api/v3/"):
 		s.serveAPI(w, r)
+	case (r.URL.Path == "/api/graphql" || r.URL.Path == "/graphql") && r.Method == http.MethodPost:
+		s.serveGraphQL(w, r)
 	case isGitPath(r.URL.Path):
 		s.serveGit(w, r)
 	case isGitPath(withGitSuffix(r.URL.Path)):
@@ -316,17 +318,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		s.record(Request{Method: r.Method, Route: route, Path: r.URL.Path, Login: id.login(), Status: sw.status})
 	}()
-	s.rateHeaders(sw.Header(), 0)
-	if f := s.takeFault(route); f != nil {
-		if f.rateLimit {
-			s.rateHeaders(sw.Header(), 1)
-			writeJSON(sw, f.status, errorBody{
-				Message:          "API rate limit exceeded for " + id.rateSubject() + ".",
-				DocumentationURL: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
-			})
-			return
-		}
-		writeJSON(sw, f.status, errorBody{Message: http.StatusText(f.status), DocumentationURL: docsURLs[route]})
+	if s.injectFault(sw, route, id) {
 		return
 	}
 	if authErr != nil {
@@ -335,6 +327,26 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := context.WithValue(r.Context(), callKey{}, &callInfo{id: id, route: route})
 	s.mux.ServeHTTP(sw, r.WithContext(ctx))
+}
+
+// injectFault sets the rate-limit headers and, when a fault is injected for
+// route (FailNext, RateLimitNext), answers it and reports true.
+func (s *Server) injectFault(w http.ResponseWriter, route string, id identity) bool {
+	s.rateHeaders(w.Header(), 0)
+	f := s.takeFault(route)
+	if f == nil {
+		return false
+	}
+	if f.rateLimit {
+		s.rateHeaders(w.Header(), 1)
+		writeJSON(w, f.status, errorBody{
+			Message:          "API rate limit exceeded for " + id.rateSubject() + ".",
+			DocumentationURL: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+		})
+		return true
+	}
+	writeJSON(w, f.status, errorBody{Message: http.StatusText(f.status), DocumentationURL: docsURLs[route]})
+	return true
 }
 
 // rateHeaders sets GitHub's X-RateLimit-* headers; exhausted > 0 means the

@@ -203,8 +203,8 @@ func diffRefs(before, after map[string]string) []refChange {
 }
 
 // refsChanged records the effects of moved refs: push webhooks, pull request
-// head updates (synchronize) and stale approval dismissal. The caller holds
-// rp.writeMu.
+// head updates (synchronize), stale approval dismissal and the auto-merges
+// that can now happen. The caller holds rp.writeMu.
 func (s *Server) refsChanged(ctx context.Context, rp *repo, id identity, changes []refChange, forcedCheck bool) {
 	for _, c := range changes {
 		if !strings.HasPrefix(c.ref, "refs/heads/") && !strings.HasPrefix(c.ref, "refs/tags/") {
@@ -234,6 +234,8 @@ func (s *Server) refsChanged(ctx context.Context, rp *repo, id identity, changes
 			s.headMoved(ctx, rp, id, p, c.after, now)
 		}
 	}
+	// A moved base or head may let an auto-merge pull request merge.
+	s.runAutoMerges(ctx, rp)
 }
 
 // headMoved updates a pull request whose head branch moved to sha, and its
@@ -269,6 +271,9 @@ func (s *Server) headMoved(ctx context.Context, rp *repo, id identity, p *pull, 
 	s.emitPullRequest(ctx, rp, id, p, "synchronize", map[string]any{"before": before, "after": sha})
 	for _, rv := range dismissed {
 		s.emitReview(ctx, rp, id, p, rv, "dismissed")
+	}
+	if p.autoMerge != nil && s.writeDenied(id, rp, "contents") != "" {
+		s.disableAutoMerge(ctx, rp, p, id, reasonNonWriter)
 	}
 	s.mu.Unlock()
 }
