@@ -37,6 +37,7 @@ import (
 	"github.com/jitops/jit/controller/appmetrics"
 	"github.com/jitops/jit/controller/ghapi"
 	"github.com/jitops/jit/controller/history"
+	"github.com/jitops/jit/controller/lifecycle"
 	"github.com/jitops/jit/controller/mirror"
 	"github.com/jitops/jit/controller/trailer"
 	"github.com/jitops/jit/controller/webhook"
@@ -69,6 +70,16 @@ type Config struct {
 	Metrics  *appmetrics.Metrics
 	Logger   *slog.Logger
 	Now      func() time.Time
+
+	// Lifecycle, when set, runs the default-branch side: a pass at start-up
+	// (overdue grants destroyed first), on every push to the default
+	// branch, at each grant's expiry and retry time, and every Reconcile;
+	// a drift pass every Drift. Nil leaves the default branch to jit expire
+	// (the Actions deployment).
+	Lifecycle *lifecycle.Engine
+	// Reconcile and Drift are the periods of the timed passes (defaults 2m
+	// and 30m).
+	Reconcile, Drift time.Duration
 }
 
 // App is one running jit serve.
@@ -87,6 +98,10 @@ type App struct {
 	// merges counts refused merge attempts per head, so a pull request
 	// GitHub keeps refusing is not retried in a loop.
 	refused map[string]int
+
+	// rearm carries the time the next pass is due, from each pass to Run's
+	// timer.
+	rearm chan time.Time
 }
 
 // work is one reason to look at a key of the queue again.
@@ -109,6 +124,7 @@ type pushInfo struct{ before, after string }
 const (
 	keyPush   = "push"
 	keyResync = "resync"
+	keyPass   = "pass"
 )
 
 func prKey(n int) string { return fmt.Sprintf("pr:%d", n) }
@@ -148,7 +164,13 @@ func New(cfg Config) (*App, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	a := &App{cfg: cfg, gh: cfg.GitHub, log: cfg.Logger, m: cfg.Metrics, refused: map[string]int{}}
+	if cfg.Reconcile <= 0 {
+		cfg.Reconcile = 2 * time.Minute
+	}
+	if cfg.Drift <= 0 {
+		cfg.Drift = 30 * time.Minute
+	}
+	a := &App{cfg: cfg, gh: cfg.GitHub, log: cfg.Logger, m: cfg.Metrics, refused: map[string]int{}, rearm: make(chan time.Time, 1)}
 	a.queue = workqueue.New(cfg.QueueSize, cfg.Workers, a.handle)
 	a.queue.OnDepth(func(n int) { a.m.QueueDepth.Set(float64(n)) })
 	a.hook = &webhook.Handler{Secret: cfg.WebhookSecret, Accept: a.accept, Logger: cfg.Logger,
@@ -185,8 +207,30 @@ func (a *App) Run(ctx context.Context, drain time.Duration) error {
 	a.enqueue(keyResync, work{trigger: "startup", received: a.cfg.Now()})
 	t := time.NewTicker(a.cfg.Resync)
 	defer t.Stop()
+	// The default-branch side's timers: the next pass (an expiry, a
+	// retry, or the reconcile period) and the drift pass.
+	passAt := time.NewTimer(a.cfg.Reconcile)
+	defer passAt.Stop()
+	drift := time.NewTicker(a.cfg.Drift)
+	defer drift.Stop()
+	if a.cfg.Lifecycle == nil {
+		passAt.Stop()
+		drift.Stop()
+	} else {
+		a.enqueue(keyPass, work{trigger: "startup", received: a.cfg.Now()})
+	}
 	for {
 		select {
+		case at := <-a.rearm:
+			d := at.Sub(a.cfg.Now())
+			if at.IsZero() || d > a.cfg.Reconcile {
+				d = a.cfg.Reconcile
+			}
+			passAt.Reset(max(d, 0))
+		case <-passAt.C:
+			a.enqueue(keyPass, work{trigger: "timer", received: a.cfg.Now()})
+		case <-drift.C:
+			a.enqueue(keyPass, work{trigger: "drift", received: a.cfg.Now()})
 		case <-ctx.Done():
 			sctx, cancel := context.WithTimeout(context.Background(), drain)
 			left := a.queue.Stop(sctx)
@@ -235,6 +279,8 @@ func (a *App) handle(ctx context.Context, key string, items []work) {
 		err = a.resync(ctx, items[len(items)-1].trigger)
 	case key == keyPush:
 		err = a.pushed(ctx, items)
+	case key == keyPass:
+		err = a.pass(ctx, items)
 	case strings.HasPrefix(key, "pr:"):
 		err = a.pullRequest(ctx, key, items)
 	}

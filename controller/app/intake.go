@@ -96,6 +96,9 @@ func (a *App) pushed(ctx context.Context, items []work) error {
 	if len(defaults) == 0 {
 		return nil
 	}
+	if a.cfg.Lifecycle != nil {
+		a.enqueue(keyPass, work{trigger: "push", received: defaults[len(defaults)-1].received, delivery: defaults[len(defaults)-1].delivery})
+	}
 	before, after := defaults[0].push.before, defaults[len(defaults)-1].push.after
 	governing := true
 	err := a.cfg.Mirror.Read(ctx, func(r *history.Repo) error {

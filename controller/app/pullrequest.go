@@ -14,6 +14,7 @@ import (
 	"github.com/jitops/jit/controller/ghapi"
 	"github.com/jitops/jit/controller/grant"
 	"github.com/jitops/jit/controller/history"
+	"github.com/jitops/jit/controller/lifecycle"
 )
 
 // maxRefusals is how many times GitHub may refuse (405) merging one head
@@ -53,6 +54,9 @@ func (a *App) pullRequest(ctx context.Context, key string, items []work) error {
 		}
 		return nil
 	}
+	if id, ok := lifecycle.ExpiryGrant(pr.HeadRef); ok {
+		return a.expiryPR(ctx, *pr, id)
+	}
 	as, err := a.evaluator().Assess(ctx, *pr, false)
 	if err != nil {
 		return err
@@ -91,7 +95,7 @@ func (a *App) evaluator() *Evaluator {
 func (a *App) post(ctx context.Context, as *Assessment, items []work) error {
 	epr := as.ExplainPR(a.cfg.DefaultBranch)
 	v := explain.Validate(epr, as.Report.Problems, as.Report.Grants)
-	if _, err := a.gh.PutCheckRun(ctx, checkRun(as.PR.HeadSHA, v)); err != nil {
+	if _, err := a.gh.PutCheckRun(ctx, lifecycle.CheckRun(as.PR.HeadSHA, v)); err != nil {
 		return fmt.Errorf("posting %s on pull request #%d: %w", v.Name, as.PR.Number, err)
 	}
 	a.observeLatency(items)
@@ -111,7 +115,7 @@ func (a *App) post(ctx context.Context, as *Assessment, items []work) error {
 			Title:   "No grant changes: nothing for jit to approve",
 			Summary: "This pull request changes no grant file, so jit neither approves nor merges it; GitHub's own review rules apply."}
 	}
-	if _, err := a.gh.PutCheckRun(ctx, checkRun(as.PR.HeadSHA, ap)); err != nil {
+	if _, err := a.gh.PutCheckRun(ctx, lifecycle.CheckRun(as.PR.HeadSHA, ap)); err != nil {
 		return fmt.Errorf("posting %s on pull request #%d: %w", ap.Name, as.PR.Number, err)
 	}
 	if !as.Grants() {
@@ -133,16 +137,6 @@ func (a *App) observeLatency(items []work) {
 			a.m.WebhookToCheck.Observe(now.Sub(it.received).Seconds())
 		}
 	}
-}
-
-func checkRun(head string, c explain.Check) ghapi.CheckRun {
-	cr := ghapi.CheckRun{Name: c.Name, HeadSHA: head, Status: c.Status, Conclusion: c.Conclusion,
-		Title: c.Title, Summary: c.Summary, Text: c.Text}
-	for _, an := range c.Annotations {
-		cr.Annotations = append(cr.Annotations, ghapi.Annotation{Path: an.Path, StartLine: an.StartLine, EndLine: an.EndLine,
-			StartColumn: an.StartColumn, EndColumn: an.EndColumn, Level: an.Level, Title: an.Title, Message: an.Message})
-	}
-	return cr
 }
 
 // merge merges an approved pull request with its signed decision. It first

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/jitops/jit/controller/ghemu"
 	"github.com/jitops/jit/controller/ghemu/ghemutest"
 	"github.com/jitops/jit/controller/internal/decisiontest"
+	"github.com/jitops/jit/controller/internal/pgtest"
 	"github.com/jitops/jit/controller/mirror"
 )
 
@@ -42,7 +44,15 @@ func noreply(login string) string {
 // pull request requirement, the App's signing key in .github/jit-signers.
 type rig struct {
 	t       testing.TB
+	o       rigOptions
 	srv     *ghemu.Server
+	// pg is the target and state cluster of a lifecycle rig.
+	pg *pgtest.Cluster
+	// sshKeys are the users' private SSH keys (PEM), whose public halves
+	// are on their GitHub accounts.
+	sshKeys map[string][]byte
+	// skew moves the default-branch side's clock ahead of real time.
+	skew atomic.Int64
 	key     *decisiontest.Key
 	dataDir string
 	app     *app.App
@@ -55,6 +65,9 @@ type rigOptions struct {
 	files map[string]string // extra files on main
 	// noStart leaves the App stopped (start it with r.start).
 	noStart bool
+	// lifecycle runs the default-branch side too: a PostgreSQL cluster
+	// (target and state backend) and the real terraform.
+	lifecycle bool
 }
 
 const policyProd = `policy "prod" {
@@ -97,7 +110,7 @@ const codeowners = `/access/prod/     @acme/dba
 
 func newRig(t testing.TB, o rigOptions) *rig {
 	t.Helper()
-	r := &rig{t: t, key: decisiontest.NewKey(t), dataDir: t.TempDir()}
+	r := &rig{t: t, o: o, key: decisiontest.NewKey(t), dataDir: t.TempDir(), sshKeys: map[string][]byte{}}
 	content := t.TempDir()
 	write := func(p, s string) {
 		full := filepath.Join(content, p)
@@ -130,7 +143,12 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	}
 	var users []ghemu.SeedUser
 	for login, id := range userIDs {
-		users = append(users, ghemu.SeedUser{Login: login, ID: id})
+		pub, priv := sshKeyPair(t)
+		r.sshKeys[login] = priv
+		users = append(users, ghemu.SeedUser{Login: login, ID: id, Keys: []string{pub}})
+	}
+	if o.lifecycle {
+		r.startTarget()
 	}
 	r.srv = ghemutest.NewServer(t, ghemu.Seed{
 		Org:   ghemu.SeedOrg{Login: org},
@@ -140,7 +158,7 @@ func newRig(t testing.TB, o rigOptions) *rig {
 			{Slug: "developers", Members: []string{"dave"}},
 			{Slug: "security", Members: []string{"sec"}},
 		},
-		Repos: []ghemu.SeedRepo{{Name: repo, Content: content, Readers: []string{"erin"},
+		Repos: []ghemu.SeedRepo{{Name: repo, Content: content, Readers: []string{"erin"}, AllowAutoMerge: true,
 			Protection: map[string]ghemu.SeedProtection{"main": {
 				RequiredStatusChecks:        []string{"jit/validate", "jit/approval"},
 				BypassPullRequestAllowances: ghemu.SeedBypassAllowances{Apps: []string{"jit"}},
@@ -177,8 +195,12 @@ func (r *rig) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(app.Config{GitHub: gh, Mirror: m, Signer: r.key.Signer, WebhookSecret: []byte(secret),
-		DefaultBranch: rp.DefaultBranch, Resync: time.Hour, Metrics: r.metrics, Logger: log})
+	ac := app.Config{GitHub: gh, Mirror: m, Signer: r.key.Signer, WebhookSecret: []byte(secret),
+		DefaultBranch: rp.DefaultBranch, Resync: time.Hour, Metrics: r.metrics, Logger: log}
+	if r.o.lifecycle {
+		ac.Lifecycle = r.engine(ctx, gh, rp.DefaultBranch, log)
+	}
+	a, err := app.New(ac)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/jitops/jit/controller/desired"
+	"github.com/jitops/jit/controller/trailer"
 )
 
 // Label values known in advance: their series are exported at zero from the
@@ -34,6 +37,14 @@ type Metrics struct {
 	WebhookToCheck prometheus.Histogram     // jit_webhook_to_check_seconds (10ms to 30s)
 	Evaluations    *prometheus.CounterVec   // jit_evaluations_total{trigger,result}
 	Errors         *prometheus.CounterVec   // jit_errors_total{stage}
+
+	// The default-branch side.
+	RevocationLateness prometheus.Histogram   // jit_revocation_lateness_seconds
+	PastExpiryGrants   prometheus.Gauge       // jit_grants_past_expiry
+	Records            *prometheus.CounterVec // jit_records_total{event,result}
+	Anomalies          *prometheus.CounterVec // jit_anomalies_total{kind}
+	Passes             *prometheus.CounterVec // jit_passes_total{trigger,result}
+	PassSeconds        prometheus.Histogram   // jit_pass_seconds
 
 	reg *prometheus.Registry
 }
@@ -80,10 +91,37 @@ func New() *Metrics {
 			Name: "jit_errors_total",
 			Help: "Errors needing attention, by the stage they happened in.",
 		}, []string{"stage"}),
+		RevocationLateness: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "jit_revocation_lateness_seconds",
+			Help:    "Time from a grant's expiry to the end of the destroy of its resources.",
+			Buckets: []float64{0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600},
+		}),
+		PastExpiryGrants: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "jit_grants_past_expiry",
+			Help: "Grants past their expiry whose resources still exist (after the last pass); alert when above zero for long.",
+		}),
+		Records: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jit_records_total",
+			Help: "Lifecycle records written on the default branch, by event (activated, activation-failed, revoked, revoke-failed) and result.",
+		}, []string{"event", "result"}),
+		Anomalies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jit_anomalies_total",
+			Help: "Grant files on the default branch that are never applied, by kind, counted on each pass that finds them.",
+		}, []string{"kind"}),
+		Passes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jit_passes_total",
+			Help: "Apply-and-expire passes, by trigger (startup, push, timer, drift) and result (ok, error).",
+		}, []string{"trigger", "result"}),
+		PassSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "jit_pass_seconds",
+			Help:    "Duration of apply-and-expire passes.",
+			Buckets: []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300},
+		}),
 		reg: prometheus.NewRegistry(),
 	}
 	m.reg.MustRegister(m.Events, m.Decisions, m.Merges, m.GitHubRequests, m.GitHubLatency,
 		m.QueueDepth, m.WebhookToCheck, m.Evaluations, m.Errors,
+		m.RevocationLateness, m.PastExpiryGrants, m.Records, m.Anomalies, m.Passes, m.PassSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, o := range DecisionOutcomes {
 		m.Decisions.WithLabelValues(o)
@@ -115,3 +153,30 @@ func (m *Metrics) ObserveGitHub(route string, status int, elapsed time.Duration)
 	m.GitHubRequests.WithLabelValues(route, s).Inc()
 	m.GitHubLatency.WithLabelValues(route).Observe(elapsed.Seconds())
 }
+
+// Lifecycle adapts the metrics to what the default-branch side reports
+// (lifecycle.Metrics).
+type Lifecycle struct{ M *Metrics }
+
+// Revoked observes how late a destroy came after its grant's expiry.
+func (l Lifecycle) Revoked(lateness time.Duration) {
+	if lateness < 0 {
+		lateness = 0
+	}
+	l.M.RevocationLateness.Observe(lateness.Seconds())
+}
+
+// PastExpiry sets the number of grants past their expiry that still exist.
+func (l Lifecycle) PastExpiry(n int) { l.M.PastExpiryGrants.Set(float64(n)) }
+
+// Recorded counts one record written (err nil) or not.
+func (l Lifecycle) Recorded(kind trailer.EventKind, err error) {
+	r := "ok"
+	if err != nil {
+		r = "error"
+	}
+	l.M.Records.WithLabelValues(string(kind), r).Inc()
+}
+
+// Anomaly counts one grant file that is never applied.
+func (l Lifecycle) Anomaly(kind desired.Kind) { l.M.Anomalies.WithLabelValues(string(kind)).Inc() }

@@ -51,6 +51,7 @@ var commands = map[string]command{
 	// the GitHub App (issue 8)
 	"serve":  {"run the GitHub App: validate, explain, decide and merge grant pull requests", runServe},
 	"status": {"explain a pull request as jit/validate and jit/approval do", runStatus},
+	"expire": {"one expiry-and-reconcile pass as the App, for the GitHub Actions backstop", runExpire},
 
 	"audit": {"tell every grant's story from git alone: log, show, active, verify", runAudit},
 }

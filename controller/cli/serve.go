@@ -48,9 +48,20 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	if err != nil {
 		return err
 	}
-	a, err := app.New(app.Config{GitHub: gh, Mirror: m, Signer: cfg.Signer, WebhookSecret: cfg.WebhookSecret,
+	ac := app.Config{GitHub: gh, Mirror: m, Signer: cfg.Signer, WebhookSecret: cfg.WebhookSecret,
 		DefaultBranch: repo.DefaultBranch, QueueSize: cfg.QueueSize, Workers: cfg.Workers, Resync: cfg.Resync,
-		Metrics: metrics, Logger: log})
+		Metrics: metrics, Logger: log, Reconcile: cfg.Reconcile, Drift: cfg.Drift}
+	if cfg.Lifecycle.State == "" {
+		log.Warn("--state none: jit serve handles pull requests only and applies, expires and records nothing on the default branch; run jit expire in GitHub Actions (apply.yml, expire.yml)")
+	} else {
+		e, co, err := openLifecycle(ctx, cfg.Lifecycle, gh, repo.DefaultBranch, m.Dir(), cfg.Signer, metrics, log)
+		if err != nil {
+			return err
+		}
+		defer co.Close()
+		ac.Lifecycle = e
+	}
+	a, err := app.New(ac)
 	if err != nil {
 		return err
 	}

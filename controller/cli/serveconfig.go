@@ -35,6 +35,10 @@ type serveConfig struct {
 	Workers        int
 	Resync         time.Duration
 	LogLevel       slog.Level
+	// Lifecycle is the default-branch side; its State is empty with
+	// --state none.
+	Lifecycle        lifecycleConfig
+	Reconcile, Drift time.Duration
 }
 
 // githubConfig is how jit reaches GitHub as the App; shared by jit serve and jit status.
@@ -248,6 +252,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	workers := ss.add("workers", "JIT_WORKERS", "2", "pull requests handled at once (`N`)")
 	resync := ss.add("resync", "JIT_RESYNC", "10m", "`INTERVAL` between full re-evaluations of open pull requests (at least 1m)")
 	logLevel := ss.add("log-level", "JIT_LOG_LEVEL", "info", "`LEVEL` of logs: debug, info, warn or error")
+	lf := addLifecycleFlags(ss, true)
+	reconcileEvery := ss.add("reconcile", "JIT_RECONCILE", "2m", "`INTERVAL` between reconcile passes when nothing is due sooner (at least 10s)")
+	driftEvery := ss.add("drift", "JIT_DRIFT", "30m", "`INTERVAL` between drift passes that re-assert every live grant (at least 1m)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: jit serve [flags]\n\nRuns the GitHub App: receives webhooks, decides and merges access requests.\n\nflags:\n")
 		fs.PrintDefaults()
@@ -275,15 +282,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		c.WebhookSecret = b
 	}
 
-	if file := signingKey.get(getenv); file == "" {
-		p.missing(signingKey, "give the file of the ed25519 key that signs decisions (ssh-keygen -t ed25519 -N '')")
-	} else if b, err := os.ReadFile(file); err != nil {
-		p.add(signingKey, "reading the signing key: %v; give a readable ed25519 key file", err)
-	} else if s, err := trailer.LoadSigner(b); err != nil {
-		p.add(signingKey, "%s: %v", file, err)
-	} else {
-		c.SigningKeyFile, c.Signer = file, s
-	}
+	c.SigningKeyFile, c.Signer = loadSigningKey(signingKey, getenv, &p)
 
 	if dir := dataDir.get(getenv); dir == "" {
 		p.missing(dataDir, "give a directory jit may write its clone and state to")
@@ -318,10 +317,28 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if raw := logLevel.get(getenv); c.LogLevel.UnmarshalText([]byte(raw)) != nil {
 		p.add(logLevel, "%q is not a log level; give debug, info, warn or error", raw)
 	}
+	c.Lifecycle = lf.check(getenv, c.DataDir, true, &p)
+	c.Reconcile = durationAtLeast(reconcileEvery, getenv, &p, 10*time.Second)
+	c.Drift = durationAtLeast(driftEvery, getenv, &p, time.Minute)
 	if len(p) > 0 {
 		return serveConfig{}, errors.Join(p...)
 	}
 	return c, nil
+}
+
+// durationAtLeast parses a duration setting of at least least.
+func durationAtLeast(s *setting, getenv func(string) string, p *problems, least time.Duration) time.Duration {
+	raw := s.get(getenv)
+	d, err := time.ParseDuration(raw)
+	switch {
+	case err != nil:
+		p.add(s, "%q is not a duration; give one such as %s", raw, s.def)
+	case d < least:
+		p.add(s, "%s is shorter than %s; give %s or more", d, least, least)
+	default:
+		return d
+	}
+	return 0
 }
 
 // atLeastOne parses a setting that must be a whole number of at least 1.
@@ -356,4 +373,25 @@ func writableDir(dir string) error {
 	name := f.Name()
 	f.Close()
 	return os.Remove(name)
+}
+
+// loadSigningKey reads and checks the ed25519 key that signs decisions and
+// records.
+func loadSigningKey(s *setting, getenv func(string) string, p *problems) (string, ssh.Signer) {
+	file := s.get(getenv)
+	if file == "" {
+		p.missing(s, "give the file of the ed25519 key that signs decisions (ssh-keygen -t ed25519 -N '')")
+		return "", nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		p.add(s, "reading the signing key: %v; give a readable ed25519 key file", err)
+		return "", nil
+	}
+	signer, err := trailer.LoadSigner(b)
+	if err != nil {
+		p.add(s, "%s: %v", file, err)
+		return "", nil
+	}
+	return file, signer
 }

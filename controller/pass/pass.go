@@ -52,6 +52,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Concurrency bounds the grant actions run at once (default 4).
 	Concurrency int
+	// OnDesired, when set, is called with the desired state once it is
+	// read, before anything is applied or destroyed (the App learns from it
+	// which pull request each grant's credentials go to).
+	OnDesired func(desired.State)
 }
 
 // Report is what a pass found and did.
@@ -67,6 +71,8 @@ type Report struct {
 	// Unknown are the ids named in the options that are neither verified
 	// grants at Rev nor recorded in the state.
 	Unknown []string
+	// Actual are the workspaces found before the pass acted.
+	Actual []reconcile.Actual
 }
 
 // ErrUnusedState means the state backend was never used by jit while the
@@ -82,6 +88,12 @@ func Run(ctx context.Context, cfg Config, opts reconcile.Options) (Report, error
 		return Report{}, err
 	}
 	defer repo.Close()
+	return RunRepo(ctx, repo, cfg, opts)
+}
+
+// RunRepo is Run over a repository the caller has opened (the App's
+// mirror, read under its lock); cfg.Repo is ignored.
+func RunRepo(ctx context.Context, repo *history.Repo, cfg Config, opts reconcile.Options) (Report, error) {
 	tip, err := Tip(ctx, repo, cfg.Branch, cfg.Rev)
 	if err != nil {
 		return Report{}, err
@@ -91,6 +103,9 @@ func Run(ctx context.Context, cfg Config, opts reconcile.Options) (Report, error
 		return Report{}, fmt.Errorf("reading the grants at %s: %w", short(tip), err)
 	}
 	rep := Report{Rev: st.Rev, Grants: st.Grants, Anomalies: st.Anomalies}
+	if cfg.OnDesired != nil {
+		cfg.OnDesired(st)
+	}
 	m, err := newManager(cfg, st.Tree)
 	if err != nil {
 		return rep, err
@@ -111,6 +126,7 @@ func Run(ctx context.Context, cfg Config, opts reconcile.Options) (Report, error
 	if err := sameDeployment(ctx, repo, st.Rev, m, actual); err != nil {
 		return rep, err
 	}
+	rep.Actual = actual
 	prov := provisioner{m: m, actual: actual, read: true}
 	if len(opts.Grants) > 0 {
 		rep.Unknown = unknown(opts.Grants, st, actual)

@@ -140,11 +140,14 @@ func jobViolations(r *report, name string, j job, kind passKind) {
 			if goCommand.MatchString(s.Run) {
 				r.add("%s runs jit expire through the go command; run the binary built from the %s", where, defaultCheckout.name)
 			}
-			if repo, _ := flagValue(s.Run, "--repo"); dir == "" || workspacePath(repo) != dir {
-				r.add("%s runs jit expire with --repo %q, not the %s %q", where, repo, defaultCheckout.name, dir)
-			}
-			if _, ok := flagValue(s.Run, "--branch"); !ok {
-				r.add("%s runs jit expire without --branch", where)
+			// jit expire reads the access repository through its own clone,
+			// fetched as the App after it holds the pass lock, never the
+			// checkout (which only builds jit): a fresh directory under
+			// $RUNNER_TEMP.
+			if dd, ok := flagValue(s.Run, "--data-dir"); !ok {
+				r.add("%s runs jit expire without --data-dir", where)
+			} else if !strings.HasPrefix(dd, "$RUNNER_TEMP/") {
+				r.add("%s runs jit expire with --data-dir %q, not a directory under $RUNNER_TEMP", where, dd)
 			}
 			for _, k := range s.secretEnv() {
 				if keySecret.MatchString(s.Env[k]) {
@@ -225,8 +228,8 @@ func passMutations() map[string]mutation {
 		"build outside checkout":      {"        working-directory: repo\n", "", "compiles code in ., not in the default-branch checkout repo"},
 		"go run":                      {`"$RUNNER_TEMP/jit" expire`, "go run ./cmd/jit expire", "uses go run"},
 		"git fetch of another ref":    {"          dir=\"$RUNNER_TEMP/jit-secrets\"\n          export", "          git -C repo fetch origin \"$OTHER\"\n          dir=\"$RUNNER_TEMP/jit-secrets\"\n          export", "runs git fetch; the pass reads only the default branch"},
-		"expire on another dir":       {"expire --repo repo", "expire --repo other", `runs jit expire with --repo "other", not the default-branch checkout "repo"`},
-		"expire without branch":       {` --branch "$branch"`, "", "runs jit expire without --branch"},
+		"expire in the checkout":      {`expire --data-dir "$RUNNER_TEMP/jit-data"`, "expire --data-dir repo", `runs jit expire with --data-dir "repo", not a directory under $RUNNER_TEMP`},
+		"expire without data dir":     {` --data-dir "$RUNNER_TEMP/jit-data"`, "", "runs jit expire without --data-dir"},
 		"no expire":                   {`"$RUNNER_TEMP/jit" expire`, `"$RUNNER_TEMP/jit" version`, "never runs jit expire"},
 		"expression in run":           {`printf '%s\n' "$SIGNING_KEY"`, `printf '%s\n' "${{ secrets.JIT_SIGNING_KEY }}"`, "has a ${{ }} expression inside run:"},
 		"secret in job env":           {"    environment: jit\n", "    environment: jit\n    env:\n      JIT_STATE: ${{ secrets.JIT_STATE }}\n", "jobs.%s.env.JIT_STATE reads secrets"},
@@ -284,7 +287,7 @@ func TestNaivePassWorkflowsFail(t *testing.T) {
 		"leaves the token in .git/config",
 		"uses go run",
 		"runs jit expire through the go command",
-		"runs jit expire without --branch",
+		"runs jit expire without --data-dir",
 		"has a ${{ }} expression inside run:",
 		"writes files with secrets in its environment without umask 077 first",
 	})

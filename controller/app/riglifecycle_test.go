@@ -1,0 +1,89 @@
+package app_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/jitops/jit/controller/appmetrics"
+	"github.com/jitops/jit/controller/coord"
+	"github.com/jitops/jit/controller/ghapi"
+	"github.com/jitops/jit/controller/internal/pgtest"
+	"github.com/jitops/jit/controller/internal/tftest"
+	"github.com/jitops/jit/controller/lifecycle"
+	"github.com/jitops/jit/controller/provision"
+	"github.com/jitops/jit/controller/render"
+	"github.com/jitops/jit/controller/terraform"
+)
+
+// sshKeyPair makes an ed25519 key: its authorized_keys line and its
+// private half in OpenSSH PEM.
+func sshKeyPair(t testing.TB) (string, []byte) {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sp))), pem.EncodeToMemory(block)
+}
+
+// startTarget starts the PostgreSQL cluster a lifecycle rig provisions on
+// (database orders) and keeps terraform's state in (database jitstate),
+// and points the templates' PG* settings at it.
+func (r *rig) startTarget() {
+	t := r.t
+	r.pg = pgtest.Start(t)
+	r.pg.CreateDatabase(t, "orders")
+	r.pg.Psql(t, "postgres", "CREATE DATABASE jitstate")
+	for _, kv := range r.pg.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+}
+
+// now is the default-branch side's clock: real time moved by skew.
+func (r *rig) now() time.Time { return time.Now().Add(time.Duration(r.skew.Load())) }
+
+// advance moves the default-branch side's clock ahead by d.
+func (r *rig) advance(d time.Duration) { r.skew.Add(int64(d)) }
+
+// engine builds the default-branch side as jit serve does with --state pg:.
+func (r *rig) engine(ctx context.Context, gh *ghapi.Client, branch string, log *slog.Logger) *lifecycle.Engine {
+	t := r.t
+	conn := r.pg.ConnString("jitstate")
+	co, err := coord.OpenPostgres(ctx, conn, render.DefaultSchema, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { co.Close() })
+	e, err := lifecycle.New(lifecycle.Config{
+		Branch: branch, Signer: r.key.Signer, GitHub: lifecycle.NewGitHub(gh, branch), Lock: co,
+		Provision: provision.Config{
+			Terraform: terraform.NewRunner(tftest.Path(t), log),
+			Backend:   render.Backend{Kind: "pg", ConnStr: conn},
+			WorkDir:   filepath.Join(r.dataDir, "work"),
+		},
+		NewState: true, Now: r.now, Logger: log, Metrics: appmetrics.Lifecycle{M: r.metrics},
+		RetryBase: 200 * time.Millisecond, RetryMax: 2 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}

@@ -1,0 +1,494 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/jitops/jit/controller/desired"
+	"github.com/jitops/jit/controller/history"
+	"github.com/jitops/jit/controller/pass"
+	"github.com/jitops/jit/controller/provision"
+	"github.com/jitops/jit/controller/reconcile"
+	"github.com/jitops/jit/controller/trailer"
+)
+
+// Locker serialises passes across every controller sharing one state
+// backend (controller/coord: a PostgreSQL advisory lock, or the local state
+// directory's lock).
+type Locker interface {
+	Lock(ctx context.Context, key string) (unlock func(), err error)
+}
+
+// PassLock is the name of the lock every pass holds from its fetch to its
+// last record, so that no two passes (replicas, jit expire, jit apply) act
+// on the same grants at once.
+const PassLock = "pass"
+
+// Repository is the access repository as a pass reads it: a local copy that
+// Fetch brings up to date with GitHub (controller/mirror).
+type Repository interface {
+	Fetch(ctx context.Context) error
+	Read(ctx context.Context, fn func(*history.Repo) error) error
+}
+
+// GitHub is what a pass needs of GitHub (controller/ghapi through
+// NewGitHub).
+type GitHub interface {
+	// AuthorizedKeys returns login's public SSH keys, to which their
+	// credentials are encrypted.
+	AuthorizedKeys(ctx context.Context, login string) ([]string, error)
+	// Comment posts a new comment on pull request number.
+	Comment(ctx context.Context, number int, body string) error
+	// Record writes an empty controller commit on the default branch with
+	// the message message returns for its parent.
+	Record(ctx context.Context, message func(parent string) (string, error)) (string, error)
+	// Flag marks commit sha as bringing in a grant that is never applied.
+	Flag(ctx context.Context, sha, description string) error
+	// Expire opens (or finds) the pull request deleting an expired grant's
+	// file and has GitHub merge it with the message r.Message signs for its
+	// head; it returns the pull request's number.
+	Expire(ctx context.Context, r ExpiryRequest) (int, error)
+}
+
+// ExpiryRequest asks for the expiry pull request of one grant.
+type ExpiryRequest struct {
+	Grant, Path string
+	Title, Body string
+	// Message returns the merge's headline and body (the signed expire
+	// event last) for the pull request's head.
+	Message func(head string) (headline, body string, err error)
+}
+
+// Config configures an Engine.
+type Config struct {
+	// Branch is the default branch.
+	Branch string
+	// Signer signs every record.
+	Signer ssh.Signer
+	GitHub GitHub
+	// Lock serialises passes; required (a pass without it could apply or
+	// record twice).
+	Lock Locker
+	// Provision configures the workspace manager (Templates, Keys and Sink
+	// are set by each pass).
+	Provision provision.Config
+	// NewState acknowledges a state backend jit never used (see pass.Config).
+	NewState bool
+	// Now is the controller's clock (default time.Now).
+	Now func() time.Time
+	// Logger receives what the engine does; nil discards.
+	Logger *slog.Logger
+	// Metrics observes revocations and failures; nil observes nothing.
+	Metrics Metrics
+	// Concurrency bounds the grant actions of a pass (default 4).
+	Concurrency int
+	// Lookback is how far ReadLedger reads past the live grants (default
+	// DefaultLookback).
+	Lookback int
+	// RetryBase and RetryMax bound the backoff of a failing grant (defaults
+	// 5s and 5m: a destroy is never parked, and never retried more than five
+	// minutes apart).
+	RetryBase, RetryMax time.Duration
+}
+
+// Metrics is what the engine reports for dashboards and alerts.
+type Metrics interface {
+	// Revoked observes how late a destroy came after the grant's expiry.
+	Revoked(lateness time.Duration)
+	// PastExpiry sets how many grants past their expiry still exist.
+	PastExpiry(n int)
+	// Recorded counts a record written (kind) or failed to write.
+	Recorded(kind trailer.EventKind, err error)
+	// Anomaly counts a grant file that is never applied.
+	Anomaly(kind desired.Kind)
+}
+
+// Engine runs passes: the apply-record-expire-revoke cycle of the default
+// branch. It is safe for concurrent use; passes run one at a time.
+type Engine struct {
+	cfg Config
+	log *slog.Logger
+
+	mu       sync.Mutex
+	failing  map[string]*failure // grant → its current failure streak
+	flagged  map[string]bool     // commits already flagged by this process
+	passOnce sync.Mutex
+}
+
+// failure is a grant whose last action failed, and when to try again.
+type failure struct {
+	attempts int
+	next     time.Time
+}
+
+// New returns an Engine for cfg.
+func New(cfg Config) (*Engine, error) {
+	switch {
+	case cfg.Branch == "":
+		return nil, errors.New("lifecycle: the default branch is required")
+	case cfg.Signer == nil:
+		return nil, errors.New("lifecycle: a signing key is required")
+	case cfg.GitHub == nil:
+		return nil, errors.New("lifecycle: a GitHub client is required")
+	case cfg.Lock == nil:
+		return nil, errors.New("lifecycle: a lock is required: passes of two controllers must not overlap")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
+	}
+	if cfg.Lookback <= 0 {
+		cfg.Lookback = DefaultLookback
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = 5 * time.Second
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = 5 * time.Minute
+	}
+	return &Engine{cfg: cfg, log: cfg.Logger, failing: map[string]*failure{}, flagged: map[string]bool{}}, nil
+}
+
+// Report is what one pass found and did.
+type Report struct {
+	pass.Report
+	// Records are the records written, by kind and grant.
+	Records []Written
+	// Expiries are the expiry pull requests opened or found, by grant.
+	Expiries map[string]int
+	// Errors are the failures of bookkeeping (records, comments, expiry
+	// pull requests), each naming its grant; the next pass retries them.
+	Errors []error
+	// NextAt is when the next pass should run: the next expiry or retry
+	// (zero when nothing is scheduled).
+	NextAt time.Time
+	// PastExpiry counts grants past their expiry whose resources still
+	// exist after the pass.
+	PastExpiry int
+}
+
+// Written is one record a pass wrote.
+type Written struct {
+	Kind   trailer.EventKind
+	Grant  string
+	Commit string
+}
+
+// Pass runs one pass: under the pass lock it brings repo up to date, lets
+// package pass apply and destroy what differs at the default branch's tip,
+// and then records on the branch what happened and what an earlier pass
+// left unrecorded: activations, failures, revocations, and the expiry pull
+// requests of expired grants. opts narrows the pass as for jit reconcile.
+func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Options) (Report, error) {
+	e.passOnce.Lock()
+	defer e.passOnce.Unlock()
+	unlock, err := e.cfg.Lock.Lock(ctx, PassLock)
+	if err != nil {
+		return Report{}, fmt.Errorf("waiting for the pass lock: %w", err)
+	}
+	defer unlock()
+	if err := repo.Fetch(ctx); err != nil {
+		return Report{}, fmt.Errorf("fetching the access repository: %w", err)
+	}
+	now := e.cfg.Now()
+	rep := Report{Expiries: map[string]int{}}
+	var ledger *Ledger
+	prs := &prIndex{}
+	err = repo.Read(ctx, func(r *history.Repo) error {
+		pc := pass.Config{
+			Branch:      e.cfg.Branch,
+			Provision:   e.cfg.Provision,
+			NewState:    e.cfg.NewState,
+			Now:         func() time.Time { return now },
+			Logger:      e.log,
+			Concurrency: e.cfg.Concurrency,
+			OnDesired:   prs.set,
+		}
+		pc.Provision.Keys = keySource{e.cfg.GitHub}
+		pc.Provision.Sink = &commentSink{gh: e.cfg.GitHub, prs: prs, now: e.cfg.Now}
+		var err error
+		rep.Report, err = pass.RunRepo(ctx, r, pc, opts)
+		if err != nil {
+			return err
+		}
+		ledger, err = ReadLedger(ctx, r, rep.Rev, rep.Grants, e.cfg.Lookback)
+		return err
+	})
+	if err != nil {
+		return rep, err
+	}
+	e.bookkeep(ctx, &rep, ledger, now)
+	rep.NextAt = e.next(rep, now)
+	e.cfg.Metrics.PastExpiry(rep.PastExpiry)
+	if rep.PastExpiry > 0 {
+		e.log.Warn("grants past their expiry still exist; destroys are being retried", "count", rep.PastExpiry)
+	}
+	return rep, nil
+}
+
+// bookkeep writes what the pass did, and heals what earlier passes left.
+func (e *Engine) bookkeep(ctx context.Context, rep *Report, l *Ledger, now time.Time) {
+	grants := map[string]desired.Grant{}
+	for _, g := range rep.Grants {
+		grants[g.Request.ID] = g
+	}
+	exists := map[string]reconcile.Actual{}
+	for _, a := range rep.Actual {
+		if a.Grant != "" {
+			exists[a.Grant] = a
+		}
+	}
+	acted := map[string]bool{}
+	for _, o := range rep.Result.Outcomes {
+		if o.Grant == "" {
+			continue
+		}
+		acted[o.Grant] = true
+		g, live := grants[o.Grant]
+		switch o.Action {
+		case reconcile.Apply, reconcile.Reassert:
+			if o.Err != nil {
+				exists[o.Grant] = reconcile.Actual{Grant: o.Grant}
+				e.failed(ctx, rep, l, g, trailer.ActivationFailed, o.Err, now)
+				continue
+			}
+			e.succeeded(o.Grant)
+			exists[o.Grant] = reconcile.Actual{Grant: o.Grant, Complete: true, ExpiresAt: g.ExpiresAt}
+			if a, ok := l.Activation(o.Grant, g.ExpiresAt); !ok || a.Kind != trailer.Activated {
+				e.record(ctx, rep, l, trailer.Event{Kind: trailer.Activated, Grants: []string{o.Grant}, Resources: o.Resources, ExpiresAt: g.ExpiresAt})
+			}
+		case reconcile.Destroy:
+			if o.Err != nil {
+				e.failed(ctx, rep, l, g, trailer.RevokeFailed, o.Err, now)
+				continue
+			}
+			e.succeeded(o.Grant)
+			delete(exists, o.Grant)
+			if live {
+				e.cfg.Metrics.Revoked(now.Sub(g.ExpiresAt))
+			}
+			e.revoked(ctx, rep, l, o.Grant, o.Resources, live, g)
+		}
+	}
+	// Heal what an earlier pass (or a controller that stopped between two
+	// steps) left: every state of the target has its record.
+	ids := make([]string, 0, len(grants))
+	for id := range grants {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		g := grants[id]
+		if acted[id] {
+			continue
+		}
+		a, has := exists[id]
+		expired := !now.Before(g.ExpiresAt)
+		switch {
+		case !expired && has && a.Complete:
+			if en, ok := l.Activation(id, g.ExpiresAt); !ok || en.Kind != trailer.Activated {
+				e.record(ctx, rep, l, trailer.Event{Kind: trailer.Activated, Grants: []string{id}, ExpiresAt: g.ExpiresAt})
+			}
+		case expired && !has:
+			e.revoked(ctx, rep, l, id, nil, true, g)
+		}
+	}
+	removed := l.Removed()
+	rids := make([]string, 0, len(removed))
+	for id := range removed {
+		rids = append(rids, id)
+	}
+	sort.Strings(rids)
+	for _, id := range rids {
+		if _, live := grants[id]; live || acted[id] {
+			continue
+		}
+		if _, has := exists[id]; has {
+			continue // its destroy failed or is yet to come
+		}
+		if en, ok := l.Revocation(id); !ok || en.Kind != trailer.Revoked {
+			e.record(ctx, rep, l, trailer.Event{Kind: trailer.Revoked, Grants: []string{id}})
+		}
+	}
+	for _, a := range rep.Anomalies {
+		e.flag(ctx, rep, a)
+	}
+	for id, a := range exists {
+		if g, ok := grants[id]; ok && !now.Before(g.ExpiresAt) {
+			rep.PastExpiry++
+		} else if !ok && !a.ExpiresAt.IsZero() && !now.Before(a.ExpiresAt) {
+			rep.PastExpiry++
+		}
+	}
+}
+
+// revoked finishes a grant whose resources are gone: for an expired grant
+// whose file is still on the branch, the expiry pull request; then the
+// revoked record, once.
+func (e *Engine) revoked(ctx context.Context, rep *Report, l *Ledger, id string, resources []string, onBranch bool, g desired.Grant) {
+	if onBranch {
+		n, err := e.cfg.GitHub.Expire(ctx, e.expiry(g))
+		if err != nil {
+			rep.Errors = append(rep.Errors, fmt.Errorf("grant %s: opening its expiry pull request: %w", id, err))
+			e.log.Error("opening the expiry pull request failed; the next pass retries", "grant", id, "error", err)
+		} else {
+			rep.Expiries[id] = n
+		}
+	}
+	if en, ok := l.Revocation(id); ok && en.Kind == trailer.Revoked {
+		return
+	}
+	e.record(ctx, rep, l, trailer.Event{Kind: trailer.Revoked, Grants: []string{id}, Resources: resources})
+}
+
+// failed records the first failure of a streak (activation-failed or
+// revoke-failed), says so on the grant's pull request, and schedules the
+// retry.
+func (e *Engine) failed(ctx context.Context, rep *Report, l *Ledger, g desired.Grant, kind trailer.EventKind, cause error, now time.Time) {
+	id := g.Request.ID
+	e.mu.Lock()
+	f := e.failing[id]
+	if f == nil {
+		f = &failure{}
+		e.failing[id] = f
+	}
+	f.attempts++
+	f.next = now.Add(backoff(e.cfg.RetryBase, e.cfg.RetryMax, f.attempts))
+	next := f.next
+	e.mu.Unlock()
+	msg := trailer.OneLine(cause.Error())
+	var last Entry
+	var ok bool
+	if kind == trailer.ActivationFailed {
+		last, ok = l.Activation(id, g.ExpiresAt)
+	} else {
+		last, ok = l.Revocation(id)
+	}
+	if ok && last.Kind == kind {
+		return // this streak is recorded already
+	}
+	ev := trailer.Event{Kind: kind, Grants: []string{id}, Error: msg}
+	if kind == trailer.ActivationFailed {
+		ev.ExpiresAt = g.ExpiresAt
+	}
+	e.record(ctx, rep, l, ev)
+	if g.PullRequest > 0 {
+		body := failureComment(kind, id, msg, next)
+		if err := e.cfg.GitHub.Comment(ctx, g.PullRequest, body); err != nil {
+			e.log.Error("telling the pull request of a failure failed", "grant", id, "pull_request", g.PullRequest, "error", err)
+		}
+	}
+}
+
+// succeeded ends a grant's failure streak.
+func (e *Engine) succeeded(id string) {
+	e.mu.Lock()
+	delete(e.failing, id)
+	e.mu.Unlock()
+}
+
+// record writes one signed controller commit for ev and notes it in l.
+func (e *Engine) record(ctx context.Context, rep *Report, l *Ledger, ev trailer.Event) {
+	id := ev.Grants[0]
+	sha, err := e.cfg.GitHub.Record(ctx, func(parent string) (string, error) {
+		ev := ev
+		ev.Parent = parent
+		ts, err := ev.Trailers()
+		if err != nil {
+			return "", err
+		}
+		signed, err := trailer.Sign(ts, e.cfg.Signer)
+		if err != nil {
+			return "", fmt.Errorf("signing the record: %w", err)
+		}
+		return recordTitle(ev) + "\n\n" + recordBody(ev) + "\n\n" + trailer.Format(signed), nil
+	})
+	e.cfg.Metrics.Recorded(ev.Kind, err)
+	if err != nil {
+		rep.Errors = append(rep.Errors, fmt.Errorf("grant %s: recording %s: %w", id, ev.Kind, err))
+		e.log.Error("recording failed; the next pass records it", "grant", id, "event", ev.Kind, "error", err)
+		return
+	}
+	l.Note(id, Entry{Kind: ev.Kind, Commit: sha, ExpiresAt: ev.ExpiresAt, Error: ev.Error})
+	rep.Records = append(rep.Records, Written{Kind: ev.Kind, Grant: id, Commit: sha})
+	e.log.Info("recorded", "grant", id, "event", ev.Kind, "commit", sha)
+}
+
+// flag reports a grant file that is never applied: in the log, in metrics,
+// and as a failed commit status on the commit that shows it (once per
+// process and commit).
+func (e *Engine) flag(ctx context.Context, rep *Report, a desired.Anomaly) {
+	e.cfg.Metrics.Anomaly(a.Kind)
+	e.log.Warn("a grant file on the default branch is never applied", "kind", a.Kind, "file", a.File, "commit", a.Commit, "why", a.Message)
+	if a.Commit == "" {
+		return
+	}
+	e.mu.Lock()
+	done := e.flagged[a.Commit+"\x00"+a.File]
+	e.flagged[a.Commit+"\x00"+a.File] = true
+	e.mu.Unlock()
+	if done {
+		return
+	}
+	if err := e.cfg.GitHub.Flag(ctx, a.Commit, fmt.Sprintf("%s is never applied: %s", a.File, a.Kind)); err != nil {
+		e.mu.Lock()
+		delete(e.flagged, a.Commit+"\x00"+a.File)
+		e.mu.Unlock()
+		rep.Errors = append(rep.Errors, fmt.Errorf("flagging %s at %s: %w", a.File, short(a.Commit), err))
+	}
+}
+
+// next is when the next pass should run.
+func (e *Engine) next(rep Report, now time.Time) time.Time {
+	var at time.Time
+	earlier := func(t time.Time) {
+		if !t.IsZero() && (at.IsZero() || t.Before(at)) {
+			at = t
+		}
+	}
+	for _, g := range rep.Grants {
+		if now.Before(g.ExpiresAt) {
+			earlier(g.ExpiresAt)
+		}
+	}
+	e.mu.Lock()
+	for _, f := range e.failing {
+		earlier(f.next)
+	}
+	e.mu.Unlock()
+	if len(rep.Errors) > 0 {
+		earlier(now.Add(e.cfg.RetryBase))
+	}
+	return at
+}
+
+// backoff is base doubled per attempt, at most max.
+func backoff(base, max time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < max; i++ {
+		d *= 2
+	}
+	if d > max {
+		d = max
+	}
+	return d
+}
+
+type noMetrics struct{}
+
+func (noMetrics) Revoked(time.Duration)             {}
+func (noMetrics) PastExpiry(int)                    {}
+func (noMetrics) Recorded(trailer.EventKind, error) {}
+func (noMetrics) Anomaly(desired.Kind)              {}
