@@ -43,16 +43,16 @@ func noreply(login string) string {
 // requiring jit/validate and jit/approval, the App allowed to bypass the
 // pull request requirement, the App's signing key in .github/jit-signers.
 type rig struct {
-	t       testing.TB
-	o       rigOptions
-	srv     *ghemu.Server
+	t   testing.TB
+	o   rigOptions
+	srv *ghemu.Server
 	// pg is the target and state cluster of a lifecycle rig.
 	pg *pgtest.Cluster
 	// sshKeys are the users' private SSH keys (PEM), whose public halves
 	// are on their GitHub accounts.
 	sshKeys map[string][]byte
 	// skew moves the default-branch side's clock ahead of real time.
-	skew atomic.Int64
+	skew    atomic.Int64
 	key     *decisiontest.Key
 	dataDir string
 	app     *app.App
