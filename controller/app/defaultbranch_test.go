@@ -154,11 +154,13 @@ func TestGrantLifecycle(t *testing.T) {
 	if err := r.pg.TryLogin("orders", role, cred.Password); err == nil {
 		t.Errorf("the role still logs in after the expiry")
 	}
-	if out, err := session.Query("SELECT 1"); err == nil {
-		t.Errorf("the session opened before the expiry is still alive: %q", out)
+	if out, err := session.Query("SELECT 1;"); err == nil || !strings.Contains(err.Error(), "terminating connection due to administrator command") {
+		t.Errorf("the session opened before the expiry: %q, %v; want it terminated", out, err)
 	}
 	got, tr := r.events()
-	want = []string{"decision " + id, "activated " + id, "revoked " + id, "expire " + id}
+	// The expiry pull request merges as soon as its checks pass, which the
+	// emulator (like GitHub, often) does before the revoked record is written.
+	want = []string{"decision " + id, "activated " + id, "expire " + id, "revoked " + id}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("records after expiry:\n got %q\nwant %q", got, want)
 	}
