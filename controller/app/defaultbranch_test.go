@@ -11,6 +11,7 @@ import (
 	"github.com/jitops/jit/controller/credential"
 	"github.com/jitops/jit/controller/explain"
 	"github.com/jitops/jit/controller/history"
+	"github.com/jitops/jit/controller/internal/decisiontest"
 	"github.com/jitops/jit/controller/trailer"
 )
 
@@ -176,4 +177,220 @@ func credentialDecryptAs(r *rig, n int, id, login string) ([]byte, error) {
 		}
 	}
 	return nil, nil
+}
+
+// roles lists the login roles the grants of this rig made.
+func (r *rig) roles() string {
+	return r.pg.Psql(r.t, "postgres", "SELECT coalesce(string_agg(rolname, ',' ORDER BY rolname), '') FROM pg_roles WHERE rolname LIKE 'jit\\_%'")
+}
+
+// count counts the records of kind for grant id.
+func count(records []string, kind, id string) int {
+	n := 0
+	for _, r := range records {
+		if r == kind+" "+id {
+			n++
+		}
+	}
+	return n
+}
+
+// TestGrantWithoutDecisionNeverApplied: a grant file pushed straight to the
+// default branch, and one merged with trailers signed by a key
+// .github/jit-signers does not trust, are never applied; each offending
+// commit gets a failed jit/desired status, and the pass goes on.
+func TestGrantWithoutDecisionNeverApplied(t *testing.T) {
+	r := newRig(t, rigOptions{lifecycle: true})
+	ctx := context.Background()
+	direct, err := r.srv.Commit(ctx, repo, ghemuChange("main", "mallory", "add access", map[string]string{
+		"access/prod/orders/mallory-1.yaml": grantFor("mallory")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.settle()
+	forger := decisiontestKey(t)
+	head, err := r.srv.Commit(ctx, repo, ghemuChange("forged", "mallory", "request", map[string]string{
+		"access/prod/orders/mallory-2.yaml": grantFor("mallory")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := r.srv.Commit(ctx, repo, ghemuChange("main", "mallory", forger.Message(t, forgedDecision("prod/orders/mallory-2", head)),
+		map[string]string{"access/prod/orders/mallory-2.yaml": grantFor("mallory")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.app.Reconcile()
+	r.settle()
+	if got := r.roles(); got != "" {
+		t.Errorf("roles made for grants without a verified decision: %s", got)
+	}
+	for _, sha := range []string{direct, forged} {
+		var found bool
+		for _, s := range r.srv.Statuses(repo, sha) {
+			if s.Context == "jit/desired" && s.State == "failure" && strings.Contains(s.Description, "never applied") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("commit %s has no failed jit/desired status: %+v", sha, r.srv.Statuses(repo, sha))
+		}
+	}
+	if n := testutilCount(r, "jit_anomalies_total"); n < 2 {
+		t.Errorf("jit_anomalies_total = %v, want at least 2", n)
+	}
+}
+
+// TestEarlyRevocation: the requester deletes their grant; the deletion
+// merges without approval, its resources are destroyed at once and the
+// revocation is recorded after the expire merge.
+func TestEarlyRevocation(t *testing.T) {
+	r := newRig(t, rigOptions{lifecycle: true})
+	const id = "prod/orders/alice-1"
+	n := r.openPR("alice", "req", map[string]string{"access/" + id + ".yaml": aliceGrant})
+	r.settle()
+	r.approve("bob", n)
+	r.settle()
+	cred := r.credentialsOf(n, id, "alice")
+	if err := r.pg.TryLogin("orders", cred.Connection["role"], cred.Password); err != nil {
+		t.Fatal(err)
+	}
+	d := r.openPR("alice", "done", nil, "access/"+id+".yaml")
+	r.settle()
+	if !r.pr(d).Merged {
+		t.Fatalf("the requester's deletion #%d did not merge: %+v", d, r.check(d, approvalCheck))
+	}
+	if err := r.pg.TryLogin("orders", cred.Connection["role"], cred.Password); err == nil {
+		t.Errorf("the role still logs in after its early revocation")
+	}
+	got, tr := r.events()
+	want := []string{"decision " + id, "activated " + id, "expire " + id, "revoked " + id}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("records:\n got %q\nwant %q", got, want)
+	}
+	if len(tr.Anomalies) != 0 {
+		t.Errorf("anomalies: %+v", tr.Anomalies)
+	}
+}
+
+// TestFailedStepsHeal: a record that GitHub refuses (after the apply), and
+// an expiry pull request that cannot be opened (after the destroy), are
+// done by the next pass, once each, with nothing applied or destroyed
+// twice. A restart in between changes nothing.
+func TestFailedStepsHeal(t *testing.T) {
+	r := newRig(t, rigOptions{lifecycle: true})
+	const id = "prod/orders/alice-1"
+	n := r.openPR("alice", "req", map[string]string{"access/" + id + ".yaml": aliceGrant})
+	r.settle()
+	// After the apply, before the activation record: GitHub refuses every
+	// record until the App is stopped.
+	r.srv.FailNext("POST /repos/{owner}/{repo}/git/commits", 1000, 422)
+	r.approve("bob", n)
+	r.waitFor("a refused activation record", func() bool { return recordErrors(r, "activated") > 0 })
+	r.stop()
+	r.srv.ClearFaults()
+	got, _ := r.events()
+	if count(got, "activated", id) != 0 {
+		t.Fatalf("records after a refused record: %q", got)
+	}
+	r.start()
+	r.app.Reconcile()
+	r.settle()
+	got, _ = r.events()
+	if count(got, "activated", id) != 1 {
+		t.Fatalf("records after the restart: %q, want one activation", got)
+	}
+	if c := len(r.comments(n)); c == 0 {
+		t.Fatal("no comments")
+	}
+	creds := 0
+	for _, c := range r.comments(n) {
+		if strings.HasPrefix(c.Body, explain.CredentialsMarker) {
+			creds++
+		}
+	}
+	if creds != 1 {
+		t.Errorf("%d credentials comments, want 1 (a healed record must not issue a new password)", creds)
+	}
+	// After the destroy, before the expiry pull request.
+	r.advance(3 * time.Hour)
+	r.srv.FailNext("POST /repos/{owner}/{repo}/git/trees", 1000, 422)
+	r.app.Reconcile()
+	r.waitFor("the destroy", func() bool { return r.roles() == "" })
+	r.waitFor("a refused expiry pull request", func() bool { return treeRefused(r) })
+	r.stop()
+	r.srv.ClearFaults()
+	if roles := r.roles(); roles != "" {
+		t.Fatalf("roles left at expiry: %s", roles)
+	}
+	r.start()
+	r.app.Reconcile()
+	r.settle()
+	got, tr := r.events()
+	want := []string{"decision " + id, "activated " + id, "expire " + id, "revoked " + id}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("records:\n got %q\nwant %q", got, want)
+	}
+	if len(tr.Anomalies) != 0 {
+		t.Errorf("anomalies: %+v", tr.Anomalies)
+	}
+}
+
+func decisiontestKey(t *testing.T) *decisiontest.Key { return decisiontest.NewKey(t) }
+
+// forgedDecision is a decision for id as the App would write it.
+func forgedDecision(id, head string) trailer.Decision {
+	return trailer.Decision{Grants: []string{id}, RequestedBy: []string{"mallory"}, ApprovedBy: []string{"bob"},
+		EligibleVia: []trailer.Via{{Login: "bob", Owner: "@acme/dba"}}, Policies: []string{"prod"}, Duration: 2 * time.Hour,
+		ExpiresAt: time.Now().Add(2 * time.Hour).UTC().Truncate(time.Second), PullRequest: 99, Head: head}
+}
+
+// testutilCount sums every series of the counter family name.
+func testutilCount(r *rig, name string) float64 {
+	r.t.Helper()
+	mfs, err := r.metrics.Registry().Gather()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return sum
+}
+
+// recordErrors counts the records of kind GitHub refused.
+func recordErrors(r *rig, kind string) float64 {
+	mfs, err := r.metrics.Registry().Gather()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "jit_records_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["event"] == kind && labels["result"] == "error" {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+// treeRefused reports whether a POST git/trees was answered 422.
+func treeRefused(r *rig) bool {
+	for _, q := range r.srv.APIRequests() {
+		if q.Route == "POST /repos/{owner}/{repo}/git/trees" && q.Status == 422 {
+			return true
+		}
+	}
+	return false
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -67,10 +68,19 @@ func (f *lifecycleFlags) check(getenv func(string) string, dataDir string, serve
 		c.State = ""
 	default:
 		b, err := render.ParseState(spec)
-		if err != nil {
-			p.add(f.state, "%v", err)
-		} else {
+		switch {
+		case err == nil:
 			c.State, c.Backend = spec, b
+		case strings.HasPrefix(spec, "local:"):
+			p.add(f.state, "%s", strings.TrimPrefix(err.Error(), "--state "))
+		default:
+			// The value may be a connection string with a password: never
+			// shown.
+			what := "local:DIR or pg:CONNSTR"
+			if serve {
+				what += ", or none"
+			}
+			p.add(f.state, "the value (not shown: it may hold a password) is not %s; pg: needs a connection string, such as pg:postgres://jit@db.internal/jit", what)
 		}
 	}
 	c.Terraform = f.terraform.get(getenv)

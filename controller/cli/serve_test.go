@@ -109,7 +109,7 @@ func TestServeAndStatus(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- cli.Main(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", f.dataDir,
+		done <- cli.Main(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", f.dataDir, "--state", "none",
 			"--webhook-secret-file", f.secretFile, "--signing-key", f.signingFile, "--resync", "1m"}, &stdout, &stderr)
 	}()
 	base := ""

@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"flag"
+	"github.com/jitops/jit/controller/render"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -117,6 +118,7 @@ func (f serveFiles) validEnv() map[string]string {
 		"JIT_WEBHOOK_SECRET_FILE":  f.secret,
 		"JIT_SIGNING_KEY_FILE":     f.signingKey,
 		"JIT_DATA_DIR":             filepath.Join(f.dir, "data"),
+		"JIT_STATE":                "none",
 	}
 }
 
@@ -139,6 +141,8 @@ func TestServeConfigFromTheEnvironmentOnly(t *testing.T) {
 		SigningKeyFile: f.signingKey,
 		DataDir:        filepath.Join(f.dir, "data"),
 		Listen:         ":8080", QueueSize: 1000, Workers: 2, Resync: 10 * time.Minute, LogLevel: slog.LevelInfo,
+		Lifecycle: lifecycleConfig{WorkDir: filepath.Join(f.dir, "data", "work"), Concurrency: 4, Timeout: 10 * time.Minute},
+		Reconcile: 2 * time.Minute, Drift: 30 * time.Minute,
 	}
 	if diff := cmp.Diff(want, got, compareConfig); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
@@ -161,6 +165,8 @@ func TestServeConfigFromFlagsOnlyAndFlagsBeatTheEnvironment(t *testing.T) {
 		"--installation-id", "99", "--repo", "Acme-Corp/jit.access", "--webhook-secret-file", f.secret,
 		"--signing-key", f.signingKey, "--data-dir", filepath.Join(f.dir, "flags"), "--listen", "127.0.0.1:0",
 		"--queue-size", "5", "--workers", "3", "--resync", "1m", "--log-level", "debug",
+		"--state", "local:" + filepath.Join(f.dir, "state"), "--terraform", "/opt/tf", "--work-dir", filepath.Join(f.dir, "w"),
+		"--new-state", "true", "--concurrency", "8", "--terraform-timeout", "2m", "--reconcile", "30s", "--drift", "5m",
 	}
 	want := serveConfig{
 		GitHub:         githubConfig{APIURL: "https://ghe.example.com/api/v3/", AppID: 7, PrivateKeyPEM: mustRead(t, f.appKeyPKCS8), InstallationID: 99, Owner: "Acme-Corp", Repo: "jit.access"},
@@ -168,11 +174,16 @@ func TestServeConfigFromFlagsOnlyAndFlagsBeatTheEnvironment(t *testing.T) {
 		SigningKeyFile: f.signingKey,
 		DataDir:        filepath.Join(f.dir, "flags"),
 		Listen:         "127.0.0.1:0", QueueSize: 5, Workers: 3, Resync: time.Minute, LogLevel: slog.LevelDebug,
+		Lifecycle: lifecycleConfig{State: "local:" + filepath.Join(f.dir, "state"), Backend: render.Backend{Kind: "local", Dir: filepath.Join(f.dir, "state")},
+			Terraform: "/opt/tf", WorkDir: filepath.Join(f.dir, "w"), NewState: true, Concurrency: 8, Timeout: 2 * time.Minute},
+		Reconcile: 30 * time.Second, Drift: 5 * time.Minute,
 	}
 	badEnv := map[string]string{ // every variable set to a bad value: the flags win
 		"JIT_GITHUB_API_URL": "ftp://x", "JIT_APP_ID": "abc", "JIT_APP_PRIVATE_KEY_FILE": f.notPEM, "JIT_INSTALLATION_ID": "x",
 		"JIT_REPO": "nope", "JIT_WEBHOOK_SECRET_FILE": f.emptySecret, "JIT_SIGNING_KEY_FILE": f.rsaSigning, "JIT_DATA_DIR": f.secret,
 		"JIT_LISTEN": "nope", "JIT_QUEUE_SIZE": "0", "JIT_WORKERS": "0", "JIT_RESYNC": "1s", "JIT_LOG_LEVEL": "loud",
+		"JIT_STATE": "pg:", "JIT_TERRAFORM": "/nope", "JIT_WORK_DIR": "/nope", "JIT_NEW_STATE": "maybe", "JIT_CONCURRENCY": "0",
+		"JIT_TERRAFORM_TIMEOUT": "-1s", "JIT_RECONCILE": "1s", "JIT_DRIFT": "x",
 	}
 	for name, getenv := range map[string]func(string) string{"no environment": env(nil), "bad environment": env(badEnv)} {
 		t.Run(name, func(t *testing.T) {
@@ -285,6 +296,20 @@ func TestServeConfigErrors(t *testing.T) {
 			want: `--resync (JIT_RESYNC): "10" is not a duration; give one such as 10m or 1h`},
 		"log level unknown": {env: map[string]string{"JIT_LOG_LEVEL": "loud"},
 			want: `--log-level (JIT_LOG_LEVEL): "loud" is not a log level; give debug, info, warn or error`},
+		"state missing": {env: map[string]string{"JIT_STATE": ""},
+			want: `--state (JIT_STATE) is required; give local:DIR or pg:CONNSTR where the grants' terraform state lives, or none if jit expire in GitHub Actions applies and expires grants`},
+		"state unknown, not shown": {env: map[string]string{"JIT_STATE": "postgres://jit:hunter2@db/jit"},
+			want: `--state (JIT_STATE): the value (not shown: it may hold a password) is not local:DIR or pg:CONNSTR, or none; pg: needs a connection string, such as pg:postgres://jit@db.internal/jit`},
+		"state local without dir": {args: []string{"--state", "local:"},
+			want: `--state (JIT_STATE): "local:": local needs a directory, e.g. local:.jit/state`},
+		"new state not a bool": {env: map[string]string{"JIT_NEW_STATE": "maybe"},
+			want: `--new-state (JIT_NEW_STATE): "maybe" is not true or false`},
+		"reconcile too short": {env: map[string]string{"JIT_RECONCILE": "1s"},
+			want: `--reconcile (JIT_RECONCILE): 1s is shorter than 10s; give 10s or more`},
+		"drift not a duration": {args: []string{"--drift", "often"},
+			want: `--drift (JIT_DRIFT): "often" is not a duration; give one such as 30m`},
+		"terraform timeout negative": {env: map[string]string{"JIT_TERRAFORM_TIMEOUT": "-1s"},
+			want: `--terraform-timeout (JIT_TERRAFORM_TIMEOUT): "-1s" is not a positive duration; give one such as 10m`},
 		"an argument": {args: []string{"extra"},
 			want: `jit serve takes no arguments, got "extra"; settings are flags or environment variables (jit serve -h)`},
 	}
@@ -318,7 +343,7 @@ func TestServeConfigReportsEveryProblemAtOnce(t *testing.T) {
 	for _, line := range strings.Split(err.Error(), "\n") {
 		got = append(got, strings.SplitN(line, " ", 2)[0])
 	}
-	want := []string{"--app-id", "--private-key", "--repo", "--webhook-secret-file", "--signing-key", "--data-dir"}
+	want := []string{"--app-id", "--private-key", "--repo", "--webhook-secret-file", "--signing-key", "--data-dir", "--state"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("settings named (-want +got):\n%s\nerror:\n%v", diff, err)
 	}

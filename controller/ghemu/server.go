@@ -222,6 +222,14 @@ func (s *Server) FailNext(route string, n, status int) {
 	s.faults[route] = append(s.faults[route], &fault{n: n, status: status})
 }
 
+// ClearFaults drops every fault FailNext and RateLimitNext injected and not
+// yet used.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.faults)
+}
+
 // RateLimitNext makes the next n requests to route answer GitHub's primary
 // rate-limit response (403, X-RateLimit-Remaining: 0, reset one second
 // ahead), which go-github reports as *github.RateLimitError.
