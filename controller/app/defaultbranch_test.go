@@ -1,17 +1,27 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jitops/jit/controller/audit"
+	"github.com/jitops/jit/controller/cli"
 	"github.com/jitops/jit/controller/credential"
 	"github.com/jitops/jit/controller/explain"
+	"github.com/jitops/jit/controller/ghapi"
 	"github.com/jitops/jit/controller/history"
 	"github.com/jitops/jit/controller/internal/decisiontest"
+	"github.com/jitops/jit/controller/internal/tftest"
+	"github.com/jitops/jit/controller/mirror"
+	"github.com/jitops/jit/controller/reconcile"
 	"github.com/jitops/jit/controller/trailer"
 )
 
@@ -393,4 +403,80 @@ func treeRefused(r *rig) bool {
 		}
 	}
 	return false
+}
+
+// TestReplicasAndSweepAtOnce: at a grant's expiry the App, a second
+// replica (another engine on the same state database) and jit expire (the
+// Actions sweep) all run a pass at once. The resources are destroyed once,
+// one expiry pull request merges, and every record is written once.
+func TestReplicasAndSweepAtOnce(t *testing.T) {
+	r := newRig(t, rigOptions{lifecycle: true})
+	const id = "prod/orders/alice-1"
+	n := r.openPR("alice", "req", map[string]string{"access/" + id + ".yaml": aliceGrant})
+	r.settle()
+	r.approve("bob", n)
+	r.settle()
+	role := r.credentialsOf(n, id, "alice").Connection["role"]
+
+	ctx := context.Background()
+	ea, _ := r.srv.App()
+	gh, err := ghapi.New(ctx, ghapi.Config{APIURL: r.srv.APIURL, AppID: ea.ID, PrivateKeyPEM: ea.PrivateKeyPEM, Owner: org, Repo: repo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica := r.engine(ctx, gh, "main", slog.New(slog.DiscardHandler))
+	m, err := mirror.Open(ctx, mirror.Config{Dir: filepath.Join(t.TempDir(), "mirror"), URL: r.srv.GitURL(org, repo), Token: gh.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	appKey, signingKey := filepath.Join(dir, "app.pem"), filepath.Join(dir, "signing")
+	writeFile(t, dir, "app.pem", string(ea.PrivateKeyPEM))
+	writeFile(t, dir, "signing", string(r.key.PEM))
+
+	r.advance(2*time.Hour + time.Minute)
+	at := r.now().UTC().Format(time.RFC3339)
+	var wg sync.WaitGroup
+	var sweep bytes.Buffer
+	var sweepErr bytes.Buffer
+	code := -1
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		code = cli.Main(ctx, []string{"expire", "--api-url", r.srv.APIURL, "--app-id", fmt.Sprint(ea.ID), "--private-key", appKey,
+			"--repo", org + "/" + repo, "--signing-key", signingKey, "--data-dir", filepath.Join(dir, "data"),
+			"--state", "pg:" + r.pg.ConnString("jitstate"), "--terraform", tftest.Path(t), "--now", at}, &sweep, &sweepErr)
+	}()
+	go func() {
+		defer wg.Done()
+		if _, err := replica.Pass(ctx, m, reconcile.Options{}); err != nil {
+			t.Errorf("the replica's pass: %v", err)
+		}
+	}()
+	r.app.Reconcile()
+	wg.Wait()
+	r.settle()
+	if code != cli.ExitOK {
+		t.Errorf("jit expire exit %d\nstdout:\n%s\nstderr:\n%s", code, sweep.String(), sweepErr.String())
+	}
+	if strings.Contains(r.roles(), role) {
+		t.Errorf("role %s still exists", role)
+	}
+	got, tr := r.events()
+	want := []string{"decision " + id, "activated " + id, "expire " + id, "revoked " + id}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("records:\n got %q\nwant %q", got, want)
+	}
+	if len(tr.Anomalies) != 0 {
+		t.Errorf("anomalies: %+v", tr.Anomalies)
+	}
+	expiries := 0
+	for _, p := range r.srv.PullRequests(repo) {
+		if p.HeadRef == "jit/expire/"+id {
+			expiries++
+		}
+	}
+	if expiries != 1 {
+		t.Errorf("%d expiry pull requests, want 1", expiries)
+	}
 }

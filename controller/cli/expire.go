@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -22,6 +23,8 @@ type expireConfig struct {
 	DataDir   string
 	Lifecycle lifecycleConfig
 	LogLevel  slog.Level
+	// Now, when set, is the time expiry is judged at instead of the clock.
+	Now time.Time
 }
 
 const expireUsage = `usage: jit expire [flags]
@@ -56,7 +59,7 @@ func runExpire(ctx context.Context, o IO, args []string) int {
 		fmt.Fprintf(o.Stderr, "jit expire: %v\n", err)
 		return ExitProblems
 	}
-	e, co, err := openLifecycle(ctx, cfg.Lifecycle, gh, repo.DefaultBranch, m.Dir(), cfg.Signer, nil, log)
+	e, co, err := openLifecycle(ctx, cfg.Lifecycle, gh, repo.DefaultBranch, m.Dir(), cfg.Signer, nil, log, cfg.Now)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "jit expire: %v\n", err)
 		return ExitProblems
@@ -121,6 +124,7 @@ func parseExpireConfig(args []string, getenv func(string) string, stderr io.Writ
 	dataDir := ss.add("data-dir", "JIT_DATA_DIR", "", "`DIR` for jit's clone of the access repository and its work files (created if missing)")
 	lf := addLifecycleFlags(ss, false)
 	logLevel := ss.add("log-level", "JIT_LOG_LEVEL", "info", "`LEVEL` of logs on stderr: debug, info, warn or error")
+	now := fs.String("now", "", "judge expiry at this RFC 3339 `TIME` instead of the clock (for tests; never in a workflow)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, expireUsage)
 		fs.PrintDefaults()
@@ -144,6 +148,13 @@ func parseExpireConfig(args []string, getenv func(string) string, stderr io.Writ
 	c.Lifecycle = lf.check(getenv, c.DataDir, false, &p)
 	if raw := logLevel.get(getenv); c.LogLevel.UnmarshalText([]byte(raw)) != nil {
 		p.add(logLevel, "%q is not a log level; give debug, info, warn or error", raw)
+	}
+	if *now != "" {
+		at, err := parseNow(*now)
+		if err != nil {
+			p = append(p, err)
+		}
+		c.Now = at
 	}
 	if len(p) > 0 {
 		return expireConfig{}, errors.Join(p...)

@@ -112,7 +112,7 @@ func (f *lifecycleFlags) check(getenv func(string) string, dataDir string, serve
 // locks in the pg state's database), and the engine. close releases the
 // lock.
 func openLifecycle(ctx context.Context, c lifecycleConfig, gh *ghapi.Client, branch, repoDir string, signer ssh.Signer,
-	metrics *appmetrics.Metrics, log *slog.Logger) (e *lifecycle.Engine, co coord.Coordinator, err error) {
+	metrics *appmetrics.Metrics, log *slog.Logger, at time.Time) (e *lifecycle.Engine, co coord.Coordinator, err error) {
 	pf := provisionFlags{repo: repoDir, branch: branch, state: c.State, workDir: c.WorkDir, terraform: c.Terraform,
 		concurrency: c.Concurrency, timeout: c.Timeout}
 	pc, err := pf.provision(log)
@@ -138,6 +138,9 @@ func openLifecycle(ctx context.Context, c lifecycleConfig, gh *ghapi.Client, bra
 		Provision: pc, NewState: c.NewState, Logger: log, Concurrency: c.Concurrency}
 	if metrics != nil {
 		lc.Metrics = appmetrics.Lifecycle{M: metrics}
+	}
+	if !at.IsZero() {
+		lc.Now = func() time.Time { return at }
 	}
 	e, err = lifecycle.New(lc)
 	if err != nil {

@@ -54,7 +54,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 	if cfg.Lifecycle.State == "" {
 		log.Warn("--state none: jit serve handles pull requests only and applies, expires and records nothing on the default branch; run jit expire in GitHub Actions (apply.yml, expire.yml)")
 	} else {
-		e, co, err := openLifecycle(ctx, cfg.Lifecycle, gh, repo.DefaultBranch, m.Dir(), cfg.Signer, metrics, log)
+		e, co, err := openLifecycle(ctx, cfg.Lifecycle, gh, repo.DefaultBranch, m.Dir(), cfg.Signer, metrics, log, time.Time{})
 		if err != nil {
 			return err
 		}

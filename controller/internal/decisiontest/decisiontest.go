@@ -7,6 +7,7 @@ package decisiontest
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/pem"
 	"fmt"
 	"strings"
 	"testing"
@@ -22,6 +23,9 @@ import (
 // Key is a controller signing key made for one test.
 type Key struct {
 	Signer ssh.Signer
+	// PEM is the private key as an unencrypted OpenSSH key file, for
+	// commands that read --signing-key.
+	PEM []byte
 }
 
 // NewKey generates a fresh ed25519 key.
@@ -35,7 +39,11 @@ func NewKey(t testing.TB) *Key {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Key{Signer: s}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Key{Signer: s, PEM: pem.EncodeToMemory(block)}
 }
 
 // AllowedSigners is the .github/jit-signers content that trusts k.
