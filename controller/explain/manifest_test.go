@@ -41,7 +41,7 @@ func TestManifest(t *testing.T) {
 		t.Errorf("manifest: name %q, public %v, url %q, hook url %q (active %v), redirect url %q; want jit, private, every URL set and the hook active",
 			m.Name, m.Public, m.URL, m.HookAttributes.URL, m.HookAttributes.Active, m.RedirectURL)
 	}
-	wantPerms := map[string]string{"checks": "write", "contents": "write", "pull_requests": "write", "issues": "write", "members": "read", "metadata": "read"}
+	wantPerms := map[string]string{"checks": "write", "contents": "write", "pull_requests": "write", "statuses": "write", "issues": "write", "members": "read", "metadata": "read"}
 	if diff := cmp.Diff(wantPerms, m.DefaultPermissions); diff != "" {
 		t.Errorf("default_permissions (-want +got):\n%s", diff)
 	}
