@@ -35,9 +35,9 @@ func TestResolveTarget(t *testing.T) {
 		want     string
 		problems []grant.Problem
 	}{
-		"named and allowed": {all, mk("access/prod/db/a.yaml", "prod-billing"), "prod-billing", nil},
-		"omitted, one allowed": {all, mk("access/staging/a.yaml", ""), "staging", nil},
-		"omitted, intersection of two policies is one": {all, mk("access/prod/orders/a.yaml", ""), "prod-orders", nil},
+		"named and allowed":                                    {all, mk("access/prod/db/a.yaml", "prod-billing"), "prod-billing", nil},
+		"omitted, one allowed":                                 {all, mk("access/staging/a.yaml", ""), "staging", nil},
+		"omitted, intersection of two policies is one":         {all, mk("access/prod/orders/a.yaml", ""), "prod-orders", nil},
 		"no policy declares targets: controller's environment": {all, mk("access/legacy/a.yaml", ""), "", nil},
 		"named where no policy declares targets": {all, mk("access/legacy/a.yaml", "staging"), "", []grant.Problem{
 			{File: "access/legacy/a.yaml", Line: 6, Column: 9, Message: "target staging is not allowed: no policy covering access/legacy/a.yaml declares targets, so its grants use the controller's own connection settings; remove target:"}}},
