@@ -136,6 +136,24 @@ func (s *Set) Controlled() map[string]bool {
 	return out
 }
 
+// SecretSources returns the variables of jit's environment that secrets
+// are read from (the NAME of each "env:NAME"): none of them may reach a
+// template, whatever its target.
+func (s *Set) SecretSources() map[string]bool {
+	out := map[string]bool{}
+	if s == nil {
+		return out
+	}
+	for _, t := range s.targets {
+		for _, sec := range t.Secrets {
+			if sec.Source == "env" {
+				out[sec.Ref] = true
+			}
+		}
+	}
+	return out
+}
+
 // Environ returns the target's environment: its settings and its secrets,
 // read now from lookupEnv (jit's environment) and the files named. An unset
 // or empty variable, an unreadable, empty or oversized file is an error

@@ -43,6 +43,9 @@ func TestParse(t *testing.T) {
 	if d := cmp.Diff(wantControlled, s.Controlled()); d != "" {
 		t.Errorf("Controlled (-want +got):\n%s", d)
 	}
+	if d := cmp.Diff(map[string]bool{"PROD_ORDERS_PG_PASSWORD": true}, s.SecretSources()); d != "" {
+		t.Errorf("SecretSources (-want +got):\n%s", d)
+	}
 	if _, ok := s.Get("dev"); ok {
 		t.Error("Get(dev) found a target that is not declared")
 	}
