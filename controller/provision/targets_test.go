@@ -9,24 +9,9 @@ import (
 
 	"github.com/jitops/jit/controller/grant"
 	"github.com/jitops/jit/controller/internal/pgtest"
+	"github.com/jitops/jit/controller/internal/tftest"
 	"github.com/jitops/jit/controller/target"
 )
-
-// readEnv parses the output of env(1) a template's provisioner wrote.
-func readEnv(t *testing.T, file string) map[string]string {
-	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			env[k] = v
-		}
-	}
-	return env
-}
 
 // TestTargetEnvironment applies, with the pg state backend, grants bound to
 // two targets and one bound to none, through a template whose provisioners
@@ -70,7 +55,7 @@ target "staging" {
 	neverValues := []string{state.ConnString("state_targets"), "inherited-conn-str"}
 	check := func(t *testing.T, file string, want map[string]string) {
 		t.Helper()
-		env := readEnv(t, file)
+		env := tftest.ReadEnv(t, file)
 		for k, v := range want {
 			if env[k] != v {
 				t.Errorf("%s: %s=%q, want %q", filepath.Base(file), k, env[k], v)

@@ -4,9 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/jitops/jit/controller/internal/tftest"
 	"github.com/jitops/jit/controller/terraform"
 )
 
@@ -19,7 +19,7 @@ func TestProvisionerEnvironment(t *testing.T) {
 	t.Setenv("JIT_TEST_DROP", "dropped")
 	t.Setenv("TF_VAR_out", "/nowhere")
 	dir := t.TempDir()
-	src, err := os.ReadFile("testdata/envdump/main.tf")
+	src, err := os.ReadFile("../provision/testdata/repo/templates/envdump/main.tf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,26 +37,10 @@ func TestProvisionerEnvironment(t *testing.T) {
 	if _, err := r.Apply(ctx, d, varFile(t, dir, `{"out": "`+out+`"}`)); err != nil {
 		t.Fatal(err)
 	}
-	env := readEnv(t, out)
+	env := tftest.ReadEnv(t, out)
 	for name, want := range map[string]string{"JIT_TEST_KEEP": "kept", "JIT_TEST_ADDED": "added", "JIT_TEST_DROP": "", "TF_VAR_out": ""} {
 		if got := env[name]; got != want {
 			t.Errorf("provisioner saw %s=%q, want %q", name, got, want)
 		}
 	}
-}
-
-// readEnv parses the output of env(1).
-func readEnv(t *testing.T, file string) map[string]string {
-	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			env[k] = v
-		}
-	}
-	return env
 }
