@@ -118,19 +118,14 @@ func (s *Set) Names() []string {
 // variables of jit's own environment must never reach a template that is
 // not applied to the target they belong to.
 func (s *Set) Controlled() map[string]bool {
-	out := map[string]bool{}
-	if s == nil {
-		return out
-	}
-	for _, t := range s.targets {
+	out := s.SecretSources()
+	for _, name := range s.Names() {
+		t := s.targets[name]
 		for k := range t.Env {
 			out[k] = true
 		}
-		for k, sec := range t.Secrets {
+		for k := range t.Secrets {
 			out[k] = true
-			if sec.Source == "env" {
-				out[sec.Ref] = true
-			}
 		}
 	}
 	return out
