@@ -8,6 +8,9 @@ policy "prod" {
   max_duration = "4h"
   approvals    = 1
   ticket       = "^[A-Z]+-[0-9]+$"
+  # Bind prod grants to the operator's named targets (README "Targets") so
+  # that they can reach only the production servers, for example:
+  # targets    = ["prod-orders"]
 
   break_glass {
     allowed       = true

@@ -5,4 +5,5 @@ policy "staging" {
   templates    = ["postgres-role"]
   max_duration = "24h"
   approvals    = 1
+  # targets    = ["staging"]   # see README "Targets": keeps staging grants off prod
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/jitops/jit/controller/pass"
 	"github.com/jitops/jit/controller/provision"
 	"github.com/jitops/jit/controller/render"
+	"github.com/jitops/jit/controller/target"
 	"github.com/jitops/jit/controller/terraform"
 )
 
@@ -33,12 +34,17 @@ type provisionFlags struct {
 	timeout     time.Duration
 	logLevel    string
 	newState    bool
+	targets     string
 }
 
 const provisionHelp = `
-Target connection settings come from the environment, which terraform and the
-templates' provisioners inherit (TF_* variables excepted): for postgres-role,
-PGHOST, PGPORT, PGUSER, PGPASSWORD or PGPASSFILE, PGSSLMODE.
+Targets: a grant whose policies name targets (targets = [...]) is applied to
+one of those declared in the --targets file (env JIT_TARGETS), with only that
+target's settings and secrets: its templates see none of the controller's
+PG* variables nor any other target's. A grant whose policies name no target
+uses the controller's own environment (for postgres-role: PGHOST, PGPORT,
+PGUSER, PGPASSWORD or PGPASSFILE, PGSSLMODE). TF_* variables, PG_CONN_STR
+and the variables targets' secrets are read from never reach a template.
 `
 
 func (pf *provisionFlags) register(fs *flag.FlagSet, withRepo bool) {
@@ -48,7 +54,7 @@ func (pf *provisionFlags) register(fs *flag.FlagSet, withRepo bool) {
 	if withRepo {
 		fs.BoolVar(&pf.newState, "new-state", false, "the first pass of a new deployment: allow a --state that has never held a jit workspace although the default branch has grants (without it that is refused as a probably wrong --state)")
 	}
-	fs.StringVar(&pf.state, "state", "", "state backend `SPEC`, required: local:DIR or pg:CONNSTR (one terraform workspace per grant; the connection string reaches terraform only through PG_CONN_STR); there is no default, so a command never works on a state it guessed")
+	fs.StringVar(&pf.state, "state", "", "state backend `SPEC`, required: local:DIR or pg:CONNSTR (one terraform workspace per grant; the connection string reaches only terraform init, through a private file, never a template's environment); there is no default, so a command never works on a state it guessed")
 	fs.StringVar(&pf.workDir, "work-dir", filepath.Join(".jit", "work"), "`DIR` caching initialised templates (safe to delete)")
 	fs.StringVar(&pf.terraform, "terraform", "", "terraform binary `PATH` (default: terraform on PATH; ≥ 1.5)")
 	fs.IntVar(&pf.concurrency, "concurrency", 4, "grants provisioned at once (`N`)")
@@ -56,6 +62,29 @@ func (pf *provisionFlags) register(fs *flag.FlagSet, withRepo bool) {
 	fs.StringVar(&pf.credentials, "credentials-dir", "", "`DIR` receiving each grant's encrypted credentials (DIR/GRANT-ID.age)")
 	fs.DurationVar(&pf.timeout, "timeout", 10*time.Minute, "limit for each terraform command")
 	fs.StringVar(&pf.logLevel, "log-level", "warn", "`LEVEL` of logs on stderr: debug, info, warn or error")
+	fs.StringVar(&pf.targets, "targets", "", "`FILE` declaring the named targets grants are applied to (env "+targetsEnv+"; see README \"Targets\"); without it, grants bound to a target fail")
+}
+
+// targetsEnv names the variable that gives the targets file when --targets
+// is not set.
+const targetsEnv = "JIT_TARGETS"
+
+// loadTargets reads the targets file named by flag, or else by getenv's
+// JIT_TARGETS; neither set means no targets (nil). Problems name the file,
+// line and column.
+func loadTargets(flag string, getenv func(string) string) (*target.Set, error) {
+	file := flag
+	if file == "" {
+		file = getenv(targetsEnv)
+	}
+	if file == "" {
+		return nil, nil
+	}
+	set, err := target.Load(file)
+	if err != nil {
+		return nil, fmt.Errorf("--targets (%s): %w", targetsEnv, err)
+	}
+	return set, nil
 }
 
 func (pf *provisionFlags) logger(w io.Writer) (*slog.Logger, error) {
@@ -109,12 +138,20 @@ func (pf *provisionFlags) provision(log *slog.Logger) (provision.Config, error) 
 	if _, err := repoRoot(pf.repo); err != nil {
 		return provision.Config{}, err
 	}
+	targets, err := loadTargets(pf.targets, os.Getenv)
+	if err != nil {
+		return provision.Config{}, err
+	}
+	if targets != nil {
+		log.Debug("using targets", "targets", targets.Names())
+	}
 	cfg := provision.Config{
 		Terraform:   terraform.NewRunner(path, log, terraform.WithTimeout(pf.timeout)),
 		Backend:     backend,
 		WorkDir:     pf.workDir,
 		Concurrency: pf.concurrency,
 		Logger:      log,
+		Targets:     targets,
 	}
 	if pf.sshKeys != "" {
 		cfg.Keys = localdir.Keys(pf.sshKeys)

@@ -67,6 +67,12 @@ type Grant struct {
 	PullRequest int
 	// Policies are the policy names the decision names.
 	Policies []string
+	// Target is the named target the grant is applied to, resolved
+	// (grant.ResolveTarget) with the policies at the merge's first parent;
+	// "" when none of them declares targets (the controller's own
+	// environment). Request.Target holds the same value, so that whoever
+	// applies Request applies it to this target.
+	Target string
 }
 
 // Kind names a kind of anomaly.
@@ -102,6 +108,10 @@ const (
 	// Resurrected: the merge adds a grant id that existed on the branch
 	// before; ids are never reused.
 	Resurrected Kind = "resurrected"
+	// TargetNotAllowed: the policies at the merge's first parent allow the
+	// grant no target (the one it names is not allowed, or it names none
+	// and they do not allow exactly one).
+	TargetNotAllowed Kind = "target-not-allowed"
 )
 
 // Anomaly is a grant file on the branch that is not applied, and why.
@@ -309,7 +319,12 @@ func (v *verifier) verify(ctx context.Context, req grant.Request, commit string)
 		return anomaly(ExpiryOverCap, "the signed expiry %s is later than the merge time %s plus the max_duration %s of policies %v",
 			rfc3339(d.ExpiresAt), rfc3339(c.CommitTime), grant.FormatDuration(reqs.MaxDuration), reqs.Policies)
 	}
-	return Grant{Request: req, ExpiresAt: d.ExpiresAt.UTC(), Decision: commit, PullRequest: d.PullRequest, Policies: d.Policies}, nil, nil
+	target, problems := grant.ResolveTarget(req, pa.policies)
+	if len(problems) > 0 {
+		return anomaly(TargetNotAllowed, "by the policies at %s: %s", short(c.Parents[0]), problems[0])
+	}
+	req.Target = target
+	return Grant{Request: req, ExpiresAt: d.ExpiresAt.UTC(), Decision: commit, PullRequest: d.PullRequest, Policies: d.Policies, Target: target}, nil, nil
 }
 
 func (v *verifier) signersAt(ctx context.Context, commit string) (trailer.AllowedSigners, error) {

@@ -29,17 +29,19 @@ scope:
   database: orders
 `
 
-func governing(k *decisiontest.Key) map[string]string {
-	return map[string]string{
-		".github/CODEOWNERS":  "/access/prod/ @acme/dba\n/.github/ @acme/security\n",
-		".github/jit-signers": k.AllowedSigners(),
-		"policies/prod.hcl": `policy "prod" {
+const prodPolicy = `policy "prod" {
   paths        = ["access/prod/**"]
   templates    = ["pg"]
   max_duration = "4h"
   approvals    = 1
 }
-`,
+`
+
+func governing(k *decisiontest.Key) map[string]string {
+	return map[string]string{
+		".github/CODEOWNERS":   "/access/prod/ @acme/dba\n/.github/ @acme/security\n",
+		".github/jit-signers":  k.AllowedSigners(),
+		"policies/prod.hcl":    prodPolicy,
 		"templates/pg/main.tf": "variable \"database\" {\n  type = string\n}\n",
 	}
 }
@@ -211,6 +213,16 @@ func TestAnomalies(t *testing.T) {
 			head := f.request("pr", at, map[string]string{grantFile: grantYAML + "break_glass: maybe\n"})
 			f.key.Merge(t, f.g, "main", at, head, decision(at))
 		}, []string{"invalid-file " + grantFile}},
+		"a target the policies at the merge do not allow": {func(f *fixture) {
+			f.g.Commit("main", "admin", "targets", at.Add(-time.Minute), map[string]string{"policies/prod.hcl": withTargets(`"prod-orders"`)})
+			head := f.request("pr", at, map[string]string{grantFile: grantYAML + "target: staging\n"})
+			f.key.Merge(t, f.g, "main", at, head, decision(at))
+		}, []string{"target-not-allowed " + grantFile}},
+		"no target named where the policies allow two": {func(f *fixture) {
+			f.g.Commit("main", "admin", "targets", at.Add(-time.Minute), map[string]string{"policies/prod.hcl": withTargets(`"prod-orders", "prod-billing"`)})
+			head := f.request("pr", at, map[string]string{grantFile: grantYAML})
+			f.key.Merge(t, f.g, "main", at, head, decision(at))
+		}, []string{"target-not-allowed " + grantFile}},
 		"no jit-signers on the branch": {func(f *fixture) {
 			f.g.Commit("main", "admin", "drop key", at.Add(-time.Minute), map[string]string{".github/jit-signers": ""})
 			head := f.request("pr", at, map[string]string{grantFile: grantYAML})
@@ -234,6 +246,30 @@ func TestAnomalies(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// withTargets is the prod policy of governing with targets = [list].
+func withTargets(list string) string {
+	return strings.Replace(prodPolicy, "approvals    = 1\n", "approvals    = 1\n  targets      = ["+list+"]\n", 1)
+}
+
+// TestTargetResolvedAtTheMerge checks that a grant's target comes from the
+// policies at its merge's first parent: the one they allow when the file
+// names none, and unchanged by later policy edits.
+func TestTargetResolvedAtTheMerge(t *testing.T) {
+	f := newFixture(t)
+	at := t0.Add(time.Hour)
+	f.g.Commit("main", "admin", "targets", at.Add(-time.Minute), map[string]string{"policies/prod.hcl": withTargets(`"prod-orders"`)})
+	head := f.request("pr", at, map[string]string{grantFile: grantYAML})
+	f.key.Merge(t, f.g, "main", at, head, decision(at))
+	f.g.Commit("main", "admin", "retarget", at.Add(time.Minute), map[string]string{"policies/prod.hcl": withTargets(`"prod-billing"`)})
+	st := f.read()
+	if len(st.Anomalies) != 0 || len(st.Grants) != 1 {
+		t.Fatalf("grants %+v, anomalies %v", st.Grants, st.Anomalies)
+	}
+	if g := st.Grants[0]; g.Target != "prod-orders" || g.Request.Target != "prod-orders" {
+		t.Errorf("Target = %q, Request.Target = %q; want prod-orders for both", g.Target, g.Request.Target)
 	}
 }
 

@@ -36,6 +36,10 @@ type Policy struct {
 	Ticket *regexp.Regexp
 	// BreakGlass sets whether and how grants may skip prior approval.
 	BreakGlass BreakGlass
+	// Targets lists the named targets (declared by the operator outside
+	// git) that grants under this policy may be applied to. Empty means the
+	// policy does not restrict targets; see ResolveTarget.
+	Targets []string
 }
 
 // BreakGlass describes emergency access under a policy.
@@ -66,6 +70,9 @@ type Requirements struct {
 	ApproverSets [][]string
 	// ReviewWindow is the shortest break-glass review window (break-glass only).
 	ReviewWindow time.Duration
+	// Target is the named target the grant is applied to (ResolveTarget);
+	// "" when no matching policy declares targets.
+	Target string
 }
 
 // Applicable returns the policies with a path glob matching file, in name order.
@@ -151,6 +158,9 @@ func CheckPolicies(req Request, policies []Policy) (Requirements, []Problem) {
 	if req.BreakGlass {
 		r.Approvals = 0
 	}
+	target, ps := ResolveTarget(req, matching)
+	r.Target = target
+	problems = append(problems, ps...)
 	if r.ReviewWindow < 0 {
 		r.ReviewWindow = 0
 	}

@@ -24,6 +24,10 @@ type Request struct {
 	// BreakGlass asks for emergency access without prior approval, within the
 	// limits of the matching policies' break_glass blocks.
 	BreakGlass bool
+	// Target optionally names the target (declared by the operator, allowed
+	// by the matching policies) the template is applied to; see
+	// ResolveTarget for what an empty one means.
+	Target string
 	// Scope holds the template's own input values as decoded from YAML:
 	// string, int64, float64, bool, []any or map[string]any.
 	Scope map[string]any

@@ -11,12 +11,19 @@
 //	  approvals    = 1                    # distinct eligible approvals, 1 to 10
 //	  approvers    = ["@acme/dba-leads"]  # optional: approvers must also be one of these
 //	  ticket       = "^[A-Z]+-[0-9]+$"    # optional: tickets must match (whole string)
+//	  targets      = ["prod-orders"]      # optional: the named targets grants here may use
 //	  break_glass {                       # optional
 //	    allowed       = true
 //	    max_duration  = "1h"
 //	    review_window = "24h"             # optional, default 24h
 //	  }
 //	}
+//
+// targets names targets the operator declares outside git (jit's --targets
+// file): a grant under the policy is applied to one of them and reaches no
+// other server (see grant.ResolveTarget). A policy without targets leaves the
+// choice to the other matching policies; when none of them declares targets
+// either, the grant is applied with the controller's own connection settings.
 package policy
 
 import (
@@ -62,6 +69,7 @@ var policySchema = &hcl.BodySchema{
 		{Name: "approvals", Required: true},
 		{Name: "approvers"},
 		{Name: "ticket"},
+		{Name: "targets"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "break_glass"}},
 }
@@ -204,6 +212,22 @@ func (d *decoder) policy(b *hcl.Block) grant.Policy {
 			default:
 				p.Ticket = re
 			}
+		}
+	}
+	if a, ok := attrs["targets"]; ok {
+		p.Targets = d.strings(a, "targets")
+		if p.Targets == nil && len(d.problems) == 0 {
+			d.addAt(a.Expr.Range(), "targets is empty; list at least one target, or remove targets to leave the choice to other policies")
+		}
+		seen := map[string]bool{}
+		for _, t := range p.Targets {
+			switch {
+			case !namePattern.MatchString(t):
+				d.addAt(a.Expr.Range(), "target name %q must be lower-case letters, digits, '-' and '_', as declared in jit's targets file", t)
+			case seen[t]:
+				d.addAt(a.Expr.Range(), "target %q is listed twice", t)
+			}
+			seen[t] = true
 		}
 	}
 	for i, bg := range content.Blocks {

@@ -69,6 +69,10 @@ func TestParseRejects(t *testing.T) {
 		"break glass allowed 1": {strings.Replace(good, "}\n", "  break_glass {\n    allowed = 1\n  }\n}\n", 1), 7, 15, "allowed must be true or false"},
 		"bad template name":     {strings.Replace(good, "postgres-role", "../x", 1), 3, 18, `template name "../x" must be a directory name`},
 		"no label":              {"policy {\n}\n", 1, 8, "Missing name for policy"},
+		"targets not a list":    {strings.Replace(good, "}\n", "  targets = \"prod\"\n}\n", 1), 6, 13, "targets must be a list of strings"},
+		"targets empty":         {strings.Replace(good, "}\n", "  targets = []\n}\n", 1), 6, 13, "targets is empty"},
+		"bad target name":       {strings.Replace(good, "}\n", "  targets = [\"Prod DB\"]\n}\n", 1), 6, 13, `target name "Prod DB" must be lower-case`},
+		"target twice":          {strings.Replace(good, "}\n", "  targets = [\"a\", \"a\"]\n}\n", 1), 6, 13, `target "a" is listed twice`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -83,6 +87,20 @@ func TestParseRejects(t *testing.T) {
 			}
 			t.Errorf("want problem at %d:%d containing %q, got %v", tc.line, tc.col, tc.msg, problems)
 		})
+	}
+}
+
+func TestParseTargets(t *testing.T) {
+	ps, problems := policy.Parse("policies/p.hcl", []byte(strings.Replace(good, "}\n", "  targets = [\"prod-orders\", \"prod-billing\"]\n}\n", 1)))
+	if len(problems) > 0 {
+		t.Fatalf("problems: %v", problems)
+	}
+	if got := strings.Join(ps[0].Targets, ","); got != "prod-orders,prod-billing" {
+		t.Errorf("Targets = %q, want prod-orders,prod-billing", got)
+	}
+	ps, _ = policy.Parse("policies/p.hcl", []byte(good))
+	if ps[0].Targets != nil {
+		t.Errorf("a policy without targets has Targets %v, want none", ps[0].Targets)
 	}
 }
 
@@ -113,12 +131,18 @@ func FuzzParse(f *testing.F) {
 	src, _ := os.ReadFile("../../policies/prod.hcl")
 	f.Add(src)
 	f.Add([]byte("policy \"x\" { paths = [1] }"))
+	f.Add([]byte(strings.Replace(good, "}\n", "  targets = [\"prod-orders\"]\n}\n", 1)))
 	f.Add([]byte("policy \"x\" {\n break_glass {\n allowed = true\n }\n}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ps, problems := policy.Parse("policies/f.hcl", data)
 		for _, p := range ps {
 			if len(p.Paths) == 0 || p.MaxDuration <= 0 || p.Approvals < 1 || p.Approvals > 10 || p.Name == "" {
 				t.Fatalf("accepted an unusable policy %+v", p)
+			}
+			for _, tg := range p.Targets {
+				if tg == "" || strings.ContainsAny(tg, " /.") {
+					t.Fatalf("accepted target name %q", tg)
+				}
 			}
 			for _, g := range p.Paths {
 				if !grant.ValidGlob(g) {

@@ -60,6 +60,12 @@ func (m *Manager) apply(ctx context.Context, req grant.Request, expires time.Tim
 	}
 	defer release()
 
+	// The target first: a grant for a target this controller cannot reach
+	// fails before anything is created or issued.
+	env, err := m.environment(req.ID, req.Target)
+	if err != nil {
+		return out, err
+	}
 	l, err := m.load(req.ID, req.Template)
 	if err != nil {
 		return out, err
@@ -86,7 +92,7 @@ func (m *Manager) apply(ctx context.Context, req grant.Request, expires time.Tim
 	log := m.log.With(LogKeyGrant, req.ID, LogKeyWorkspace, ws, LogKeyTemplate, req.Template)
 	var st terraform.State
 	if exists && (p.takesPassword() || reassert) {
-		if st, err = m.tf.State(ctx, m.dir(req.ID, p, dd)); err != nil {
+		if st, err = m.tf.State(ctx, m.dir(req.ID, p, dd, env)); err != nil {
 			return out, err
 		}
 	}
@@ -121,13 +127,13 @@ func (m *Manager) apply(ctx context.Context, req grant.Request, expires time.Tim
 	if reassert {
 		replace = rerunnable(p, st)
 	}
-	out.Resources, err = m.tf.Apply(ctx, m.dir(req.ID, p, dd), varFile, replace...)
+	out.Resources, err = m.tf.Apply(ctx, m.dir(req.ID, p, dd, env), varFile, replace...)
 	sort.Strings(out.Resources)
 	if err != nil {
 		return out, err
 	}
 	if fresh != nil {
-		if err := m.deliver(ctx, req, vars.Meta, p, dd, fresh); err != nil {
+		if err := m.deliver(ctx, req, vars.Meta, p, dd, env, fresh); err != nil {
 			return out, err
 		}
 		out.Delivered = true
@@ -138,7 +144,7 @@ func (m *Manager) apply(ctx context.Context, req grant.Request, expires time.Tim
 			err = os.WriteFile(varFile, body, 0o600)
 		}
 		if err == nil {
-			_, err = m.tf.Apply(ctx, m.dir(req.ID, p, dd), varFile)
+			_, err = m.tf.Apply(ctx, m.dir(req.ID, p, dd, env), varFile)
 		}
 		if err != nil {
 			return out, fmt.Errorf("grant %s: the credentials were delivered, but recording that in the state failed, so the next apply issues and delivers a new password: %w", req.ID, err)
@@ -148,13 +154,20 @@ func (m *Manager) apply(ctx context.Context, req grant.Request, expires time.Tim
 	if reassert {
 		verb = "reasserted grant"
 	}
-	log.Info(verb, "resources", out.Resources, "expires_at", vars.Meta.ExpiresAt, "delivered", out.Delivered)
+	log.Info(verb, "resources", out.Resources, "expires_at", vars.Meta.ExpiresAt, "delivered", out.Delivered, "target", req.Target)
 	return out, nil
 }
 
-// dir is where terraform runs for grant id in p with data directory dd.
-func (m *Manager) dir(id string, p *prepared, dd string) terraform.Dir {
-	return terraform.Dir{Grant: id, Work: p.config, Data: dd, Env: m.backend.Env()}
+// dir is where terraform runs for grant id in p with data directory dd,
+// in environment env.
+func (m *Manager) dir(id string, p *prepared, dd string, env environment) terraform.Dir {
+	return m.tfDir(id, p.config, dd, env)
+}
+
+// tfDir is a terraform command's directories for grant id in environment
+// env. Only `terraform init` gets the backend's credentials (initialise).
+func (m *Manager) tfDir(id, work, data string, env environment) terraform.Dir {
+	return terraform.Dir{Grant: id, Work: work, Data: data, Env: env.extra, Inherit: env.inherit}
 }
 
 // rerunnable returns the addresses Reassert forces terraform to replace:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -64,12 +63,12 @@ func (m *Manager) issue(ctx context.Context, req grant.Request) (*issued, error)
 // deliver sends the requester the credential of a successful apply: the
 // password and the connection settings read from the workspace's outputs,
 // encrypted to their SSH keys.
-func (m *Manager) deliver(ctx context.Context, req grant.Request, meta render.Meta, p *prepared, dd string, fresh *issued) error {
-	st, err := m.tf.State(ctx, m.dir(req.ID, p, dd))
+func (m *Manager) deliver(ctx context.Context, req grant.Request, meta render.Meta, p *prepared, dd string, env environment, fresh *issued) error {
+	st, err := m.tf.State(ctx, m.dir(req.ID, p, dd, env))
 	if err != nil {
 		return fmt.Errorf("grant %s: reading the connection settings to deliver: %w", req.ID, err)
 	}
-	conn, err := connection(st, m.backend.Env())
+	conn, err := connection(st, env)
 	if err != nil {
 		return fmt.Errorf("grant %s: template %s: %w", req.ID, req.Template, err)
 	}
@@ -99,10 +98,11 @@ var secretWords = []string{"PASSWORD", "PASSFILE", "SECRET", "TOKEN", "KEY", "CO
 
 // connection returns the connection settings to deliver: the template's
 // connection output, plus for each key of its connection_env output the
-// value of the named variable in the environment terraform ran with (left
-// out when unset or empty). Variables terraform got from jit itself
-// (backendEnv, TF_*) and names that look like secrets are refused.
-func connection(st terraform.State, backendEnv map[string]string) (map[string]string, error) {
+// value of the named variable in the environment terraform ran with, env
+// (left out when unset or empty). Variables terraform never inherits (the
+// backend's credentials, the sources of targets' secrets), TF_* and names
+// that look like secrets are refused.
+func connection(st terraform.State, env environment) (map[string]string, error) {
 	raw, ok := st.Outputs[connectionOutput]
 	if !ok {
 		return nil, fmt.Errorf("the state holds no output %q after the apply", connectionOutput)
@@ -115,35 +115,35 @@ func connection(st terraform.State, backendEnv map[string]string) (map[string]st
 	if !ok {
 		return conn, nil
 	}
-	env := map[string]string{}
-	if err := json.Unmarshal(raw, &env); err != nil {
+	names := map[string]string{}
+	if err := json.Unmarshal(raw, &names); err != nil {
 		return nil, fmt.Errorf("output %q must be an object of strings: %w", connectionEnvOutput, err)
 	}
-	keys := make([]string, 0, len(env))
-	for k := range env {
+	keys := make([]string, 0, len(names))
+	for k := range names {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		name := env[k]
-		if err := checkEnvName(name, backendEnv); err != nil {
+		name := names[k]
+		if err := checkEnvName(name, env.hidden); err != nil {
 			return nil, fmt.Errorf("output %q, key %q: %w", connectionEnvOutput, k, err)
 		}
 		if _, dup := conn[k]; dup {
 			return nil, fmt.Errorf("key %q is in both outputs %q and %q: keep it in one", k, connectionOutput, connectionEnvOutput)
 		}
-		if v := os.Getenv(name); v != "" {
+		if v := env.lookup(name); v != "" {
 			conn[k] = v
 		}
 	}
 	return conn, nil
 }
 
-func checkEnvName(name string, backendEnv map[string]string) error {
+func checkEnvName(name string, hidden map[string]bool) error {
 	if !envName.MatchString(name) {
 		return fmt.Errorf("%q is not an environment variable name (A-Z, 0-9, _)", name)
 	}
-	if _, ok := backendEnv[name]; ok || strings.HasPrefix(name, "TF_") {
+	if hidden[name] || strings.HasPrefix(name, "TF_") {
 		return fmt.Errorf("%s is jit's or terraform's own setting, never delivered", name)
 	}
 	for _, w := range secretWords {

@@ -82,7 +82,7 @@ func (m *Manager) destroyIn(ctx context.Context, admin *prepared, add, ws, id st
 		who = "in workspace " + ws
 	}
 	log := m.log.With(LogKeyGrant, who, LogKeyWorkspace, ws)
-	st, err := m.tf.State(ctx, m.dir(who, admin, add))
+	st, err := m.tf.State(ctx, m.dir(who, admin, add, m.base))
 	if err != nil {
 		return out, err
 	}
@@ -100,6 +100,12 @@ func (m *Manager) destroyIn(ctx context.Context, admin *prepared, add, ws, id st
 			return out, fmt.Errorf("grant %s: workspace %s records grant %s, whose workspace is %s", who, ws, meta.Grant, render.WorkspaceName(meta.Grant))
 		}
 		who, out.Grant = meta.Grant, meta.Grant
+		// The target recorded at apply: the same server, even after the
+		// grant's file and its policy are gone.
+		env, err := m.environment(who, meta.Target)
+		if err != nil {
+			return out, err
+		}
 		l, err := m.load(who, meta.Template)
 		if err != nil {
 			return out, err
@@ -132,14 +138,14 @@ func (m *Manager) destroyIn(ctx context.Context, admin *prepared, add, ws, id st
 		if err := os.WriteFile(varFile, body, 0o600); err != nil {
 			return out, fmt.Errorf("grant %s: writing variables: %w", who, err)
 		}
-		out.Resources, err = m.tf.Destroy(ctx, m.dir(who, p, dd), varFile)
+		out.Resources, err = m.tf.Destroy(ctx, m.dir(who, p, dd, env), varFile)
 		sort.Strings(out.Resources)
 		if err != nil {
 			return out, err
 		}
 		m.forget(p, ws)
 	}
-	err = m.tf.WorkspaceDelete(ctx, terraform.Dir{Grant: who, Work: admin.config, Data: admin.data, Env: m.backend.Env()}, ws)
+	err = m.tf.WorkspaceDelete(ctx, m.tfDir(who, admin.config, admin.data, m.base), ws)
 	if err != nil && !errors.Is(err, terraform.ErrWorkspaceMissing) && !strings.Contains(err.Error(), "doesn't exist") {
 		return out, err
 	}

@@ -89,9 +89,27 @@
 // providers are refreshed by terraform itself and need no forcing. Apply
 // alone never re-runs a resource whose inputs did not change.
 //
-// # Target connection settings
+// # Targets and the environment terraform runs with
 //
-// terraform inherits jit's environment except TF_* variables, so templates
-// reach their targets through the usual variables (for postgres-role:
-// PGHOST, PGPORT, PGUSER, PGPASSWORD or PGPASSFILE, PGSSLMODE).
+// A grant bound to a named target (Request.Target, resolved from the
+// policies by package desired and recorded in render.Meta so that destroy
+// uses the same one) runs terraform with jit's environment minus TF_*,
+// minus every variable any configured target sets, minus every PG*
+// variable, plus that target's settings and its secrets read at that moment
+// (package target). Its template reaches that target and no other. A grant
+// bound to a target this controller has not configured (Config.Targets)
+// fails before anything is created. A grant without a target runs with
+// jit's own environment (for postgres-role: PGHOST, PGPORT, PGUSER,
+// PGPASSWORD or PGPASSFILE, PGSSLMODE), as before targets existed.
+//
+// Whatever the target, terraform never inherits the state backend's
+// credential variables (render.SecretEnv) nor the variables targets' secrets
+// are read from. The pg backend's connection string reaches only `terraform
+// init`, through a 0600 -backend-config file removed once init is done;
+// terraform keeps it in the template's private data directory, so plan,
+// apply and destroy, and the provisioners they run, never get it through
+// their environment. Since terraform's environment carries the target's
+// PG* variables, which the pg backend's driver also reads for settings the
+// connection string leaves out, give --state pg: a complete connection
+// string (host, port, user, sslmode, and a password or passfile).
 package provision

@@ -15,6 +15,7 @@ import (
 	"github.com/jitops/jit/controller/internal/tftest"
 	"github.com/jitops/jit/controller/provision"
 	"github.com/jitops/jit/controller/render"
+	"github.com/jitops/jit/controller/target"
 	"github.com/jitops/jit/controller/terraform"
 )
 
@@ -34,6 +35,7 @@ type env struct {
 	keys      provision.KeySource
 	sink      provision.CredentialSink
 	conc      int
+	targets   *target.Set
 }
 
 func newEnv(t testing.TB) *env {
@@ -63,6 +65,7 @@ func (e *env) manager(opts ...terraform.Option) *provision.Manager {
 		Concurrency: e.conc,
 		Keys:        e.keys,
 		Sink:        e.sink,
+		Targets:     e.targets,
 	})
 	if err != nil {
 		e.t.Fatal(err)

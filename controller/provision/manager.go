@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jitops/jit/controller/render"
+	"github.com/jitops/jit/controller/target"
 	"github.com/jitops/jit/controller/terraform"
 )
 
@@ -63,6 +64,11 @@ type Config struct {
 	Sink CredentialSink
 	// Logger receives one info line per action; nil discards.
 	Logger *slog.Logger
+	// Targets are the named targets grants may be applied to (see package
+	// target); nil configures none, and a grant bound to a target then
+	// fails. A grant without a target runs with the controller's own
+	// environment (see the package documentation).
+	Targets *target.Set
 }
 
 // Manager applies and destroys grants, one terraform workspace each. It is
@@ -75,6 +81,7 @@ type Manager struct {
 	work    string
 	log     *slog.Logger
 	sem     chan struct{}
+	base    environment // the environment of commands for no target
 
 	initMu   sync.Mutex // serialises terraform init (the pg backend creates its schema)
 	createMu sync.Mutex // serialises workspace creation (one backend-wide lock in pg)
@@ -120,8 +127,13 @@ func New(cfg Config) (*Manager, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	base, err := (&Manager{cfg: cfg}).environment("", "")
+	if err != nil {
+		return nil, err
+	}
 	return &Manager{
 		cfg:       cfg,
+		base:      base,
 		tf:        cfg.Terraform,
 		backend:   b,
 		work:      filepath.Join(work, b.Key()),
@@ -263,7 +275,7 @@ func (m *Manager) inspect(ctx context.Context, admin *prepared, ws string) (Work
 	if err != nil {
 		return Workspace{}, false, fmt.Errorf("workspace %s: %w", ws, err)
 	}
-	st, err := m.tf.State(ctx, terraform.Dir{Work: admin.config, Data: dd, Env: m.backend.Env()})
+	st, err := m.tf.State(ctx, m.tfDir("", admin.config, dd, m.base))
 	if err != nil {
 		return Workspace{}, false, fmt.Errorf("workspace %s: %w", ws, err)
 	}

@@ -23,7 +23,7 @@ import (
 
 // layoutVersion changes when the layout of prepared directories does, so
 // that old caches are not reused.
-const layoutVersion = "1"
+const layoutVersion = "2"
 
 const readyMarker = ".jit-ready"
 
@@ -161,7 +161,7 @@ func (m *Manager) initialise(ctx context.Context, grantID, name string, files ma
 		if err := os.MkdirAll(p.data, 0o700); err != nil {
 			return nil, fmt.Errorf("preparing %s: %w", what, err)
 		}
-		if err := m.tf.Init(ctx, terraform.Dir{Grant: grantID, Work: p.config, Data: p.data, Env: m.backend.Env()}); err != nil {
+		if err := m.init(ctx, grantID, p); err != nil {
 			return nil, err
 		}
 		if err := os.WriteFile(filepath.Join(root, readyMarker), nil, 0o600); err != nil {
@@ -173,6 +173,26 @@ func (m *Manager) initialise(ctx context.Context, grantID, name string, files ma
 	m.templates[dirName] = p
 	m.mu.Unlock()
 	return p, nil
+}
+
+// init runs `terraform init` for p. The backend's credentials reach it
+// through a 0600 -backend-config file in p's private root, removed when init
+// is done; terraform keeps them in the data directory (0700), so no later
+// command, and no provisioner, gets them through its environment.
+func (m *Manager) init(ctx context.Context, grantID string, p *prepared) error {
+	d := m.tfDir(grantID, p.config, p.data, m.base)
+	secret, err := m.backend.InitConfig()
+	if err != nil {
+		return err
+	}
+	if secret != nil {
+		d.BackendConfig = filepath.Join(p.root, "backend-config.json")
+		if err := os.WriteFile(d.BackendConfig, secret, 0o600); err != nil {
+			return fmt.Errorf("grant %s: writing the state backend's configuration: %w", grantID, err)
+		}
+		defer os.Remove(d.BackendConfig)
+	}
+	return m.tf.Init(ctx, d)
 }
 
 // selectWorkspace returns the grant's own data directory for p, in which
@@ -191,7 +211,7 @@ func (m *Manager) selectWorkspace(ctx context.Context, p *prepared, grantID, ws 
 	if err := copyData(p.data, dd); err != nil {
 		return "", fmt.Errorf("grant %s: preparing its terraform data directory: %w", grantID, err)
 	}
-	d := terraform.Dir{Grant: grantID, Work: p.config, Data: dd, Env: m.backend.Env()}
+	d := m.tfDir(grantID, p.config, dd, m.base)
 	var err error
 	if create {
 		// The pg backend takes one backend-wide lock to create any workspace,

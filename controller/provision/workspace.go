@@ -20,7 +20,7 @@ func (m *Manager) list(ctx context.Context, grantID string) (*prepared, []string
 	if err != nil {
 		return nil, nil, err
 	}
-	names, err := m.tf.Workspaces(ctx, terraform.Dir{Work: admin.config, Data: admin.data, Env: m.backend.Env()})
+	names, err := m.tf.Workspaces(ctx, m.tfDir("", admin.config, admin.data, m.base))
 	if err != nil {
 		return nil, nil, fmt.Errorf("listing workspaces in %s: %w", m.backend, err)
 	}

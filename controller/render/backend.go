@@ -23,7 +23,8 @@ type Backend struct {
 	// Dir is the local backend's directory; Config needs it absolute.
 	Dir string
 	// ConnStr is the pg backend's connection string (a secret: it only ever
-	// reaches terraform through the environment).
+	// reaches terraform init, through the file InitConfig renders, never
+	// the environment of a command that runs provisioners).
 	ConnStr string
 	// Schema is the pg backend's schema; empty means DefaultSchema.
 	Schema string
@@ -98,13 +99,27 @@ func (b Backend) Config() ([]byte, error) {
 	return append(out, '\n'), nil
 }
 
-// Env returns the environment variables terraform needs for the backend.
-func (b Backend) Env() map[string]string {
-	if b.Kind == "pg" {
-		return map[string]string{"PG_CONN_STR": b.ConnStr}
+// InitConfig renders the backend's secret settings as a JSON file for
+// `terraform init -backend-config=FILE` (the file name must end in .json),
+// or nil when the backend has none. terraform keeps them in its data
+// directory, so later commands need them neither in a file nor in the
+// environment. The value is encoded as a JSON string, never interpolated.
+func (b Backend) InitConfig() ([]byte, error) {
+	if b.Kind != "pg" {
+		return nil, nil
 	}
-	return map[string]string{}
+	out, err := json.Marshal(map[string]string{"conn_str": b.ConnStr})
+	if err != nil {
+		return nil, err
+	}
+	return append(out, '\n'), nil
 }
+
+// SecretEnv lists the environment variables through which terraform's
+// state backends take credentials (the pg backend's PG_CONN_STR). jit sets
+// none of them, and none inherited reaches terraform: a template's
+// provisioners would see it.
+var SecretEnv = []string{"PG_CONN_STR"}
 
 // Key identifies the backend (a hash, so secrets in it do not leak into
 // directory names).

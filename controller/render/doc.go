@@ -19,8 +19,11 @@
 //
 //   - pg: "pg:CONNSTR" keeps states in PostgreSQL (terraform's pg backend,
 //     schema "jit_state" unless Backend.Schema says otherwise, one row per
-//     workspace). The connection string reaches terraform only through the
-//     PG_CONN_STR environment variable, never a file.
+//     workspace). The connection string reaches only `terraform init`,
+//     through a private -backend-config file (Backend.InitConfig) that jit
+//     removes once init is done; terraform keeps it in the data directory.
+//     It is never in the environment of a command that runs provisioners,
+//     and PG_CONN_STR is never inherited (SecretEnv).
 //
 //   - s3 (configuration only, not built in): to keep states in S3, use a
 //     backend block equivalent to

@@ -1,6 +1,7 @@
 package render_test
 
 import (
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -92,9 +93,9 @@ func TestVarsJSONRejectsReservedScope(t *testing.T) {
 }
 
 func TestMetaRoundTrip(t *testing.T) {
-	m := render.MetaOf(grant.Request{ID: "a/b", Template: "t", Requester: "r", Scope: map[string]any{"k": "v"}}, expires)
-	if m.ExpiresAt != "2026-05-01T12:00:00Z" {
-		t.Errorf("ExpiresAt = %q, want UTC RFC 3339", m.ExpiresAt)
+	m := render.MetaOf(grant.Request{ID: "a/b", Template: "t", Requester: "r", Target: "prod-orders", Scope: map[string]any{"k": "v"}}, expires)
+	if m.ExpiresAt != "2026-05-01T12:00:00Z" || m.Target != "prod-orders" {
+		t.Errorf("ExpiresAt = %q, Target = %q; want UTC RFC 3339 and prod-orders", m.ExpiresAt, m.Target)
 	}
 	vars, err := render.VarsJSON(render.Vars{Meta: m})
 	if err != nil {
@@ -161,10 +162,18 @@ func TestBackendGolden(t *testing.T) {
 	}
 }
 
-func TestBackendEnvAndKey(t *testing.T) {
-	pg := render.Backend{Kind: "pg", ConnStr: "postgres://secret@db/jit"}
-	if got := pg.Env()["PG_CONN_STR"]; got != pg.ConnStr {
-		t.Errorf("PG_CONN_STR = %q", got)
+func TestBackendInitConfigAndKey(t *testing.T) {
+	pg := render.Backend{Kind: "pg", ConnStr: "postgres://secret@db/jit?x=\"}\n"}
+	b, err := pg.InitConfig()
+	var got map[string]string
+	if err == nil {
+		err = json.Unmarshal(b, &got)
+	}
+	if err != nil || len(got) != 1 || got["conn_str"] != pg.ConnStr {
+		t.Errorf("InitConfig = %s, %v; want the connection string as conn_str", b, err)
+	}
+	if b, err := (render.Backend{Kind: "local", Dir: "/s"}).InitConfig(); b != nil || err != nil {
+		t.Errorf("local InitConfig = %s, %v; want none", b, err)
 	}
 	if strings.Contains(pg.Key(), "secret") || strings.Contains(pg.String(), "secret") {
 		t.Errorf("Key %q or String %q leaks the connection string", pg.Key(), pg.String())

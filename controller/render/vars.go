@@ -53,9 +53,14 @@ type Meta struct {
 	Requester string         `json:"requester"`
 	ExpiresAt string         `json:"expires_at"`
 	Scope     map[string]any `json:"scope"`
+	// Target is the named target the grant was applied to ("" for the
+	// controller's own environment), so that it is destroyed on the same
+	// target after its file is gone.
+	Target string `json:"target,omitempty"`
 }
 
-// MetaOf returns the bookkeeping record of req expiring at expires.
+// MetaOf returns the bookkeeping record of req expiring at expires, on
+// req.Target.
 func MetaOf(req grant.Request, expires time.Time) Meta {
 	return Meta{
 		Grant:     req.ID,
@@ -63,6 +68,7 @@ func MetaOf(req grant.Request, expires time.Time) Meta {
 		Requester: req.Requester,
 		ExpiresAt: expires.UTC().Format(time.RFC3339),
 		Scope:     req.Scope,
+		Target:    req.Target,
 	}
 }
 

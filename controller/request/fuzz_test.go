@@ -16,6 +16,7 @@ import (
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(valid))
 	f.Add([]byte(okGrant + "scope:\n  a: [1, {b: c}]\n"))
+	f.Add([]byte(okGrant + "target: prod-orders\n"))
 	f.Add([]byte("a: &a [x]\nb: *a\n"))
 	f.Add([]byte("---\n---\n"))
 	f.Add([]byte("template: \xff\n"))
@@ -81,7 +82,7 @@ func misleading(r rune) bool {
 // requestStrings lists every string an accepted request carries, scope keys
 // and nested values included.
 func requestStrings(req grant.Request) []string {
-	out := []string{req.Template, req.Requester, req.Reason, req.Ticket}
+	out := []string{req.Template, req.Requester, req.Reason, req.Ticket, req.Target}
 	var walk func(v any)
 	walk = func(v any) {
 		switch v := v.(type) {

@@ -44,6 +44,7 @@ var fields = []struct {
 	{"duration", true},
 	{"reason", true},
 	{"ticket", false},
+	{"target", false},
 	{"break_glass", false},
 	{"scope", false},
 }
@@ -144,7 +145,7 @@ func (p *parser) parse(data []byte) grant.Request {
 			known = known || f.name == name
 		}
 		if !known {
-			p.add(nodePos(kv.key), "unknown field %q%s; allowed fields are template, requester, duration, reason, ticket, break_glass, scope", name, suggest(name))
+			p.add(nodePos(kv.key), "unknown field %q%s; allowed fields are template, requester, duration, reason, ticket, target, break_glass, scope", name, suggest(name))
 		}
 	}
 
@@ -190,6 +191,14 @@ func (p *parser) parse(data []byte) grant.Request {
 				p.add(nodePos(kv.value), "ticket must be a single-line reference of at most 100 characters, such as INC-1234")
 			}
 			req.Ticket = s
+		}
+	}
+	if kv, ok := values["target"]; ok {
+		if s, ok := p.str(kv, "target"); ok {
+			if !templateName.MatchString(s) {
+				p.add(nodePos(kv.value), "target %q is not a valid target name: lower-case letters, digits, '-' and '_', as the policies covering the grant list it", s)
+			}
+			req.Target = s
 		}
 	}
 	if kv, ok := values["break_glass"]; ok {

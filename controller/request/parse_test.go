@@ -119,6 +119,9 @@ func TestParseRejects(t *testing.T) {
 		"non-string key":         {file, base + "1: x\n", 5, 1, "keys must be plain names; got the number 1"},
 		"duration over a year":   {file, "template: postgres-role\nrequester: alice\nduration: 9000h\nreason: r\n", 3, 11, "longer than a year"},
 		"document is a scalar":   {file, "hello\n", 1, 1, "must be a YAML mapping"},
+		"target not a name":      {file, base + "target: Prod Orders\n", 5, 9, `target "Prod Orders" is not a valid target name`},
+		"target not a string":    {file, base + "target: [prod]\n", 5, 9, "target must be a string, got a list"},
+		"target misspelt":        {file, base + "targt: prod\n", 5, 1, `unknown field "targt" (did you mean "target"?)`},
 		"billion laughs refused": {file, "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n", 1, 4, "anchors (&a) are not allowed"},
 	}
 	for name, tc := range tests {
@@ -134,6 +137,17 @@ func TestParseRejects(t *testing.T) {
 			}
 			t.Errorf("want a problem %s:%d:%d containing %q; got %v", tc.file, tc.line, tc.col, tc.msg, problems)
 		})
+	}
+}
+
+func TestParseTarget(t *testing.T) {
+	src := "template: postgres-role\nrequester: alice\nduration: 2h\nreason: r\ntarget: prod-orders\n"
+	got, problems := request.Parse(file, []byte(src))
+	if len(problems) > 0 {
+		t.Fatalf("unexpected problems: %v", problems)
+	}
+	if got.Target != "prod-orders" || got.Position("target") != (grant.Pos{Line: 5, Column: 9}) {
+		t.Errorf("Target = %q at %v, want prod-orders at 5:9", got.Target, got.Position("target"))
 	}
 }
 

@@ -97,9 +97,21 @@ type Dir struct {
 	// Data is terraform's data directory (TF_DATA_DIR): backend settings,
 	// installed providers and the selected workspace.
 	Data string
-	// Env holds extra environment variables, such as backend credentials.
-	// Values are never logged.
+	// Env holds extra environment variables, such as a target's connection
+	// settings; they are added after the inherited ones. Values are never
+	// logged.
 	Env map[string]string
+	// Inherit, when set, decides which variables of jit's own environment
+	// terraform inherits (TF_* variables never are): a variable reaches
+	// terraform, and so the provisioners it runs, only when Inherit reports
+	// true for its name. Nil inherits every one.
+	Inherit func(name string) bool
+	// BackendConfig is the path of a backend configuration file passed to
+	// `terraform init` only (-backend-config=PATH), for settings such as the
+	// state backend's credentials that must not be in the environment of
+	// the commands that run provisioners. terraform keeps them in the data
+	// directory. Other commands ignore it.
+	BackendConfig string
 }
 
 // Error is a terraform command that did not succeed. Its message names the
@@ -159,7 +171,11 @@ func isLockMessage(s string) bool {
 // Init runs `terraform init` in d.
 func (r *Runner) Init(ctx context.Context, d Dir) error {
 	_, err := r.run(ctx, d, "init", func(ctx context.Context, tf *tfexec.Terraform) error {
-		return tf.Init(ctx, tfexec.Upgrade(false), tfexec.Get(true))
+		opts := []tfexec.InitOption{tfexec.Upgrade(false), tfexec.Get(true)}
+		if d.BackendConfig != "" {
+			opts = append(opts, tfexec.BackendConfig(d.BackendConfig))
+		}
+		return tf.Init(ctx, opts...)
 	})
 	return err
 }
@@ -376,7 +392,7 @@ func (r *Runner) once(ctx context.Context, d Dir, step string, quiet bool, log *
 		return nil, fail(err)
 	}
 	defer os.Remove(cfg)
-	env := environMap()
+	env := environMap(d.Inherit)
 	env["TF_CLI_CONFIG_FILE"] = cfg
 	env["CHECKPOINT_DISABLE"] = "1"
 	runID := newRunID()
@@ -460,11 +476,15 @@ func cleanEnviron() []string {
 	return out
 }
 
-func environMap() map[string]string {
+// environMap is cleanEnviron as a map, keeping only the variables inherit
+// accepts (all when it is nil).
+func environMap(inherit func(string) bool) map[string]string {
 	m := map[string]string{}
 	for _, kv := range cleanEnviron() {
 		k, v, _ := strings.Cut(kv, "=")
-		m[k] = v
+		if inherit == nil || inherit(k) {
+			m[k] = v
+		}
 	}
 	return m
 }
