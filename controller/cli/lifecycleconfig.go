@@ -26,7 +26,7 @@ const stateNone = "none"
 // lifecycleFlags are the settings of the default-branch side, shared by
 // jit serve and jit expire.
 type lifecycleFlags struct {
-	state, terraform, workDir, newState, concurrency, timeout *setting
+	state, targets, terraform, workDir, newState, concurrency, timeout *setting
 }
 
 func addLifecycleFlags(ss settings, serve bool) *lifecycleFlags {
@@ -36,6 +36,7 @@ func addLifecycleFlags(ss settings, serve bool) *lifecycleFlags {
 	}
 	return &lifecycleFlags{
 		state:       ss.add("state", "JIT_STATE", "", stateUsage),
+		targets:     ss.add("targets", targetsEnv, "", "`FILE` declaring the named targets grants are applied to (see README \"Targets\"); without it, grants bound to a target fail"),
 		terraform:   ss.add("terraform", "JIT_TERRAFORM", "", "terraform binary `PATH` (default: terraform on PATH; ≥ 1.5)"),
 		workDir:     ss.add("work-dir", "JIT_WORK_DIR", "", "`DIR` caching initialised templates (default DATA-DIR/work; safe to delete)"),
 		newState:    ss.add("new-state", "JIT_NEW_STATE", "false", "`BOOL`: the first run of a new deployment may use a state that never held a jit workspace although the default branch has grants"),
@@ -47,8 +48,10 @@ func addLifecycleFlags(ss settings, serve bool) *lifecycleFlags {
 // lifecycleConfig is the resolved default-branch configuration; zero State
 // means pull requests only.
 type lifecycleConfig struct {
-	State       string
-	Backend     render.Backend
+	State   string
+	Backend render.Backend
+	// Targets is the targets file ("" for none), checked at start.
+	Targets     string
 	Terraform   string
 	WorkDir     string
 	NewState    bool
@@ -83,6 +86,13 @@ func (f *lifecycleFlags) check(getenv func(string) string, dataDir string, serve
 			p.add(f.state, "the value (not shown: it may hold a password) is not %s; pg: needs a connection string, such as pg:postgres://jit@db.internal/jit", what)
 		}
 	}
+	if file := f.targets.get(getenv); file != "" {
+		if _, err := loadTargets(file, getenv); err != nil {
+			p.add(f.targets, "%v", strings.TrimPrefix(err.Error(), "--targets ("+targetsEnv+"): "))
+		} else {
+			c.Targets = file
+		}
+	}
 	c.Terraform = f.terraform.get(getenv)
 	c.WorkDir = f.workDir.get(getenv)
 	if c.WorkDir == "" && dataDir != "" {
@@ -114,7 +124,7 @@ func (f *lifecycleFlags) check(getenv func(string) string, dataDir string, serve
 func openLifecycle(ctx context.Context, c lifecycleConfig, gh *ghapi.Client, branch, repoDir string, signer ssh.Signer,
 	metrics *appmetrics.Metrics, log *slog.Logger, at time.Time) (e *lifecycle.Engine, co coord.Coordinator, err error) {
 	pf := provisionFlags{repo: repoDir, branch: branch, state: c.State, workDir: c.WorkDir, terraform: c.Terraform,
-		concurrency: c.Concurrency, timeout: c.Timeout}
+		concurrency: c.Concurrency, timeout: c.Timeout, targets: c.Targets}
 	pc, err := pf.provision(log)
 	if err != nil {
 		return nil, nil, err

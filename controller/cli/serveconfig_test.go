@@ -302,6 +302,8 @@ func TestServeConfigErrors(t *testing.T) {
 			want: `--state (JIT_STATE): the value (not shown: it may hold a password) is not local:DIR or pg:CONNSTR, or none; pg: needs a connection string, such as pg:postgres://jit@db.internal/jit`},
 		"state local without dir": {args: []string{"--state", "local:"},
 			want: `--state (JIT_STATE): "local:": local needs a directory, e.g. local:.jit/state`},
+		"targets file missing": {args: []string{"--targets", "/nope/targets.hcl"},
+			want: `--targets (JIT_TARGETS): targets file: stat /nope/targets.hcl: no such file or directory; give the file declaring the targets (--targets or JIT_TARGETS)`},
 		"new state not a bool": {env: map[string]string{"JIT_NEW_STATE": "maybe"},
 			want: `--new-state (JIT_NEW_STATE): "maybe" is not true or false`},
 		"reconcile too short": {env: map[string]string{"JIT_RECONCILE": "1s"},

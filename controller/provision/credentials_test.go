@@ -156,10 +156,10 @@ func TestCredentialDeliveredOnceAfterApply(t *testing.T) {
 	keys := &recordingKeys{keys: map[string][]string{"alice": {alice.authorized}}}
 	sink := &memSink{}
 	e.keys, e.sink = keys, sink
-	t.Setenv("JIT_TEST_HOST", "db.example.internal")
+	t.Setenv("DBTEST_HOST", "db.example.internal")
 	m := e.manager()
 	req := passwordGrant("prod/db/alice-1")
-	req.Scope["connection_env"] = map[string]any{"host": "JIT_TEST_HOST", "port": "JIT_TEST_UNSET_PORT"}
+	req.Scope["connection_env"] = map[string]any{"host": "DBTEST_HOST", "port": "DBTEST_UNSET_PORT"}
 
 	a, err := m.Apply(ctxFor(t), req, expiry)
 	if err != nil {

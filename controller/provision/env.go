@@ -23,9 +23,11 @@ type environment struct {
 	pg bool
 }
 
-// inherit reports whether jit's variable name reaches terraform.
+// inherit reports whether jit's variable name reaches terraform. jit's own
+// settings (JIT_*: the state's connection string, key files, the App's
+// credentials) never do, whatever the grant.
 func (e environment) inherit(name string) bool {
-	return !e.hidden[name] && !(e.pg && strings.HasPrefix(name, "PG"))
+	return !e.hidden[name] && !strings.HasPrefix(name, "JIT_") && !(e.pg && strings.HasPrefix(name, "PG"))
 }
 
 // lookup returns the value of name in the environment terraform runs with

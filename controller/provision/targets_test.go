@@ -30,6 +30,8 @@ func TestTargetEnvironment(t *testing.T) {
 	}
 	t.Setenv("PROD_PW", "prod-secret")
 	t.Setenv("PG_CONN_STR", "inherited-conn-str")
+	t.Setenv("JIT_STATE", "pg:jit-state-conn-str")
+	t.Setenv("JIT_APP_PRIVATE_KEY_FILE", "/etc/jit/app.pem")
 	t.Setenv("PGPASSWORD", "controller-secret")
 	set, problems := target.Parse("/etc/jit/targets.hcl", []byte(`
 target "prod" {
@@ -51,8 +53,8 @@ target "staging" {
 		return grant.Request{ID: id, File: "access/" + id + ".yaml", Template: "envdump", Requester: "alice", Target: tgt,
 			Scope: map[string]any{"out": filepath.Join(dir, replaceSlashes(id))}}
 	}
-	never := []string{"PG_CONN_STR", "PROD_PW"}
-	neverValues := []string{state.ConnString("state_targets"), "inherited-conn-str"}
+	never := []string{"PG_CONN_STR", "PROD_PW", "JIT_STATE", "JIT_APP_PRIVATE_KEY_FILE"}
+	neverValues := []string{state.ConnString("state_targets"), "inherited-conn-str", "jit-state-conn-str"}
 	check := func(t *testing.T, file string, want map[string]string) {
 		t.Helper()
 		env := tftest.ReadEnv(t, file)
