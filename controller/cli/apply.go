@@ -29,6 +29,12 @@ func runApply(ctx context.Context, o IO, args []string) int {
 	if !ok {
 		return ExitUsage
 	}
+	release, err := lockPasses(ctx, cfg.Backend, log)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "jit apply: %v\n", err)
+		return ExitProblems
+	}
+	defer release()
 	pc := pf.pass(log, cfg)
 	pc.Now = func() time.Time { return at }
 	rep, err := pass.Run(ctx, pc, reconcile.Options{Grants: grants, NoDestroy: true})

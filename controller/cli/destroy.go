@@ -27,6 +27,12 @@ func runDestroy(ctx context.Context, o IO, args []string) int {
 	if !ok {
 		return ExitUsage
 	}
+	release, err := lockPasses(ctx, cfg.Backend, log)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "jit destroy: %v\n", err)
+		return ExitProblems
+	}
+	defer release()
 	m, closeRepo, err := pass.Manager(ctx, pf.pass(log, cfg))
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "jit destroy: %v\n", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -129,18 +130,7 @@ func openLifecycle(ctx context.Context, c lifecycleConfig, gh *ghapi.Client, bra
 	if err != nil {
 		return nil, nil, err
 	}
-	switch c.Backend.Kind {
-	case "local":
-		co, err = coord.OpenLocal(c.Backend.Dir)
-	case "pg":
-		schema := c.Backend.Schema
-		if schema == "" {
-			schema = render.DefaultSchema
-		}
-		co, err = coord.OpenPostgres(ctx, c.Backend.ConnStr, schema, log)
-	default:
-		err = fmt.Errorf("unknown state backend %q", c.Backend.Kind)
-	}
+	co, err = openCoord(ctx, c.Backend, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -157,4 +147,45 @@ func openLifecycle(ctx context.Context, c lifecycleConfig, gh *ghapi.Client, bra
 		return nil, nil, errors.Join(err, co.Close())
 	}
 	return e, co, nil
+}
+
+// openCoord opens what keeps the controllers of one state backend apart:
+// the local state directory's lock file (one process at a time), or
+// PostgreSQL advisory locks in the pg state's database and schema.
+func openCoord(ctx context.Context, b render.Backend, log *slog.Logger) (coord.Coordinator, error) {
+	switch b.Kind {
+	case "local":
+		// terraform creates the directory on first use; the lock needs it now.
+		if err := os.MkdirAll(b.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("creating the local state directory: %w", err)
+		}
+		return coord.OpenLocal(b.Dir)
+	case "pg":
+		schema := b.Schema
+		if schema == "" {
+			schema = render.DefaultSchema
+		}
+		return coord.OpenPostgres(ctx, b.ConnStr, schema, log)
+	}
+	return nil, fmt.Errorf("unknown state backend %q", b.Kind)
+}
+
+// lockPasses takes the lock every pass holds (lifecycle.PassLock), so that
+// jit apply, destroy and reconcile never act while jit serve or jit expire
+// does. With local state, a running jit serve holds the directory and the
+// command is refused. release unlocks and closes.
+func lockPasses(ctx context.Context, b render.Backend, log *slog.Logger) (release func(), err error) {
+	co, err := openCoord(ctx, b, log)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := co.Lock(ctx, lifecycle.PassLock)
+	if err != nil {
+		co.Close()
+		return nil, fmt.Errorf("waiting for the pass lock: %w", err)
+	}
+	return func() {
+		unlock()
+		co.Close()
+	}, nil
 }

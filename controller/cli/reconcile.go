@@ -28,6 +28,12 @@ func runReconcile(ctx context.Context, o IO, args []string) int {
 	if !ok {
 		return ExitUsage
 	}
+	release, err := lockPasses(ctx, cfg.Backend, log)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "jit reconcile: %v\n", err)
+		return ExitProblems
+	}
+	defer release()
 	pc := pf.pass(log, cfg)
 	pc.Now = func() time.Time { return at }
 	rep, err := pass.Run(ctx, pc, reconcile.Options{Drift: *drift})
