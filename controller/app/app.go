@@ -35,6 +35,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/jitops/jit/controller/appmetrics"
+	"github.com/jitops/jit/controller/coord"
 	"github.com/jitops/jit/controller/ghapi"
 	"github.com/jitops/jit/controller/history"
 	"github.com/jitops/jit/controller/lifecycle"
@@ -80,7 +81,21 @@ type Config struct {
 	// Reconcile and Drift are the periods of the timed passes (defaults 2m
 	// and 30m).
 	Reconcile, Drift time.Duration
+	// Leases, when set, elects one holder of the expiry timer among the
+	// replicas sharing a state backend: only it runs the timed and drift
+	// passes; the others run passes for the pushes they receive and take
+	// the lease over when its holder is gone. Nil: this process holds it.
+	Leases Leaser
 }
+
+// Leaser grants the one lease of a name among controllers
+// (coord.Coordinator).
+type Leaser interface {
+	TryLead(ctx context.Context, name string) (coord.Lease, bool, error)
+}
+
+// ExpiryTimerLease names the lease of the expiry timer.
+const ExpiryTimerLease = "expiry-timer"
 
 // App is one running jit serve.
 type App struct {
@@ -219,6 +234,8 @@ func (a *App) Run(ctx context.Context, drain time.Duration) error {
 	} else {
 		a.enqueue(keyPass, work{trigger: "startup", received: a.cfg.Now()})
 	}
+	timer := &timerLease{a: a}
+	defer timer.release()
 	for {
 		select {
 		case at := <-a.rearm:
@@ -228,9 +245,17 @@ func (a *App) Run(ctx context.Context, drain time.Duration) error {
 			}
 			passAt.Reset(max(d, 0))
 		case <-passAt.C:
-			a.enqueue(keyPass, work{trigger: "timer", received: a.cfg.Now()})
+			if timer.held(ctx) {
+				a.enqueue(keyPass, work{trigger: "timer", received: a.cfg.Now()})
+			} else {
+				// Another replica holds the timer: try for it again soon,
+				// so a dead holder is replaced quickly.
+				passAt.Reset(min(a.cfg.Reconcile, 15*time.Second))
+			}
 		case <-drift.C:
-			a.enqueue(keyPass, work{trigger: "drift", received: a.cfg.Now()})
+			if timer.held(ctx) {
+				a.enqueue(keyPass, work{trigger: "drift", received: a.cfg.Now()})
+			}
 		case <-ctx.Done():
 			sctx, cancel := context.WithTimeout(context.Background(), drain)
 			left := a.queue.Stop(sctx)

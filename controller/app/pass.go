@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/jitops/jit/controller/coord"
 	"github.com/jitops/jit/controller/reconcile"
 )
 
@@ -76,5 +77,46 @@ func (a *App) runPass(ctx context.Context, trigger string, opts reconcile.Option
 func (a *App) Reconcile() {
 	if a.cfg.Lifecycle != nil {
 		a.enqueue(keyPass, work{trigger: "manual", received: a.cfg.Now()})
+	}
+}
+
+// timerLease tracks whether this replica holds the expiry timer.
+type timerLease struct {
+	a     *App
+	lease coord.Lease
+}
+
+// held reports whether this replica holds the expiry timer, trying to take
+// it when nobody does.
+func (t *timerLease) held(ctx context.Context) bool {
+	if t.a.cfg.Leases == nil {
+		return true
+	}
+	if t.lease != nil {
+		select {
+		case <-t.lease.Lost():
+			t.lease = nil
+			t.a.log.Warn("lost the expiry timer; another replica takes it over, or this one again when it can")
+		default:
+			return true
+		}
+	}
+	l, ok, err := t.a.cfg.Leases.TryLead(ctx, ExpiryTimerLease)
+	if err != nil {
+		t.a.m.Errors.WithLabelValues("lease").Inc()
+		t.a.log.Error("asking for the expiry timer failed; timed passes wait", "err", err)
+		return false
+	}
+	if !ok {
+		return false
+	}
+	t.lease = l
+	t.a.log.Info("holding the expiry timer: this replica runs the timed passes")
+	return true
+}
+
+func (t *timerLease) release() {
+	if t.lease != nil {
+		t.lease.Release()
 	}
 }

@@ -59,7 +59,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, listening fun
 			return err
 		}
 		defer co.Close()
-		ac.Lifecycle = e
+		ac.Lifecycle, ac.Leases = e, co
 	}
 	a, err := app.New(ac)
 	if err != nil {
