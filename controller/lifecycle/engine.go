@@ -47,8 +47,10 @@ type GitHub interface {
 	// Comment posts a new comment on pull request number.
 	Comment(ctx context.Context, number int, body string) error
 	// Record writes an empty controller commit on the default branch with
-	// the message message returns for its parent.
-	Record(ctx context.Context, message func(parent string) (string, error)) (string, error)
+	// the message message returns for its parent. at, when set, is what the
+	// caller believes the branch's tip and its tree are (saving their
+	// reads); a wrong belief costs a retry, never a wrong record.
+	Record(ctx context.Context, at Tip, message func(parent string) (string, error)) (string, error)
 	// Flag marks commit sha as bringing in a grant that is never applied.
 	Flag(ctx context.Context, sha, description string) error
 	// Expire opens (or finds) the pull request deleting an expired grant's
@@ -57,9 +59,14 @@ type GitHub interface {
 	Expire(ctx context.Context, r ExpiryRequest) (int, error)
 }
 
+// Tip is a commit of the default branch and its tree.
+type Tip struct{ Commit, Tree string }
+
 // ExpiryRequest asks for the expiry pull request of one grant.
 type ExpiryRequest struct {
 	Grant, Path string
+	// Base is the default branch's commit the deletion is made on.
+	Base        string
 	Title, Body string
 	// Message returns the merge's headline and body (the signed expire
 	// event last) for the pull request's head.
@@ -205,6 +212,7 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 	now := e.cfg.Now()
 	rep := Report{Expiries: map[string]int{}}
 	var ledger *Ledger
+	var tip Tip
 	prs := &prIndex{}
 	err = repo.Read(ctx, func(r *history.Repo) error {
 		pc := pass.Config{
@@ -224,12 +232,21 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 			return err
 		}
 		ledger, err = ReadLedger(ctx, r, rep.Rev, rep.Grants, e.cfg.Lookback)
-		return err
+		if err != nil {
+			return err
+		}
+		c, err := r.CommitInfo(rep.Rev)
+		if err != nil {
+			return err
+		}
+		tip = Tip{Commit: c.Hash, Tree: c.Tree}
+		return nil
 	})
 	if err != nil {
 		return rep, err
 	}
-	e.bookkeep(ctx, &rep, ledger, now)
+	b := &books{rep: &rep, l: ledger, tip: tip}
+	e.bookkeep(ctx, b, now)
 	rep.NextAt = e.next(rep, now)
 	e.cfg.Metrics.PastExpiry(rep.PastExpiry)
 	if rep.PastExpiry > 0 {
@@ -239,7 +256,8 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 }
 
 // bookkeep writes what the pass did, and heals what earlier passes left.
-func (e *Engine) bookkeep(ctx context.Context, rep *Report, l *Ledger, now time.Time) {
+func (e *Engine) bookkeep(ctx context.Context, b *books, now time.Time) {
+	rep, l := b.rep, b.l
 	grants := map[string]desired.Grant{}
 	for _, g := range rep.Grants {
 		grants[g.Request.ID] = g
@@ -261,17 +279,17 @@ func (e *Engine) bookkeep(ctx context.Context, rep *Report, l *Ledger, now time.
 		case reconcile.Apply, reconcile.Reassert:
 			if o.Err != nil {
 				exists[o.Grant] = reconcile.Actual{Grant: o.Grant}
-				e.failed(ctx, rep, l, g, trailer.ActivationFailed, o.Err, now)
+				e.failed(ctx, b, g, trailer.ActivationFailed, o.Err, now)
 				continue
 			}
 			e.succeeded(o.Grant)
 			exists[o.Grant] = reconcile.Actual{Grant: o.Grant, Complete: true, ExpiresAt: g.ExpiresAt}
 			if a, ok := l.Activation(o.Grant, g.ExpiresAt); !ok || a.Kind != trailer.Activated {
-				e.record(ctx, rep, l, trailer.Event{Kind: trailer.Activated, Grants: []string{o.Grant}, Resources: o.Resources, ExpiresAt: g.ExpiresAt})
+				e.record(ctx, b, trailer.Event{Kind: trailer.Activated, Grants: []string{o.Grant}, Resources: o.Resources, ExpiresAt: g.ExpiresAt})
 			}
 		case reconcile.Destroy:
 			if o.Err != nil {
-				e.failed(ctx, rep, l, g, trailer.RevokeFailed, o.Err, now)
+				e.failed(ctx, b, g, trailer.RevokeFailed, o.Err, now)
 				continue
 			}
 			e.succeeded(o.Grant)
@@ -279,7 +297,7 @@ func (e *Engine) bookkeep(ctx context.Context, rep *Report, l *Ledger, now time.
 			if live {
 				e.cfg.Metrics.Revoked(now.Sub(g.ExpiresAt))
 			}
-			e.revoked(ctx, rep, l, o.Grant, o.Resources, live, g)
+			e.revoked(ctx, b, o.Grant, o.Resources, live, g)
 		}
 	}
 	// Heal what an earlier pass (or a controller that stopped between two
@@ -299,10 +317,10 @@ func (e *Engine) bookkeep(ctx context.Context, rep *Report, l *Ledger, now time.
 		switch {
 		case !expired && has && a.Complete:
 			if en, ok := l.Activation(id, g.ExpiresAt); !ok || en.Kind != trailer.Activated {
-				e.record(ctx, rep, l, trailer.Event{Kind: trailer.Activated, Grants: []string{id}, ExpiresAt: g.ExpiresAt})
+				e.record(ctx, b, trailer.Event{Kind: trailer.Activated, Grants: []string{id}, ExpiresAt: g.ExpiresAt})
 			}
 		case expired && !has:
-			e.revoked(ctx, rep, l, id, nil, true, g)
+			e.revoked(ctx, b, id, nil, true, g)
 		}
 	}
 	removed := l.Removed()
@@ -319,12 +337,22 @@ func (e *Engine) bookkeep(ctx context.Context, rep *Report, l *Ledger, now time.
 			continue // its destroy failed or is yet to come
 		}
 		if en, ok := l.Revocation(id); !ok || en.Kind != trailer.Revoked {
-			e.record(ctx, rep, l, trailer.Event{Kind: trailer.Revoked, Grants: []string{id}})
+			e.record(ctx, b, trailer.Event{Kind: trailer.Revoked, Grants: []string{id}})
 		}
 	}
 	for _, a := range rep.Anomalies {
-		e.flag(ctx, rep, a)
+		e.flag(ctx, b, a)
 	}
+	// A grant gone from the branch and the state has nothing left to retry.
+	e.mu.Lock()
+	for id := range e.failing {
+		if _, ok := grants[id]; !ok {
+			if _, ok := exists[id]; !ok {
+				delete(e.failing, id)
+			}
+		}
+	}
+	e.mu.Unlock()
 	for id, a := range exists {
 		if g, ok := grants[id]; ok && !now.Before(g.ExpiresAt) {
 			rep.PastExpiry++
@@ -337,26 +365,28 @@ func (e *Engine) bookkeep(ctx context.Context, rep *Report, l *Ledger, now time.
 // revoked finishes a grant whose resources are gone: for an expired grant
 // whose file is still on the branch, the expiry pull request; then the
 // revoked record, once.
-func (e *Engine) revoked(ctx context.Context, rep *Report, l *Ledger, id string, resources []string, onBranch bool, g desired.Grant) {
+func (e *Engine) revoked(ctx context.Context, b *books, id string, resources []string, onBranch bool, g desired.Grant) {
 	if onBranch {
-		n, err := e.cfg.GitHub.Expire(ctx, e.expiry(g))
+		r := e.expiry(g)
+		r.Base = b.tip.Commit
+		n, err := e.cfg.GitHub.Expire(ctx, r)
 		if err != nil {
-			rep.Errors = append(rep.Errors, fmt.Errorf("grant %s: opening its expiry pull request: %w", id, err))
+			b.rep.Errors = append(b.rep.Errors, fmt.Errorf("grant %s: opening its expiry pull request: %w", id, err))
 			e.log.Error("opening the expiry pull request failed; the next pass retries", "grant", id, "error", err)
 		} else {
-			rep.Expiries[id] = n
+			b.rep.Expiries[id] = n
 		}
 	}
-	if en, ok := l.Revocation(id); ok && en.Kind == trailer.Revoked {
+	if en, ok := b.l.Revocation(id); ok && en.Kind == trailer.Revoked {
 		return
 	}
-	e.record(ctx, rep, l, trailer.Event{Kind: trailer.Revoked, Grants: []string{id}, Resources: resources})
+	e.record(ctx, b, trailer.Event{Kind: trailer.Revoked, Grants: []string{id}, Resources: resources})
 }
 
 // failed records the first failure of a streak (activation-failed or
 // revoke-failed), says so on the grant's pull request, and schedules the
 // retry.
-func (e *Engine) failed(ctx context.Context, rep *Report, l *Ledger, g desired.Grant, kind trailer.EventKind, cause error, now time.Time) {
+func (e *Engine) failed(ctx context.Context, b *books, g desired.Grant, kind trailer.EventKind, cause error, now time.Time) {
 	id := g.Request.ID
 	e.mu.Lock()
 	f := e.failing[id]
@@ -372,9 +402,9 @@ func (e *Engine) failed(ctx context.Context, rep *Report, l *Ledger, g desired.G
 	var last Entry
 	var ok bool
 	if kind == trailer.ActivationFailed {
-		last, ok = l.Activation(id, g.ExpiresAt)
+		last, ok = b.l.Activation(id, g.ExpiresAt)
 	} else {
-		last, ok = l.Revocation(id)
+		last, ok = b.l.Revocation(id)
 	}
 	if ok && last.Kind == kind {
 		return // this streak is recorded already
@@ -383,7 +413,7 @@ func (e *Engine) failed(ctx context.Context, rep *Report, l *Ledger, g desired.G
 	if kind == trailer.ActivationFailed {
 		ev.ExpiresAt = g.ExpiresAt
 	}
-	e.record(ctx, rep, l, ev)
+	e.record(ctx, b, ev)
 	if g.PullRequest > 0 {
 		body := failureComment(kind, id, msg, next)
 		if err := e.cfg.GitHub.Comment(ctx, g.PullRequest, body); err != nil {
@@ -400,9 +430,9 @@ func (e *Engine) succeeded(id string) {
 }
 
 // record writes one signed controller commit for ev and notes it in l.
-func (e *Engine) record(ctx context.Context, rep *Report, l *Ledger, ev trailer.Event) {
+func (e *Engine) record(ctx context.Context, b *books, ev trailer.Event) {
 	id := ev.Grants[0]
-	sha, err := e.cfg.GitHub.Record(ctx, func(parent string) (string, error) {
+	sha, err := e.cfg.GitHub.Record(ctx, b.tip, func(parent string) (string, error) {
 		ev := ev
 		ev.Parent = parent
 		ts, err := ev.Trailers()
@@ -417,19 +447,20 @@ func (e *Engine) record(ctx context.Context, rep *Report, l *Ledger, ev trailer.
 	})
 	e.cfg.Metrics.Recorded(ev.Kind, err)
 	if err != nil {
-		rep.Errors = append(rep.Errors, fmt.Errorf("grant %s: recording %s: %w", id, ev.Kind, err))
+		b.rep.Errors = append(b.rep.Errors, fmt.Errorf("grant %s: recording %s: %w", id, ev.Kind, err))
 		e.log.Error("recording failed; the next pass records it", "grant", id, "event", ev.Kind, "error", err)
 		return
 	}
-	l.Note(id, Entry{Kind: ev.Kind, Commit: sha, ExpiresAt: ev.ExpiresAt, Error: ev.Error})
-	rep.Records = append(rep.Records, Written{Kind: ev.Kind, Grant: id, Commit: sha})
+	b.l.Note(id, Entry{Kind: ev.Kind, Commit: sha, ExpiresAt: ev.ExpiresAt, Error: ev.Error})
+	b.tip.Commit = sha // a record changes no file: the next one goes on top, same tree
+	b.rep.Records = append(b.rep.Records, Written{Kind: ev.Kind, Grant: id, Commit: sha})
 	e.log.Info("recorded", "grant", id, "event", ev.Kind, "commit", sha)
 }
 
 // flag reports a grant file that is never applied: in the log, in metrics,
 // and as a failed commit status on the commit that shows it (once per
 // process and commit).
-func (e *Engine) flag(ctx context.Context, rep *Report, a desired.Anomaly) {
+func (e *Engine) flag(ctx context.Context, b *books, a desired.Anomaly) {
 	e.cfg.Metrics.Anomaly(a.Kind)
 	e.log.Warn("a grant file on the default branch is never applied", "kind", a.Kind, "file", a.File, "commit", a.Commit, "why", a.Message)
 	if a.Commit == "" {
@@ -446,8 +477,16 @@ func (e *Engine) flag(ctx context.Context, rep *Report, a desired.Anomaly) {
 		e.mu.Lock()
 		delete(e.flagged, a.Commit+"\x00"+a.File)
 		e.mu.Unlock()
-		rep.Errors = append(rep.Errors, fmt.Errorf("flagging %s at %s: %w", a.File, short(a.Commit), err))
+		b.rep.Errors = append(b.rep.Errors, fmt.Errorf("flagging %s at %s: %w", a.File, short(a.Commit), err))
 	}
+}
+
+// books is what bookkeeping works on: the pass's report, the ledger of
+// records, and the branch's tip as the pass last wrote it.
+type books struct {
+	rep *Report
+	l   *Ledger
+	tip Tip
 }
 
 // next is when the next pass should run.

@@ -36,8 +36,11 @@ func (g *gitHub) Comment(ctx context.Context, number int, body string) error {
 	return err
 }
 
-func (g *gitHub) Record(ctx context.Context, message func(parent string) (string, error)) (string, error) {
-	return g.c.WriteCommit(ctx, g.branch, g.checks, message)
+func (g *gitHub) Record(ctx context.Context, at Tip, message func(parent string) (string, error)) (string, error) {
+	if at.Commit == "" || at.Tree == "" {
+		return g.c.WriteCommit(ctx, g.branch, g.checks, message)
+	}
+	return g.c.WriteCommitAt(ctx, g.branch, g.checks, at.Commit, at.Tree, message)
 }
 
 func (g *gitHub) Flag(ctx context.Context, sha, description string) error {
@@ -50,9 +53,12 @@ func (g *gitHub) Flag(ctx context.Context, sha, description string) error {
 // soon as they pass. A pull request GitHub would merge at once ("clean
 // status") is merged through the REST API with the same head and message.
 func (g *gitHub) Expire(ctx context.Context, r ExpiryRequest) (int, error) {
-	base, err := g.c.BranchTip(ctx, g.branch)
-	if err != nil {
-		return 0, err
+	base := r.Base
+	if base == "" {
+		var err error
+		if base, err = g.c.BranchTip(ctx, g.branch); err != nil {
+			return 0, err
+		}
 	}
 	pr, err := g.c.OpenDeletionPR(ctx, ghapi.DeletionPR{
 		Branch: ghapi.ExpireBranch(r.Grant), Base: g.branch, BaseSHA: base, Paths: []string{r.Path},
