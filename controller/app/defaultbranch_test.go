@@ -17,6 +17,7 @@ import (
 	"github.com/jitops/jit/controller/credential"
 	"github.com/jitops/jit/controller/explain"
 	"github.com/jitops/jit/controller/ghapi"
+	"github.com/jitops/jit/controller/ghemu"
 	"github.com/jitops/jit/controller/history"
 	"github.com/jitops/jit/controller/internal/decisiontest"
 	"github.com/jitops/jit/controller/internal/tftest"
@@ -478,5 +479,59 @@ func TestReplicasAndSweepAtOnce(t *testing.T) {
 	}
 	if expiries != 1 {
 		t.Errorf("%d expiry pull requests, want 1", expiries)
+	}
+}
+
+// TestTamperedExpiryPullRequest: someone with write access pushes a new
+// grant onto an expiry pull request's branch before it merges. The App
+// fails both checks and disables auto-merge; the next pass refuses to use
+// the branch; nothing of it reaches the default branch.
+func TestTamperedExpiryPullRequest(t *testing.T) {
+	r := newRig(t, rigOptions{lifecycle: true})
+	const id = "prod/orders/alice-1"
+	n := r.openPR("alice", "req", map[string]string{"access/" + id + ".yaml": aliceGrant})
+	r.settle()
+	r.approve("bob", n)
+	r.settle()
+	// The checks cannot be posted, so the expiry pull request waits.
+	r.srv.FailNext("POST /repos/{owner}/{repo}/check-runs", 1000, 422)
+	r.advance(3 * time.Hour)
+	r.app.Reconcile()
+	var expiry ghemu.PullRequest
+	r.waitFor("the expiry pull request", func() bool {
+		for _, p := range r.srv.PullRequests(repo) {
+			if p.HeadRef == "jit/expire/"+id && p.AutoMergeBy != "" {
+				expiry = p
+				return true
+			}
+		}
+		return false
+	})
+	r.settle()
+	r.push("dave", "jit/expire/"+id, map[string]string{"access/prod/orders/dave-1.yaml": grantFor("dave")})
+	r.srv.ClearFaults()
+	r.settle()
+	r.app.Reconcile()
+	r.settle()
+	got := r.pr(expiry.Number)
+	if got.Merged {
+		t.Fatalf("the tampered expiry pull request #%d merged", got.Number)
+	}
+	if got.AutoMergeBy != "" {
+		t.Errorf("auto-merge is still enabled on the tampered expiry pull request (by %s)", got.AutoMergeBy)
+	}
+	for _, name := range []string{"jit/validate", approvalCheck} {
+		if c := r.check(expiry.Number, name); c.Conclusion != "failure" {
+			t.Errorf("%s on the tampered head: %s (%s)", name, c.Conclusion, c.Title)
+		}
+	}
+	records, _ := r.events()
+	for _, rec := range records {
+		if strings.Contains(rec, "dave") {
+			t.Errorf("dave's grant reached the default branch: %q", records)
+		}
+	}
+	if count(records, "revoked", id) != 1 {
+		t.Errorf("records: %q, want the revocation recorded once all the same", records)
 	}
 }

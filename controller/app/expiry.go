@@ -25,6 +25,16 @@ func (a *App) expiryPR(ctx context.Context, pr ghapi.PullRequest, id string) err
 	}
 	checks := lifecycle.ExpiryChecks(id)
 	if why != "" {
+		// A late event about an expiry that has merged since (its grant is
+		// then gone from the branch) or moved on is no reason to fail it.
+		fresh, err := a.gh.PullRequest(ctx, pr.Number)
+		if err != nil {
+			return fmt.Errorf("reading pull request #%d: %w", pr.Number, err)
+		}
+		if fresh.State != "open" || fresh.HeadSHA != pr.HeadSHA {
+			return nil
+		}
+		pr = fresh
 		a.log.Warn("an expiry pull request is not genuine; auto-merge refused", "pull_request", pr.Number, "grant", id, "why", why)
 		for i := range checks {
 			checks[i].Conclusion = "failure"

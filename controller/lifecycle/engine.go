@@ -279,7 +279,7 @@ func (e *Engine) bookkeep(ctx context.Context, b *books, now time.Time) {
 		case reconcile.Apply, reconcile.Reassert:
 			if o.Err != nil {
 				exists[o.Grant] = reconcile.Actual{Grant: o.Grant}
-				e.failed(ctx, b, g, trailer.ActivationFailed, o.Err, now)
+				e.failed(ctx, b, g, trailer.ActivationFailed, o.Err)
 				continue
 			}
 			e.succeeded(o.Grant)
@@ -289,7 +289,7 @@ func (e *Engine) bookkeep(ctx context.Context, b *books, now time.Time) {
 			}
 		case reconcile.Destroy:
 			if o.Err != nil {
-				e.failed(ctx, b, g, trailer.RevokeFailed, o.Err, now)
+				e.failed(ctx, b, g, trailer.RevokeFailed, o.Err)
 				continue
 			}
 			e.succeeded(o.Grant)
@@ -372,6 +372,7 @@ func (e *Engine) revoked(ctx context.Context, b *books, id string, resources []s
 		n, err := e.cfg.GitHub.Expire(ctx, r)
 		if err != nil {
 			b.rep.Errors = append(b.rep.Errors, fmt.Errorf("grant %s: opening its expiry pull request: %w", id, err))
+			e.retryLater(id)
 			e.log.Error("opening the expiry pull request failed; the next pass retries", "grant", id, "error", err)
 		} else {
 			b.rep.Expiries[id] = n
@@ -386,18 +387,9 @@ func (e *Engine) revoked(ctx context.Context, b *books, id string, resources []s
 // failed records the first failure of a streak (activation-failed or
 // revoke-failed), says so on the grant's pull request, and schedules the
 // retry.
-func (e *Engine) failed(ctx context.Context, b *books, g desired.Grant, kind trailer.EventKind, cause error, now time.Time) {
+func (e *Engine) failed(ctx context.Context, b *books, g desired.Grant, kind trailer.EventKind, cause error) {
 	id := g.Request.ID
-	e.mu.Lock()
-	f := e.failing[id]
-	if f == nil {
-		f = &failure{}
-		e.failing[id] = f
-	}
-	f.attempts++
-	f.next = now.Add(backoff(e.cfg.RetryBase, e.cfg.RetryMax, f.attempts))
-	next := f.next
-	e.mu.Unlock()
+	next := e.retryLater(id)
 	msg := trailer.OneLine(cause.Error())
 	var last Entry
 	var ok bool
@@ -420,6 +412,22 @@ func (e *Engine) failed(ctx context.Context, b *books, g desired.Grant, kind tra
 			e.log.Error("telling the pull request of a failure failed", "grant", id, "pull_request", g.PullRequest, "error", err)
 		}
 	}
+}
+
+// retryLater lengthens grant id's failure streak and returns when the next
+// pass should try it again: backoff from RetryBase, doubled per attempt, at
+// most RetryMax apart.
+func (e *Engine) retryLater(id string) time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	f := e.failing[id]
+	if f == nil {
+		f = &failure{}
+		e.failing[id] = f
+	}
+	f.attempts++
+	f.next = e.cfg.Now().Add(backoff(e.cfg.RetryBase, e.cfg.RetryMax, f.attempts))
+	return f.next
 }
 
 // succeeded ends a grant's failure streak.
@@ -448,6 +456,7 @@ func (e *Engine) record(ctx context.Context, b *books, ev trailer.Event) {
 	e.cfg.Metrics.Recorded(ev.Kind, err)
 	if err != nil {
 		b.rep.Errors = append(b.rep.Errors, fmt.Errorf("grant %s: recording %s: %w", id, ev.Kind, err))
+		e.retryLater(id)
 		e.log.Error("recording failed; the next pass records it", "grant", id, "event", ev.Kind, "error", err)
 		return
 	}
@@ -507,9 +516,6 @@ func (e *Engine) next(rep Report, now time.Time) time.Time {
 		earlier(f.next)
 	}
 	e.mu.Unlock()
-	if len(rep.Errors) > 0 {
-		earlier(now.Add(e.cfg.RetryBase))
-	}
 	return at
 }
 
