@@ -230,6 +230,9 @@ func (a *App) merge(ctx context.Context, as *Assessment, delivery string) error 
 		return fmt.Errorf("merging pull request #%d: %w", pr.Number, err)
 	}
 	a.m.Merges.WithLabelValues("merged").Inc()
+	if a.cfg.Lifecycle != nil {
+		a.cfg.Lifecycle.KnownMerge(pr.Number, sha)
+	}
 	a.log.Info("merged", append(logAttrs(pr, as), "delivery", delivery, "merge", sha, "approved_by", strings.Join(as.Decision.ApprovedBy(), ","),
 		"break_glass", rec.breakGlass)...)
 	return nil

@@ -53,6 +53,10 @@ type GitHub interface {
 	Record(ctx context.Context, at Tip, message func(parent string) (string, error)) (string, error)
 	// Flag marks commit sha as bringing in a grant that is never applied.
 	Flag(ctx context.Context, sha, description string) error
+	// Merged checks that commit is the merge of pull request number on
+	// GitHub (not a look-alike pushed to the branch with a replayed or
+	// forged decision).
+	Merged(ctx context.Context, number int, commit string) error
 	// Expire opens (or finds) the pull request deleting an expired grant's
 	// file and has GitHub merge it with the message r.Message signs for its
 	// head; it returns the pull request's number.
@@ -168,6 +172,15 @@ func New(cfg Config) (*Engine, error) {
 	return &Engine{cfg: cfg, log: cfg.Logger, failing: map[string]*failure{}, flagged: map[string]bool{}}, nil
 }
 
+// KnownMerge tells the engine that pull request number was just merged as
+// commit (the App made that merge), sparing GitHub the question before
+// the grant is applied.
+func (e *Engine) KnownMerge(number int, commit string) {
+	if k, ok := e.cfg.GitHub.(interface{ KnownMerge(int, string) }); ok {
+		k.KnownMerge(number, commit)
+	}
+}
+
 // Report is what one pass found and did.
 type Report struct {
 	pass.Report
@@ -223,6 +236,9 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 			Logger:      e.log,
 			Concurrency: e.cfg.Concurrency,
 			OnDesired:   prs.set,
+			Vet: func(ctx context.Context, g desired.Grant) error {
+				return e.cfg.GitHub.Merged(ctx, g.PullRequest, g.Decision)
+			},
 		}
 		pc.Provision.Keys = keySource{e.cfg.GitHub}
 		pc.Provision.Sink = &commentSink{gh: e.cfg.GitHub, prs: prs, now: e.cfg.Now}

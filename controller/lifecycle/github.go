@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/jitops/jit/controller/explain"
 	"github.com/jitops/jit/controller/ghapi"
@@ -18,13 +19,16 @@ const FlagContext = "jit/desired"
 // created with a successful run of each of the required checks (a
 // protected branch's required checks apply to the App's own pushes too).
 func NewGitHub(c *ghapi.Client, branch string) GitHub {
-	return &gitHub{c: c, branch: branch, checks: []string{explain.ValidateName, explain.ApprovalName}}
+	return &gitHub{c: c, branch: branch, checks: []string{explain.ValidateName, explain.ApprovalName}, merged: map[string]bool{}}
 }
 
 type gitHub struct {
 	c      *ghapi.Client
 	branch string
 	checks []string
+
+	mu     sync.Mutex
+	merged map[string]bool // "number@commit" GitHub confirmed
 }
 
 func (g *gitHub) AuthorizedKeys(ctx context.Context, login string) ([]string, error) {
@@ -42,6 +46,41 @@ func (g *gitHub) Record(ctx context.Context, at Tip, message func(parent string)
 	}
 	return g.c.WriteCommitAt(ctx, g.branch, g.checks, at.Commit, at.Tree, message)
 }
+
+// Merged asks GitHub once per pull request and commit (answers are kept:
+// a merge never changes).
+func (g *gitHub) Merged(ctx context.Context, number int, commit string) error {
+	key := fmt.Sprintf("%d@%s", number, commit)
+	g.mu.Lock()
+	ok := g.merged[key]
+	g.mu.Unlock()
+	if ok {
+		return nil
+	}
+	pr, err := g.c.PullRequest(ctx, number)
+	if err != nil {
+		return fmt.Errorf("checking that pull request #%d merged as %s: %w", number, short(commit), err)
+	}
+	if !pr.Merged || pr.MergeCommitSHA != commit {
+		return fmt.Errorf("%w: GitHub says pull request #%d is not merged as %s (merged %v, as %q); the grant is not applied", ErrNotTheMerge, number, short(commit), pr.Merged, pr.MergeCommitSHA)
+	}
+	g.mu.Lock()
+	g.merged[key] = true
+	g.mu.Unlock()
+	return nil
+}
+
+// KnownMerge records that pull request number merged as commit: the App
+// made that merge itself and GitHub answered with its sha.
+func (g *gitHub) KnownMerge(number int, commit string) {
+	g.mu.Lock()
+	g.merged[fmt.Sprintf("%d@%s", number, commit)] = true
+	g.mu.Unlock()
+}
+
+// ErrNotTheMerge means a decision's commit is not, on GitHub, the merge of
+// the pull request it names.
+var ErrNotTheMerge = errors.New("not the merge of its pull request")
 
 func (g *gitHub) Flag(ctx context.Context, sha, description string) error {
 	return g.c.CreateStatus(ctx, sha, ghapi.Status{Context: FlagContext, State: "failure", Description: description})

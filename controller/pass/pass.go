@@ -56,6 +56,12 @@ type Config struct {
 	// read, before anything is applied or destroyed (the App learns from it
 	// which pull request each grant's credentials go to).
 	OnDesired func(desired.State)
+	// Vet, when set, is asked before each apply of a grant whose workspace
+	// is missing, incomplete or applied with another expiry; an error fails
+	// that apply (nothing is created) and the next pass asks again. The
+	// App checks with GitHub that the grant's decision is the merge of its
+	// pull request.
+	Vet func(context.Context, desired.Grant) error
 }
 
 // Report is what a pass found and did.
@@ -127,7 +133,10 @@ func RunRepo(ctx context.Context, repo *history.Repo, cfg Config, opts reconcile
 		return rep, err
 	}
 	rep.Actual = actual
-	prov := provisioner{m: m, actual: actual, read: true}
+	prov := provisioner{m: m, actual: actual, read: true, vet: cfg.Vet, grants: map[string]desired.Grant{}}
+	for _, g := range st.Grants {
+		prov.grants[g.Request.ID] = g
+	}
 	if len(opts.Grants) > 0 {
 		rep.Unknown = unknown(opts.Grants, st, actual)
 	}
@@ -264,6 +273,8 @@ type provisioner struct {
 	m      *provision.Manager
 	actual []reconcile.Actual
 	read   bool
+	vet    func(context.Context, desired.Grant) error
+	grants map[string]desired.Grant
 }
 
 func (p provisioner) Actual(ctx context.Context) ([]reconcile.Actual, error) {
@@ -282,6 +293,11 @@ func (p provisioner) Actual(ctx context.Context) ([]reconcile.Actual, error) {
 }
 
 func (p provisioner) Apply(ctx context.Context, d reconcile.Desired) ([]string, error) {
+	if p.vet != nil {
+		if err := p.vet(ctx, p.grants[d.Request.ID]); err != nil {
+			return nil, err
+		}
+	}
 	a, err := p.m.Apply(ctx, d.Request, d.ExpiresAt)
 	return a.Resources, err
 }
