@@ -535,3 +535,53 @@ func TestTamperedExpiryPullRequest(t *testing.T) {
 		t.Errorf("records: %q, want the revocation recorded once all the same", records)
 	}
 }
+
+// TestActivationFailureRecordedOnceThenHealed: an apply that fails (its
+// database does not exist yet) is recorded once as activation-failed and
+// said on the pull request; retried with backoff, it succeeds once the
+// database exists, and the activation is recorded.
+func TestActivationFailureRecordedOnceThenHealed(t *testing.T) {
+	r := newRig(t, rigOptions{lifecycle: true})
+	const id = "prod/billing/alice-1"
+	n := r.openPR("alice", "req", map[string]string{"access/" + id + ".yaml": strings.Replace(aliceGrant, "database: orders", "database: billing", 1)})
+	r.settle()
+	r.approve("bob", n)
+	r.waitLong("a failed activation recorded", func() bool {
+		got, _ := r.events()
+		return count(got, "activation-failed", id) > 0
+	})
+	var told bool
+	for _, c := range r.comments(n) {
+		told = told || strings.Contains(c.Body, "Activating") && strings.Contains(c.Body, "failed")
+	}
+	if !told {
+		t.Errorf("the pull request was not told of the failed activation")
+	}
+	r.pg.CreateDatabase(t, "billing")
+	r.waitFor("the activation", func() bool {
+		got, _ := r.events()
+		return count(got, "activated", id) > 0
+	})
+	r.settle()
+	got, _ := r.events()
+	if count(got, "activation-failed", id) != 1 || count(got, "activated", id) != 1 {
+		t.Errorf("records: %q, want one activation-failed, then one activated", got)
+	}
+	cred := r.credentialsOf(n, id, "alice")
+	if err := r.pg.TryLogin("billing", cred.Connection["role"], cred.Password); err != nil {
+		t.Errorf("the healed grant does not log in: %v", err)
+	}
+}
+
+// waitLong polls cond for up to two minutes (terraform and PostgreSQL at
+// work).
+func (r *rig) waitLong(what string, cond func() bool) {
+	r.t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
