@@ -43,8 +43,9 @@ one of those declared in the --targets file (env JIT_TARGETS), with only that
 target's settings and secrets: its templates see none of the controller's
 PG* variables nor any other target's. A grant whose policies name no target
 uses the controller's own environment (for postgres-role: PGHOST, PGPORT,
-PGUSER, PGPASSWORD or PGPASSFILE, PGSSLMODE). TF_* variables, PG_CONN_STR
-and the variables targets' secrets are read from never reach a template.
+PGUSER, PGPASSWORD or PGPASSFILE, PGSSLMODE). TF_* variables, PG_CONN_STR,
+jit's own JIT_* settings and the variables targets' secrets are read from
+never reach a template.
 `
 
 func (pf *provisionFlags) register(fs *flag.FlagSet, withRepo bool) {
