@@ -98,20 +98,38 @@ func (c *Client) OpenDeletionPR(ctx context.Context, d DeletionPR) (PullRequest,
 	switch {
 	case err == nil:
 		c.log.Info("made the deletion branch", logKeyBranch, d.Branch, logKeySHA, cm.GetSHA())
-		return c.createDeletionPull(ctx, d)
-	case !alreadyExists(err):
-		return fail(wrap(refRoute, err))
-	}
-	if err := c.checkDeletionBranch(ctx, d, paths, baseTree, tree); err != nil {
-		return fail(err)
-	}
-	if p, ok, err := c.findDeletionPull(ctx, d); err != nil || ok {
+		p, err := c.createDeletionPull(ctx, d)
 		if err != nil {
 			return fail(err)
 		}
-		return p, nil
+		return sameHead(d, p, cm.GetSHA())
+	case !alreadyExists(err):
+		return fail(wrap(refRoute, err))
 	}
-	return c.createDeletionPull(ctx, d)
+	checked, err := c.checkDeletionBranch(ctx, d, paths, baseTree, tree)
+	if err != nil {
+		return fail(err)
+	}
+	p, ok, err := c.findDeletionPull(ctx, d)
+	if err != nil {
+		return fail(err)
+	}
+	if !ok {
+		if p, err = c.createDeletionPull(ctx, d); err != nil {
+			return fail(err)
+		}
+	}
+	return sameHead(d, p, checked)
+}
+
+// sameHead returns p when its head is the commit checked (made or verified
+// as the App's deletion); a branch moved in between is tampered with, and
+// its pull request must not be merged on the strength of that check.
+func sameHead(d DeletionPR, p PullRequest, checked string) (PullRequest, error) {
+	if p.HeadSHA != checked {
+		return PullRequest{}, fmt.Errorf("opening the deletion pull request %s: its head %s is not the commit checked, %s: the branch moved: %w", d.Branch, p.HeadSHA, checked, ErrBranchTampered)
+	}
+	return p, nil
 }
 
 // checkDeletion validates d and returns its paths, sorted.
@@ -189,15 +207,20 @@ func (c *Client) deletionTree(ctx context.Context, base string, paths []string) 
 	return t.GetSHA(), nil
 }
 
-// checkDeletionBranch returns nil when d.Branch's tip is the App's deletion of
+// checkDeletionBranch returns d.Branch's tip, and nil when that tip is the App's deletion of
 // exactly paths from a commit on d.Base's history, else an error wrapping
 // ErrBranchTampered (or the error that kept it from finding out). baseTree is
 // d.BaseSHA's tree and tree that tree without paths.
-func (c *Client) checkDeletionBranch(ctx context.Context, d DeletionPR, paths []string, baseTree, tree string) error {
+func (c *Client) checkDeletionBranch(ctx context.Context, d DeletionPR, paths []string, baseTree, tree string) (string, error) {
 	tip, err := c.BranchTip(ctx, d.Branch)
 	if err != nil {
-		return err
+		return "", err
 	}
+	return tip, c.checkDeletionTip(ctx, d, paths, baseTree, tree, tip)
+}
+
+// checkDeletionTip is checkDeletionBranch for the branch's tip, tip.
+func (c *Client) checkDeletionTip(ctx context.Context, d DeletionPR, paths []string, baseTree, tree, tip string) error {
 	tampered := func(format string, args ...any) error {
 		return fmt.Errorf("branch %s at %s: %s: %w", d.Branch, tip, fmt.Sprintf(format, args...), ErrBranchTampered)
 	}
