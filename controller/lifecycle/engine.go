@@ -16,6 +16,7 @@ import (
 	"github.com/jitops/jit/controller/pass"
 	"github.com/jitops/jit/controller/provision"
 	"github.com/jitops/jit/controller/reconcile"
+	"github.com/jitops/jit/controller/render"
 	"github.com/jitops/jit/controller/trailer"
 )
 
@@ -216,10 +217,12 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 	defer e.passOnce.Unlock()
 	unlock, err := e.cfg.Lock.Lock(ctx, PassLock)
 	if err != nil {
+		e.overdue(ctx, repo)
 		return Report{}, fmt.Errorf("waiting for the pass lock: %w", err)
 	}
 	defer unlock()
 	if err := repo.Fetch(ctx); err != nil {
+		e.overdue(ctx, repo)
 		return Report{}, fmt.Errorf("fetching the access repository: %w", err)
 	}
 	now := e.cfg.Now()
@@ -271,6 +274,47 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 	return rep, nil
 }
 
+// overdue makes a pass that could not run (its lock or GitHub out of
+// reach) still visible: from the local copy of the branch alone it counts
+// the verified grants past their expiry whose revocation is not recorded,
+// sets the gauge and warns. (Their targets refuse them anyway once their own
+// expiry passes.)
+func (e *Engine) overdue(ctx context.Context, repo Repository) {
+	now := e.cfg.Now()
+	var late []string
+	err := repo.Read(ctx, func(r *history.Repo) error {
+		tip, err := pass.Tip(ctx, r, e.cfg.Branch, "")
+		if err != nil {
+			return err
+		}
+		st, err := desired.Read(ctx, desired.FromHistory(r), tip)
+		if err != nil {
+			return err
+		}
+		l, err := ReadLedger(ctx, r, tip, st.Grants, e.cfg.Lookback)
+		if err != nil {
+			return err
+		}
+		for _, g := range st.Grants {
+			if now.Before(g.ExpiresAt) {
+				continue
+			}
+			if en, ok := l.Revocation(g.Request.ID); !ok || en.Kind != trailer.Revoked {
+				late = append(late, g.Request.ID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.log.Error("a pass could not run, nor could the grants past their expiry be counted", "error", err)
+		return
+	}
+	e.cfg.Metrics.PastExpiry(len(late))
+	if len(late) > 0 {
+		e.log.Warn("a pass could not run while grants are past their expiry and not revoked", "grants", late)
+	}
+}
+
 // bookkeep writes what the pass did, and heals what earlier passes left.
 func (e *Engine) bookkeep(ctx context.Context, b *books, now time.Time) {
 	rep, l := b.rep, b.l
@@ -278,10 +322,21 @@ func (e *Engine) bookkeep(ctx context.Context, b *books, now time.Time) {
 	for _, g := range rep.Grants {
 		grants[g.Request.ID] = g
 	}
+	// What exists, by grant: a workspace that lost its record (a destroy
+	// that failed halfway) still belongs to the grant whose workspace it is,
+	// which must not be taken for revoked while it remains.
 	exists := map[string]reconcile.Actual{}
 	for _, a := range rep.Actual {
-		if a.Grant != "" {
-			exists[a.Grant] = a
+		id := a.Grant
+		if id == "" {
+			for gid := range grants {
+				if render.IsWorkspaceOf(a.Workspace, gid) {
+					id = gid
+				}
+			}
+		}
+		if id != "" {
+			exists[id] = a
 		}
 	}
 	acted := map[string]bool{}
@@ -305,6 +360,9 @@ func (e *Engine) bookkeep(ctx context.Context, b *books, now time.Time) {
 			}
 		case reconcile.Destroy:
 			if o.Err != nil {
+				if _, ok := exists[o.Grant]; !ok {
+					exists[o.Grant] = reconcile.Actual{Grant: o.Grant, Workspace: o.Workspace}
+				}
 				e.failed(ctx, b, g, trailer.RevokeFailed, o.Err)
 				continue
 			}
@@ -370,9 +428,13 @@ func (e *Engine) bookkeep(ctx context.Context, b *books, now time.Time) {
 	}
 	e.mu.Unlock()
 	for id, a := range exists {
-		if g, ok := grants[id]; ok && !now.Before(g.ExpiresAt) {
+		g, ok := grants[id]
+		switch {
+		case ok && !now.Before(g.ExpiresAt):
 			rep.PastExpiry++
-		} else if !ok && !a.ExpiresAt.IsZero() && !now.Before(a.ExpiresAt) {
+		case !ok && (a.ExpiresAt.IsZero() || !now.Before(a.ExpiresAt)):
+			// Its file is gone (revoked early) or its expiry unknown: it
+			// should not exist any more.
 			rep.PastExpiry++
 		}
 	}

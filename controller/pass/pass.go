@@ -22,6 +22,7 @@ import (
 	"github.com/jitops/jit/controller/history"
 	"github.com/jitops/jit/controller/provision"
 	"github.com/jitops/jit/controller/reconcile"
+	"github.com/jitops/jit/controller/render"
 )
 
 // Config says where the grants and their state are.
@@ -310,9 +311,23 @@ func (p provisioner) Reassert(ctx context.Context, d reconcile.Desired) ([]strin
 func (p provisioner) Destroy(ctx context.Context, a reconcile.Actual) ([]string, error) {
 	var d provision.Destroyed
 	var err error
-	if a.Grant != "" {
-		d, err = p.m.Destroy(ctx, a.Grant)
-	} else {
+	id := a.Grant
+	if id == "" {
+		// A workspace that lost its record: a grant still on the branch
+		// whose workspace it is can finish the destroy.
+		for gid := range p.grants {
+			if render.IsWorkspaceOf(a.Workspace, gid) {
+				id = gid
+			}
+		}
+	}
+	g, known := p.grants[id]
+	switch {
+	case known:
+		d, err = p.m.DestroyGrant(ctx, g.Request, g.ExpiresAt)
+	case id != "":
+		d, err = p.m.Destroy(ctx, id)
+	default:
 		d, err = p.m.DestroyWorkspace(ctx, a.Workspace)
 	}
 	return d.Resources, err

@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jitops/jit/controller/credential"
+	"github.com/jitops/jit/controller/grant"
 	"github.com/jitops/jit/controller/render"
 	"github.com/jitops/jit/controller/terraform"
 )
@@ -22,6 +24,20 @@ import (
 // callers that must not mistake a wrong state location for success check
 // Existed (and Used).
 func (m *Manager) Destroy(ctx context.Context, id string) (Destroyed, error) {
+	return m.destroy(ctx, id, nil)
+}
+
+// DestroyGrant is Destroy for a grant whose file the caller still has: when
+// its workspace lost jit's record (a destroy that failed halfway removes
+// terraform's outputs first) but still holds resources, the template and
+// inputs are taken from req as applied until expires, so the rest is
+// destroyed rather than left for a human.
+func (m *Manager) DestroyGrant(ctx context.Context, req grant.Request, expires time.Time) (Destroyed, error) {
+	meta := render.MetaOf(req, expires)
+	return m.destroy(ctx, req.ID, &meta)
+}
+
+func (m *Manager) destroy(ctx context.Context, id string, fallback *render.Meta) (Destroyed, error) {
 	out := Destroyed{Grant: id, Workspace: render.WorkspaceName(id)}
 	defer m.lockGrant(id)()
 	release, err := m.acquire(ctx)
@@ -41,7 +57,7 @@ func (m *Manager) Destroy(ctx context.Context, id string) (Destroyed, error) {
 		m.log.Info("grant has no workspace, nothing to destroy", LogKeyGrant, id, LogKeyWorkspace, ws)
 		return out, nil
 	}
-	return m.destroyIn(ctx, admin, add, ws, id)
+	return m.destroyIn(ctx, admin, add, ws, id, fallback)
 }
 
 // DestroyWorkspace destroys the grant workspace ws, whichever grant it
@@ -69,13 +85,13 @@ func (m *Manager) DestroyWorkspace(ctx context.Context, ws string) (Destroyed, e
 	if err != nil {
 		return out, err
 	}
-	return m.destroyIn(ctx, admin, add, ws, "")
+	return m.destroyIn(ctx, admin, add, ws, "", nil)
 }
 
 // destroyIn destroys the existing workspace ws, selected in the admin data
 // directory add, of grant id (empty when unknown). The caller holds ws's
 // lock and a terraform slot.
-func (m *Manager) destroyIn(ctx context.Context, admin *prepared, add, ws, id string) (Destroyed, error) {
+func (m *Manager) destroyIn(ctx context.Context, admin *prepared, add, ws, id string, fallback *render.Meta) (Destroyed, error) {
 	out := Destroyed{Grant: id, Workspace: ws, Existed: true}
 	who := id
 	if who == "" {
@@ -87,13 +103,17 @@ func (m *Manager) destroyIn(ctx context.Context, admin *prepared, add, ws, id st
 		return out, err
 	}
 	raw, ok := st.Outputs[render.MetaVariable]
-	if !ok {
-		if n := len(st.Resources); n > 0 {
-			return out, fmt.Errorf("grant %s: workspace %s holds %d resources but no jit record, so jit cannot tell which template made them: destroy them with terraform by hand", who, ws, n)
-		}
-	} else {
-		meta, err := render.ParseMeta(raw)
-		if err != nil {
+	n := len(st.Resources)
+	useFallback := !ok && n > 0 && fallback != nil && fallback.Grant == id && render.IsWorkspaceOf(ws, id)
+	if !ok && n > 0 && !useFallback {
+		return out, fmt.Errorf("grant %s: workspace %s holds %d resources but no jit record, so jit cannot tell which template made them: destroy them with terraform by hand", who, ws, n)
+	}
+	if ok || useFallback {
+		var meta render.Meta
+		if useFallback {
+			log.Warn("the workspace holds resources but lost jit's record (a destroy failed halfway); destroying them with the grant as the default branch holds it", "resources", n)
+			meta = *fallback
+		} else if meta, err = render.ParseMeta(raw); err != nil {
 			return out, fmt.Errorf("grant %s: workspace %s: %w", who, ws, err)
 		}
 		if !render.IsWorkspaceOf(ws, meta.Grant) || (id != "" && meta.Grant != id) {

@@ -181,11 +181,13 @@ func Plan(desired []Desired, actual []Actual, now time.Time, opts Options) []Out
 func plan(desired []Desired, actual []Actual, now time.Time, opts Options) []task {
 	want := map[string]Desired{}
 	expired := map[string]bool{}
+	gone := map[string]Desired{}
 	for _, d := range desired {
 		if now.Before(d.ExpiresAt) {
 			want[d.Request.ID] = d
 		} else {
 			expired[d.Request.ID] = true
+			gone[d.Request.ID] = d
 		}
 	}
 	have := map[string]Actual{}
@@ -196,6 +198,12 @@ func plan(desired []Desired, actual []Actual, now time.Time, opts Options) []tas
 			// found by workspace name below; anything else is destroyed.
 			if d, ok := findByWorkspace(want, a.Workspace); ok {
 				have[d.Request.ID] = a
+				continue
+			}
+			// An expired grant's workspace that lost its record (a destroy
+			// that failed halfway) is still that grant's, to destroy.
+			if d, ok := findByWorkspace(gone, a.Workspace); ok {
+				tasks = append(tasks, task{out: Outcome{Grant: d.Request.ID, Workspace: a.Workspace, Action: Destroy, Reason: ReasonExpired}, actual: a})
 				continue
 			}
 			tasks = append(tasks, task{out: Outcome{Workspace: a.Workspace, Action: Destroy, Reason: ReasonUnknown}, actual: a})

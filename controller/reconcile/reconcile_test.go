@@ -90,6 +90,11 @@ func TestPlan(t *testing.T) {
 			actual: []reconcile.Actual{{Workspace: render.WorkspaceName("x")}},
 			want:   []reconcile.Outcome{{Workspace: render.WorkspaceName("x"), Action: reconcile.Destroy, Reason: reconcile.ReasonUnknown}},
 		},
+		"an expired grant's workspace that lost its record is that grant's": {
+			desired: []reconcile.Desired{want("a", earlier)},
+			actual:  []reconcile.Actual{{Workspace: render.WorkspaceName("a")}},
+			want:    []reconcile.Outcome{{Grant: "a", Workspace: render.WorkspaceName("a"), Action: reconcile.Destroy, Reason: reconcile.ReasonExpired}},
+		},
 		"mixed, ordered by grant": {
 			desired: []reconcile.Desired{want("c", later), want("b", earlier), want("a", later)},
 			actual:  []reconcile.Actual{have("b", true), have("a", true), have("d", true)},
