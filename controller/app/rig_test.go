@@ -235,10 +235,16 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// waitFor polls cond for up to 20 seconds.
+// waitFor polls cond for up to 20 seconds, or three minutes in a rig
+// running terraform and PostgreSQL (a loaded machine runs them slowly; how
+// fast they are is the benchmarks' to say).
 func (r *rig) waitFor(what string, cond func() bool) {
 	r.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	limit := 20 * time.Second
+	if r.o.lifecycle {
+		limit = 3 * time.Minute
+	}
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
 			r.t.Fatalf("timed out waiting for %s", what)
