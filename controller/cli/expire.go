@@ -151,8 +151,13 @@ func parseExpireConfig(args []string, getenv func(string) string, stderr io.Writ
 	}
 	if *now != "" {
 		at, err := parseNow(*now)
-		if err != nil {
+		switch {
+		case err != nil:
 			p = append(p, err)
+		case at.Before(time.Now().Add(-time.Minute)):
+			// An earlier time would take expired grants for live ones and
+			// apply them again.
+			p = append(p, fmt.Errorf("--now %s is in the past; it may only move the clock ahead (tests), never back", *now))
 		}
 		c.Now = at
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"sort"
 	"sync"
 	"time"
@@ -130,6 +131,12 @@ type Engine struct {
 
 	mu       sync.Mutex
 	failing  map[string]*failure // grant → its current failure streak
+	// failedNow marks the grants something failed for in the running pass.
+	failedNow map[string]bool
+	// expiring holds when each grant's expiry pull request was last opened
+	// or found open with auto-merge on: GitHub merges it when its checks
+	// pass, so a pass asks again only after RetryMax.
+	expiring map[string]time.Time
 	flagged  map[string]bool     // commits already flagged by this process
 	passOnce sync.Mutex
 }
@@ -170,7 +177,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.RetryMax <= 0 {
 		cfg.RetryMax = 5 * time.Minute
 	}
-	return &Engine{cfg: cfg, log: cfg.Logger, failing: map[string]*failure{}, flagged: map[string]bool{}}, nil
+	return &Engine{cfg: cfg, log: cfg.Logger, failing: map[string]*failure{}, failedNow: map[string]bool{}, expiring: map[string]time.Time{}, flagged: map[string]bool{}}, nil
 }
 
 // KnownMerge tells the engine that pull request number was just merged as
@@ -221,9 +228,13 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 		return Report{}, fmt.Errorf("waiting for the pass lock: %w", err)
 	}
 	defer unlock()
+	var fetchErr error
 	if err := repo.Fetch(ctx); err != nil {
-		e.overdue(ctx, repo)
-		return Report{}, fmt.Errorf("fetching the access repository: %w", err)
+		// GitHub out of reach: destroying what is due is always safe, from
+		// the revision last fetched; nothing is applied until it is back.
+		fetchErr = fmt.Errorf("fetching the access repository: %w", err)
+		e.log.Error("fetching failed; destroying what is due as of the last fetched revision, applying nothing", "error", err)
+		opts.NoApply = true
 	}
 	now := e.cfg.Now()
 	rep := Report{Expiries: map[string]int{}}
@@ -271,7 +282,7 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 	if rep.PastExpiry > 0 {
 		e.log.Warn("grants past their expiry still exist; destroys are being retried", "count", rep.PastExpiry)
 	}
-	return rep, nil
+	return rep, fetchErr
 }
 
 // overdue makes a pass that could not run (its lock or GitHub out of
@@ -348,6 +359,14 @@ func (e *Engine) bookkeep(ctx context.Context, b *books, now time.Time) {
 		g, live := grants[o.Grant]
 		switch o.Action {
 		case reconcile.Apply, reconcile.Reassert:
+			if o.Err != nil && o.Action == reconcile.Reassert {
+				// The access is live; only re-asserting it failed. Not an
+				// activation failure: logged, and retried by the next
+				// drift pass.
+				e.retryLater(o.Grant)
+				e.log.Error("re-asserting a live grant failed", "grant", o.Grant, "error", scrub(o.Err.Error()))
+				continue
+			}
 			if o.Err != nil {
 				exists[o.Grant] = reconcile.Actual{Grant: o.Grant}
 				e.failed(ctx, b, g, trailer.ActivationFailed, o.Err)
@@ -417,15 +436,15 @@ func (e *Engine) bookkeep(ctx context.Context, b *books, now time.Time) {
 	for _, a := range rep.Anomalies {
 		e.flag(ctx, b, a)
 	}
-	// A grant gone from the branch and the state has nothing left to retry.
+	// A streak ends with a pass in which nothing failed for its grant (a
+	// grant gone from the branch and the state has nothing left to retry).
 	e.mu.Lock()
 	for id := range e.failing {
-		if _, ok := grants[id]; !ok {
-			if _, ok := exists[id]; !ok {
-				delete(e.failing, id)
-			}
+		if !e.failedNow[id] {
+			delete(e.failing, id)
 		}
 	}
+	clear(e.failedNow)
 	e.mu.Unlock()
 	for id, a := range exists {
 		g, ok := grants[id]
@@ -444,7 +463,7 @@ func (e *Engine) bookkeep(ctx context.Context, b *books, now time.Time) {
 // whose file is still on the branch, the expiry pull request; then the
 // revoked record, once.
 func (e *Engine) revoked(ctx context.Context, b *books, id string, resources []string, onBranch bool, g desired.Grant) {
-	if onBranch {
+	if onBranch && e.expiryDue(id) {
 		r := e.expiry(g)
 		r.Base = b.tip.Commit
 		n, err := e.cfg.GitHub.Expire(ctx, r)
@@ -454,6 +473,9 @@ func (e *Engine) revoked(ctx context.Context, b *books, id string, resources []s
 			e.log.Error("opening the expiry pull request failed; the next pass retries", "grant", id, "error", err)
 		} else {
 			b.rep.Expiries[id] = n
+			e.mu.Lock()
+			e.expiring[id] = e.cfg.Now()
+			e.mu.Unlock()
 		}
 	}
 	if en, ok := b.l.Revocation(id); ok && en.Kind == trailer.Revoked {
@@ -468,7 +490,7 @@ func (e *Engine) revoked(ctx context.Context, b *books, id string, resources []s
 func (e *Engine) failed(ctx context.Context, b *books, g desired.Grant, kind trailer.EventKind, cause error) {
 	id := g.Request.ID
 	next := e.retryLater(id)
-	msg := trailer.OneLine(cause.Error())
+	msg := trailer.OneLine(scrub(cause.Error()))
 	var last Entry
 	var ok bool
 	if kind == trailer.ActivationFailed {
@@ -492,12 +514,22 @@ func (e *Engine) failed(ctx context.Context, b *books, g desired.Grant, kind tra
 	}
 }
 
+// expiryDue reports whether grant id's expiry pull request should be
+// opened or looked at again.
+func (e *Engine) expiryDue(id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	at, ok := e.expiring[id]
+	return !ok || e.cfg.Now().Sub(at) >= e.cfg.RetryMax
+}
+
 // retryLater lengthens grant id's failure streak and returns when the next
 // pass should try it again: backoff from RetryBase, doubled per attempt, at
 // most RetryMax apart.
 func (e *Engine) retryLater(id string) time.Time {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.failedNow[id] = true
 	f := e.failing[id]
 	if f == nil {
 		f = &failure{}
@@ -518,7 +550,9 @@ func (e *Engine) succeeded(id string) {
 // record writes one signed controller commit for ev and notes it in l.
 func (e *Engine) record(ctx context.Context, b *books, ev trailer.Event) {
 	id := ev.Grants[0]
+	var onto string
 	sha, err := e.cfg.GitHub.Record(ctx, b.tip, func(parent string) (string, error) {
+		onto = parent
 		ev := ev
 		ev.Parent = parent
 		ts, err := ev.Trailers()
@@ -539,7 +573,16 @@ func (e *Engine) record(ctx context.Context, b *books, ev trailer.Event) {
 		return
 	}
 	b.l.Note(id, Entry{Kind: ev.Kind, Commit: sha, ExpiresAt: ev.ExpiresAt, Error: ev.Error})
-	b.tip.Commit = sha // a record changes no file: the next one goes on top, same tree
+	if onto == b.tip.Commit {
+		// A record changes no file: the next one goes on top, same tree.
+		b.tip.Commit = sha
+	} else {
+		// The branch had moved (a merge meanwhile): the record went on
+		// another tip, whose tree the pass does not know. The next record
+		// reads the tip and its tree afresh, or it would put back files
+		// that merge changed.
+		b.tip = Tip{}
+	}
 	b.rep.Records = append(b.rep.Records, Written{Kind: ev.Kind, Grant: id, Commit: sha})
 	e.log.Info("recorded", "grant", id, "event", ev.Kind, "commit", sha)
 }
@@ -548,16 +591,16 @@ func (e *Engine) record(ctx context.Context, b *books, ev trailer.Event) {
 // and as a failed commit status on the commit that shows it (once per
 // process and commit).
 func (e *Engine) flag(ctx context.Context, b *books, a desired.Anomaly) {
-	e.cfg.Metrics.Anomaly(a.Kind)
-	e.log.Warn("a grant file on the default branch is never applied", "kind", a.Kind, "file", a.File, "commit", a.Commit, "why", a.Message)
-	if a.Commit == "" {
-		return
-	}
 	e.mu.Lock()
 	done := e.flagged[a.Commit+"\x00"+a.File]
 	e.flagged[a.Commit+"\x00"+a.File] = true
 	e.mu.Unlock()
 	if done {
+		return // counted, logged and flagged by this process already
+	}
+	e.cfg.Metrics.Anomaly(a.Kind)
+	e.log.Warn("a grant file on the default branch is never applied", "kind", a.Kind, "file", a.File, "commit", a.Commit, "why", a.Message)
+	if a.Commit == "" {
 		return
 	}
 	if err := e.cfg.GitHub.Flag(ctx, a.Commit, fmt.Sprintf("%s is never applied: %s", a.File, a.Kind)); err != nil {
@@ -591,7 +634,13 @@ func (e *Engine) next(rep Report, now time.Time) time.Time {
 	}
 	e.mu.Lock()
 	for _, f := range e.failing {
-		earlier(f.next)
+		// Never sooner than RetryBase: a retry time already past must not
+		// make passes run back to back.
+		at := f.next
+		if floor := now.Add(e.cfg.RetryBase); at.Before(floor) {
+			at = floor
+		}
+		earlier(at)
 	}
 	e.mu.Unlock()
 	return at
@@ -615,3 +664,20 @@ func (noMetrics) Revoked(time.Duration)             {}
 func (noMetrics) PastExpiry(int)                    {}
 func (noMetrics) Recorded(trailer.EventKind, error) {}
 func (noMetrics) Anomaly(desired.Kind)              {}
+
+// secretish are the shapes of secrets an error of terraform or psql may
+// carry: a SCRAM verifier, a connection URL's password, a keyword
+// connection string's password.
+var secretish = []*regexp.Regexp{
+	regexp.MustCompile(`SCRAM-SHA-256\$[^\s'"]+`),
+	regexp.MustCompile(`(?i)(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*@`),
+	regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`),
+}
+
+// scrub removes secrets from text bound for a record or a comment, which
+// everyone who can read the repository sees.
+func scrub(text string) string {
+	text = secretish[0].ReplaceAllString(text, "SCRAM-SHA-256$…")
+	text = secretish[1].ReplaceAllString(text, "${1}…@")
+	return secretish[2].ReplaceAllString(text, "${1}…")
+}

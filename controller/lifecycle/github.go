@@ -113,6 +113,20 @@ func (g *gitHub) Expire(ctx context.Context, r ExpiryRequest) (int, error) {
 	if err != nil {
 		return pr.Number, err
 	}
+	if am := pr.AutoMerge; am != nil {
+		// Auto-merge someone else enabled (another method, another
+		// message) would merge without the signed expire record.
+		bot, err := g.c.BotLogin(ctx)
+		if err != nil {
+			return pr.Number, err
+		}
+		if !strings.EqualFold(am.EnabledBy, bot) || !strings.EqualFold(am.Method, "merge") || am.CommitMessage != body {
+			if err := g.c.DisableAutoMerge(ctx, pr.NodeID); err != nil {
+				return pr.Number, fmt.Errorf("disabling auto-merge %s enabled on expiry pull request #%d: %w", am.EnabledBy, pr.Number, err)
+			}
+			pr.AutoMerge = nil
+		}
+	}
 	if pr.AutoMerge == nil {
 		err = g.c.EnableAutoMerge(ctx, ghapi.AutoMergeRequest{PullRequestID: pr.NodeID, ExpectedHeadOID: pr.HeadSHA, CommitHeadline: headline, CommitBody: body})
 		switch {
