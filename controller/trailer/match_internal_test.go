@@ -51,3 +51,21 @@ func TestMatchList(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCheckValueFast holds checkValue's shortcut for printable ASCII to the
+// rule for every character: the same offset and message for any value.
+func FuzzCheckValueFast(f *testing.F) {
+	for _, s := range []string{"x", " x", "x ", " ", "alice", "a\tb", "a\x7fb", "é ", "a\u00a0", "\u2028", "\xff", "2026-01-05T08:00:00Z", "sshsig+/="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if v == "" || len(v) > MaxValueLen {
+			return
+		}
+		off, msg := checkValue(v)
+		wantOff, wantMsg := checkRunes(v)
+		if off != wantOff || msg != wantMsg {
+			t.Errorf("checkValue(%q) = %d, %q; the rule for every character says %d, %q", v, off, msg, wantOff, wantMsg)
+		}
+	})
+}
