@@ -469,6 +469,29 @@ func TestAnomalyCommits(t *testing.T) {
 	}
 }
 
+// TestMergeHoldsWhatTheHeadDoesNot plants a signed merge whose tree holds
+// a grant file other than the approved head's (an evil merge): the
+// decision does not cover it, whichever reads the head's file (the
+// verifier pool while walking, or Read itself).
+func TestMergeHoldsWhatTheHeadDoesNot(t *testing.T) {
+	f := newFixture(t)
+	at := t0.Add(time.Hour)
+	const id = "prod/alice-inc-1"
+	head := f.branch("alice", at, map[string]string{file(id): grantYAML("alice", 2*time.Hour, false)})
+	d := decision(id, "alice", at, 2*time.Hour)
+	d.Head = head.String()
+	merge := f.g.Commit("main", "jit[bot]", f.key.Message(t, d), at, map[string]string{file(id): grantYAML("alice", 2*time.Hour, false) + "# and more\n"}, f.g.Head("main"), head)
+	tr := f.read(audit.Options{})
+	want := []audit.Anomaly{{Kind: audit.BadRecord, Grant: id, Commit: merge.String(),
+		Message: "the approved head " + audit.Short(head.String()) + " does not hold " + file(id) + " as merged"}}
+	if diff := cmp.Diff(want, tr.Anomalies); diff != "" {
+		t.Errorf("anomalies (-want +got):\n%s", diff)
+	}
+	if s := tr.Story(id); s == nil || s.Approved {
+		t.Errorf("story %+v; want one not approved", s)
+	}
+}
+
 func TestActive(t *testing.T) {
 	f := newFixture(t)
 	at := t0.Add(time.Hour)

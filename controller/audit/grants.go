@@ -143,10 +143,67 @@ func (r *reader) decisionFor(c history.Commit, ch history.Change, id string, rec
 	case d.Head != c.Parents[1]:
 		return bad(BadRecord, "the signed Jit-Head %s is not the merge's second parent %s", Short(d.Head), Short(c.Parents[1]))
 	}
-	if e, err := r.repo.BlobID(d.Head, ch.Path); err != nil || e.Blob != ch.To.Blob {
+	if r.headBlob(d.Head, ch.Path) != ch.To.Blob {
 		return bad(BadRecord, "the approved head %s does not hold %s as merged", Short(d.Head), ch.Path)
 	}
 	return d, nil
+}
+
+// headLookup is what one merge's second parent holds at the paths of the
+// grant files the merge adds or modifies: the verifier pool reads them
+// while the walk goes on, rather than Read one by one once it is over.
+type headLookup struct {
+	head  string
+	paths []string
+	// blobs[i] is the blob at paths[i], "" when there is no file there.
+	blobs []string
+}
+
+// queueHeads hands pool the lookups decisionFor will make for merge c
+// with the grant file changes ch; nil when it makes none.
+func queueHeads(c history.Commit, ch []history.Change, pool *verifier) *headLookup {
+	if len(c.Parents) != 2 {
+		return nil
+	}
+	var h *headLookup
+	for _, x := range ch {
+		if x.Action == history.Deleted {
+			continue
+		}
+		if h == nil {
+			h = &headLookup{head: c.Parents[1]}
+		}
+		h.paths = append(h.paths, x.Path)
+	}
+	if h != nil {
+		h.blobs = make([]string, len(h.paths))
+		pool.jobs <- verifyJob{heads: h}
+	}
+	return h
+}
+
+// read looks every path up; safe for concurrent use on distinct values.
+func (h *headLookup) read(repo *history.Repo) {
+	for i, p := range h.paths {
+		if e, err := repo.BlobID(h.head, p); err == nil {
+			h.blobs[i] = e.Blob
+		}
+	}
+}
+
+// headBlob returns the blob the commit head holds at path, "" when there is
+// no file there, from the lookups the pool made when it can.
+func (r *reader) headBlob(head, path string) string {
+	if h := r.heads; h != nil && h.head == head {
+		if i := slices.Index(h.paths, path); i >= 0 {
+			return h.blobs[i]
+		}
+	}
+	e, err := r.repo.BlobID(head, path)
+	if err != nil {
+		return ""
+	}
+	return e.Blob
 }
 
 // mismatch says how a verified decision disagrees with the grant file it

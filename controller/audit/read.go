@@ -71,6 +71,9 @@ type step struct {
 	// parentTree is the root tree of the first parent, when the walk read
 	// it.
 	parentTree string
+	// heads are what a merge's second parent holds at the paths of the
+	// grant files it adds or modifies, looked up by the verifier pool.
+	heads *headLookup
 }
 
 // Read walks the first-parent history of rev once and returns every grant's
@@ -94,6 +97,7 @@ func Read(ctx context.Context, repo *history.Repo, rev string, opts Options) (*T
 	// of a long history would cost more memory than the rest.
 	prepare := func(s *step, parent *history.Commit) {
 		s.rec = r.readRecord(s.c, parent, pool)
+		s.heads = queueHeads(s.c, s.changes, pool)
 		// Nor does it read who wrote a commit, only when it was committed.
 		s.c.Author, s.c.Committer.Name, s.c.Committer.Email = history.Signature{}, "", ""
 		if parent != nil {
@@ -252,6 +256,9 @@ type reader struct {
 	// parent and parentTree are the first parent of the commit being read
 	// and its root tree, when the walk read it (for governanceKey).
 	parent, parentTree string
+	// heads are the blobs the commit being read's second parent holds
+	// (step.heads).
+	heads *headLookup
 	// ever holds every grant id that has existed on the branch so far.
 	ever map[string]bool
 	// grants are the grant files the walk found, parsed by the verifier
@@ -429,7 +436,7 @@ func (r *reader) commit(s step) {
 	if s.rec != nil {
 		rec = *s.rec
 	}
-	r.parent, r.parentTree = "", s.parentTree
+	r.parent, r.parentTree, r.heads = "", s.parentTree, s.heads
 	if len(c.Parents) > 0 {
 		r.parent = c.Parents[0]
 	}

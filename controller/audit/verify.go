@@ -37,6 +37,8 @@ type verifyJob struct {
 	// instead: a grant file's parse does not depend on any other either.
 	grant    *parsedGrant
 	grantKey grantKey
+	// heads, when set, makes the job these lookups instead.
+	heads *headLookup
 }
 
 func newVerifier(repo *history.Repo, cache *verifiedCache) *verifier {
@@ -46,11 +48,14 @@ func newVerifier(repo *history.Repo, cache *verifiedCache) *verifier {
 		go func() {
 			defer v.wg.Done()
 			for j := range v.jobs {
-				if j.grant != nil {
+				switch {
+				case j.grant != nil:
 					j.grant.read(v.repo, j.grantKey.path, j.grantKey.blob)
-					continue
+				case j.heads != nil:
+					j.heads.read(v.repo)
+				default:
+					v.check(j)
 				}
-				v.check(j)
 			}
 		}()
 	}
