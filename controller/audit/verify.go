@@ -101,11 +101,25 @@ func (v *verifier) check(j verifyJob) {
 
 // signedPart returns copies of the trailers a verified Jit-Signature
 // covers, without the signature: what the audit reads of a record once it
-// verified, without holding on to the whole message.
+// verified, without holding on to the whole message. The copies share one
+// string, in two allocations however many trailers there are.
 func signedPart(ts []trailer.Trailer) []trailer.Trailer {
-	out := make([]trailer.Trailer, len(ts)-1)
-	for i, t := range ts[:len(ts)-1] {
-		out[i] = trailer.Trailer{Key: strings.Clone(t.Key), Value: strings.Clone(t.Value)}
+	ts = ts[:len(ts)-1]
+	n := 0
+	for _, t := range ts {
+		n += len(t.Key) + len(t.Value)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, t := range ts {
+		b.WriteString(t.Key)
+		b.WriteString(t.Value)
+	}
+	all := b.String()
+	out := make([]trailer.Trailer, len(ts))
+	for i, t := range ts {
+		out[i].Key, all = all[:len(t.Key)], all[len(t.Key):]
+		out[i].Value, all = all[:len(t.Value)], all[len(t.Value):]
 	}
 	return out
 }
@@ -142,21 +156,24 @@ type verifiedCache struct {
 // sha256 of a label, the file's sha256 and every trailer's key and value,
 // each length-prefixed so that no two records share an encoding.
 func verifiedDigest(signers [32]byte, ts []trailer.Trailer) [32]byte {
-	h := sha256.New()
-	h.Write([]byte("jit audit verified v1\x00"))
-	h.Write(signers[:])
-	var b []byte
+	bp := digestBufs.Get().(*[]byte)
+	b := append((*bp)[:0], "jit audit verified v1\x00"...)
+	b = append(b, signers[:]...)
 	for _, t := range ts {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(t.Key)))
 		b = append(b, t.Key...)
 		b = binary.BigEndian.AppendUint32(b, uint32(len(t.Value)))
 		b = append(b, t.Value...)
 	}
-	h.Write(b)
-	var d [32]byte
-	h.Sum(d[:0])
+	d := sha256.Sum256(b)
+	*bp = b
+	digestBufs.Put(bp)
 	return d
 }
+
+// digestBufs holds the buffers verifiedDigest writes a record into: one
+// per record would be as much garbage as the records themselves.
+var digestBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // openVerified loads the verified cache in dir; nil when dir is empty. An
 // unreadable or malformed file is an empty cache: it only ever saves time.

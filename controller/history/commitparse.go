@@ -233,8 +233,8 @@ func decodeCommit(h plumbing.Hash, data []byte) (Commit, error) {
 // parsed from, is data.
 func (f *commitFields) commit(h plumbing.Hash, data []byte) Commit {
 	c := Commit{
-		Hash:      h.String(),
-		Tree:      f.tree.String(),
+		Hash:      hexString(h),
+		Tree:      hexString(f.tree),
 		Author:    parseSignature(f.author),
 		Committer: parseSignature(f.committer),
 		Message:   string(data[f.message:]),
@@ -242,8 +242,16 @@ func (f *commitFields) commit(h plumbing.Hash, data []byte) Commit {
 	if len(f.parents) > 0 {
 		c.Parents = make([]string, len(f.parents))
 		for i, p := range f.parents {
-			c.Parents[i] = p.String()
+			c.Parents[i] = hexString(p)
 		}
 	}
 	return c
+}
+
+// hexString is h.String() in one allocation rather than two: walks name
+// every commit, tree and blob they pass.
+func hexString(h plumbing.Hash) string {
+	var b [2 * len(h)]byte
+	hex.Encode(b[:], h[:])
+	return string(b[:])
 }

@@ -154,3 +154,11 @@ func TestParseCommitFields(t *testing.T) {
 		t.Errorf("message = %q, want %q", got, "msg\n")
 	}
 }
+
+func TestHexString(t *testing.T) {
+	for _, s := range []string{treeHex, parentHex1, "0123456789abcdef0123456789abcdef01234567", "0000000000000000000000000000000000000000"} {
+		if got := hexString(plumbing.NewHash(s)); got != s {
+			t.Errorf("hexString(%s) = %s", s, got)
+		}
+	}
+}
