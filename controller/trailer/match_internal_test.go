@@ -1,6 +1,10 @@
 package trailer
 
-import "testing"
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
 
 func TestMatchPattern(t *testing.T) {
 	for _, tc := range []struct {
@@ -66,6 +70,29 @@ func FuzzCheckValueFast(f *testing.F) {
 		wantOff, wantMsg := checkRunes(v)
 		if off != wantOff || msg != wantMsg {
 			t.Errorf("checkValue(%q) = %d, %q; the rule for every character says %d, %q", v, off, msg, wantOff, wantMsg)
+		}
+	})
+}
+
+// FuzzNamePatterns holds the hand-written login, policy name and SHA checks
+// to the regular expressions they replace.
+func FuzzNamePatterns(f *testing.F) {
+	login := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,38}$`)
+	policy := regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	sha := regexp.MustCompile(`^[0-9a-f]{40}$`)
+	for _, s := range []string{"alice", "Alice_B-1", "-x", "_x", "a", "", strings.Repeat("a", 39), strings.Repeat("a", 40), "prod", "Prod", strings.Repeat("p", 64), strings.Repeat("p", 65),
+		"0123456789abcdef0123456789abcdef01234567", "0123456789ABCDEF0123456789abcdef01234567", "alice\n", "é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := isName(v, 39, true), login.MatchString(v); got != want {
+			t.Errorf("login %q: %t, the pattern says %t", v, got, want)
+		}
+		if got, want := isName(v, 64, false), policy.MatchString(v); got != want {
+			t.Errorf("policy %q: %t, the pattern says %t", v, got, want)
+		}
+		if got, want := isSHA(v), sha.MatchString(v); got != want {
+			t.Errorf("sha %q: %t, the pattern says %t", v, got, want)
 		}
 	})
 }
