@@ -150,18 +150,23 @@ func (r *reader) decisionFor(c history.Commit, ch history.Change, id string, rec
 }
 
 // headLookup is what one merge's second parent holds at the paths of the
-// grant files the merge adds or modifies: the verifier pool reads them
-// while the walk goes on, rather than Read one by one once it is over.
+// grant files it adds or modifies, and the governanceKey of its first
+// parent: the verifier pool reads them while the walk goes on, rather than
+// Read one by one once it is over.
 type headLookup struct {
 	head  string
 	paths []string
 	// blobs[i] is the blob at paths[i], "" when there is no file there.
 	blobs []string
+	// parent is the first parent, parentTree its root tree ("" when the
+	// walk did not read it); govKey is its governanceKey.
+	parent, parentTree, govKey string
 }
 
-// queueHeads hands pool the lookups decisionFor will make for merge c
-// with the grant file changes ch; nil when it makes none.
-func queueHeads(c history.Commit, ch []history.Change, pool *verifier) *headLookup {
+// queueHeads hands pool the lookups decisionFor and checkGovernance will
+// make for merge c, whose first parent's root tree is parentTree ("" when
+// unknown), with the grant file changes ch; nil when they make none.
+func queueHeads(c history.Commit, parentTree string, ch []history.Change, pool *verifier) *headLookup {
 	if len(c.Parents) != 2 {
 		return nil
 	}
@@ -171,7 +176,7 @@ func queueHeads(c history.Commit, ch []history.Change, pool *verifier) *headLook
 			continue
 		}
 		if h == nil {
-			h = &headLookup{head: c.Parents[1]}
+			h = &headLookup{head: c.Parents[1], parent: c.Parents[0], parentTree: parentTree}
 		}
 		h.paths = append(h.paths, x.Path)
 	}
@@ -182,8 +187,9 @@ func queueHeads(c history.Commit, ch []history.Change, pool *verifier) *headLook
 	return h
 }
 
-// read looks every path up; safe for concurrent use on distinct values.
+// read makes the lookups; safe for concurrent use on distinct values.
 func (h *headLookup) read(repo *history.Repo) {
+	h.govKey = governanceKeyIn(repo, h.parentTree, h.parent)
 	for i, p := range h.paths {
 		if e, err := repo.BlobID(h.head, p); err == nil {
 			h.blobs[i] = e.Blob

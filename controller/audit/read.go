@@ -97,7 +97,11 @@ func Read(ctx context.Context, repo *history.Repo, rev string, opts Options) (*T
 	// of a long history would cost more memory than the rest.
 	prepare := func(s *step, parent *history.Commit) {
 		s.rec = r.readRecord(s.c, parent, pool)
-		s.heads = queueHeads(s.c, s.changes, pool)
+		var parentTree string
+		if parent != nil {
+			parentTree = parent.Tree
+		}
+		s.heads = queueHeads(s.c, parentTree, s.changes, pool)
 		// Nor does it read who wrote a commit, only when it was committed.
 		s.c.Author, s.c.Committer.Name, s.c.Committer.Email = history.Signature{}, "", ""
 		if parent != nil {
@@ -409,13 +413,24 @@ func (r *reader) governanceAt(commit string) governanceAt {
 // whose tree cannot be read this way gets a key of its own, so whatever
 // error reading it gives is never shared.
 func (r *reader) governanceKey(commit string) string {
-	tree := r.parentTree
-	if commit != r.parent || tree == "" {
+	if h := r.heads; h != nil && h.govKey != "" && h.parent == commit {
+		return h.govKey
+	}
+	if commit != r.parent {
+		return "commit " + commit
+	}
+	return governanceKeyIn(r.repo, r.parentTree, commit)
+}
+
+// governanceKeyIn is governanceKey for commit, whose root tree is tree
+// ("" when unknown); safe for concurrent use.
+func governanceKeyIn(repo *history.Repo, tree, commit string) string {
+	if tree == "" {
 		return "commit " + commit
 	}
 	var b strings.Builder
 	for _, p := range append(slices.Clip(codeowners.Locations), policy.Dir) {
-		e, err := r.repo.TreeEntry(tree, p)
+		e, err := repo.TreeEntry(tree, p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			fmt.Fprintf(&b, "%s absent\n", p)
