@@ -102,8 +102,9 @@ func Read(ctx context.Context, repo *history.Repo, rev string, opts Options) (*T
 			parentTree = parent.Tree
 		}
 		s.heads = queueHeads(s.c, parentTree, s.changes, pool)
-		// Nor does it read who wrote a commit, only when it was committed.
-		s.c.Author, s.c.Committer.Name, s.c.Committer.Email = history.Signature{}, "", ""
+		// Nor does it read who wrote a commit, only when it was committed
+		// (in UTC, as it reads every time).
+		s.c.Author, s.c.Committer = history.Signature{}, history.Signature{When: s.c.Committer.When.UTC()}
 		if parent != nil {
 			s.parentTree = parent.Tree
 		}

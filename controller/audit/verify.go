@@ -101,25 +101,12 @@ func (v *verifier) check(j verifyJob) {
 
 // signedPart returns copies of the trailers a verified Jit-Signature
 // covers, without the signature: what the audit reads of a record once it
-// verified, without holding on to the whole message. The copies share one
-// string, in two allocations however many trailers there are.
+// verified, without holding on to the whole message. Each value is a copy
+// of its own: a story keeps a few values of a record, not the whole block.
 func signedPart(ts []trailer.Trailer) []trailer.Trailer {
-	ts = ts[:len(ts)-1]
-	n := 0
-	for _, t := range ts {
-		n += len(t.Key) + len(t.Value)
-	}
-	var b strings.Builder
-	b.Grow(n)
-	for _, t := range ts {
-		b.WriteString(t.Key)
-		b.WriteString(t.Value)
-	}
-	all := b.String()
-	out := make([]trailer.Trailer, len(ts))
-	for i, t := range ts {
-		out[i].Key, all = all[:len(t.Key)], all[len(t.Key):]
-		out[i].Value, all = all[:len(t.Value)], all[len(t.Value):]
+	out := make([]trailer.Trailer, len(ts)-1)
+	for i, t := range ts[:len(ts)-1] {
+		out[i] = trailer.Trailer{Key: strings.Clone(t.Key), Value: strings.Clone(t.Value)}
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -196,7 +197,7 @@ func parseSignature(b []byte) Signature {
 			if hours < 0 {
 				mins = -mins
 			}
-			s.When = s.When.In(time.FixedZone("", int(hours*60*60+mins*60)))
+			s.When = s.When.In(fixedZone(int(hours*60*60 + mins*60)))
 		}
 	}
 	return s
@@ -254,4 +255,22 @@ func hexString(h plumbing.Hash) string {
 	var b [2 * len(h)]byte
 	hex.Encode(b[:], h[:])
 	return string(b[:])
+}
+
+// zones holds the fixed zones parseSignature made, by offset in seconds:
+// one per offset rather than one per signature, which a walk would keep
+// for every commit it passes.
+var zones sync.Map
+
+// fixedZone is time.FixedZone("", offset), shared for the offsets real
+// zones have (quarter hours within a day: at most 192 of them kept).
+func fixedZone(offset int) *time.Location {
+	if offset%900 != 0 || offset <= -86400 || offset >= 86400 {
+		return time.FixedZone("", offset)
+	}
+	if z, ok := zones.Load(offset); ok {
+		return z.(*time.Location)
+	}
+	z, _ := zones.LoadOrStore(offset, time.FixedZone("", offset))
+	return z.(*time.Location)
 }
