@@ -30,7 +30,7 @@ type commitHead struct {
 	// (0 when the committer line has none).
 	when int64
 	raw  []byte
-	// fields are raw parsed.
+	// fields are raw's headers and where its message starts.
 	fields commitFields
 	// decoded is the whole commit, when a walk that decodes has read it.
 	decoded *Commit
