@@ -60,6 +60,21 @@ func (l *commitLines) next() (line []byte, last bool) {
 	return rest[:i+1], false
 }
 
+// nextHeader is next for a header line; done is true at the end of the
+// headers (no more bytes, or the empty line before the message, whose
+// offset it records in f).
+func (l *commitLines) nextHeader(f *commitFields) (line []byte, last, done bool) {
+	line, last = l.next()
+	switch {
+	case len(line) == 0:
+		return line, last, true
+	case isBlankLine(line):
+		f.message = l.pos
+		return line, last, true
+	}
+	return line, last, false
+}
+
 // header splits a header line into its key (before the first space) and
 // value (after it, without the newline; nil when there is no space).
 func header(line []byte) (key string, value []byte) {
@@ -92,13 +107,9 @@ func parseCommitFields(data []byte) (commitFields, error) {
 		return f, nil
 	}
 	// The parents, contiguous after the tree.
+	var done bool
 	for {
-		line, last = l.next()
-		switch {
-		case len(line) == 0:
-			return f, nil
-		case isBlankLine(line):
-			f.message = l.pos
+		if line, last, done = l.nextHeader(&f); done {
 			return f, nil
 		}
 		key, value = header(line)
@@ -120,12 +131,7 @@ func parseCommitFields(data []byte) (commitFields, error) {
 		if last {
 			return f, nil
 		}
-		line, last = l.next()
-		switch {
-		case len(line) == 0:
-			return f, nil
-		case isBlankLine(line):
-			f.message = l.pos
+		if line, last, done = l.nextHeader(&f); done {
 			return f, nil
 		}
 		key, value = header(line)
@@ -133,25 +139,15 @@ func parseCommitFields(data []byte) (commitFields, error) {
 	// line is in the committer's place.
 	if key == "committer" {
 		f.committer = value
-		if last {
-			return f, nil
-		}
-		line, last = l.next()
 	}
 	// Every other header is skipped up to the empty line before the
 	// message (continuation lines start with a space, so never end them).
-	for {
-		switch {
-		case len(line) == 0:
-			return f, nil
-		case isBlankLine(line):
-			f.message = l.pos
-			return f, nil
-		case last:
+	for !last {
+		if _, last, done = l.nextHeader(&f); done {
 			return f, nil
 		}
-		line, last = l.next()
 	}
+	return f, nil
 }
 
 // parseHexAnyCase reads a 40-digit hexadecimal object name in either case,
