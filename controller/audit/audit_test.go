@@ -208,6 +208,10 @@ func TestCleanLifecycle(t *testing.T) {
 	if len(tr.Stories) != 1 {
 		t.Errorf("%d stories, want 1", len(tr.Stories))
 	}
+	wantDetail := "pull request #7 merged for 2h, approved by [bob] (eligible via [bob @acme/dba]) under [prod], expires " + at.Add(2*time.Hour).UTC().Format(time.RFC3339)
+	if d := got.Steps[0].Detail; d != wantDetail {
+		t.Errorf("requested step detail %q, want %q", d, wantDetail)
+	}
 	js, err := json.Marshal(got)
 	if err != nil || !strings.Contains(string(js), `"duration":"2h"`) || !strings.Contains(string(js), `"requester":"alice"`) {
 		t.Errorf("JSON %s (%v): want the duration as 2h beside the other fields", js, err)
@@ -446,8 +450,9 @@ func TestExtension(t *testing.T) {
 	if len(tr.Anomalies) != 0 || !s.ExpiresAt.Equal(at.Add(3*time.Hour)) || s.Duration != 3*time.Hour {
 		t.Fatalf("anomalies %v, expires %s, duration %s; want none, %s, 3h", tr.Anomalies, s.ExpiresAt, s.Duration, at.Add(3*time.Hour))
 	}
-	if last := s.Steps[len(s.Steps)-1]; last.What != "extended" || last.Commit != ext.String() || !last.Verified {
-		t.Errorf("last step %+v, want the verified extension at %s", last, ext)
+	if last := s.Steps[len(s.Steps)-1]; last.What != "extended" || last.Commit != ext.String() || !last.Verified ||
+		!strings.HasPrefix(last.Detail, "pull request #7 merged for 3h, approved by [bob]") {
+		t.Errorf("last step %+v, want the verified extension at %s for 3h", last, ext)
 	}
 }
 

@@ -255,7 +255,7 @@ func (r *reader) added(c history.Commit, ch history.Change, at time.Time, rec re
 			return
 		}
 	}
-	s.Steps = append(s.Steps, Step{At: at, Commit: c.Hash, What: "requested", Detail: decisionDetail(d), Verified: true})
+	s.Steps = append(s.Steps, Step{At: at, Commit: c.Hash, What: "requested", Detail: rec.detail, Verified: true})
 	s.Approved = parsed
 	s.Policies, s.PullRequest, s.ExpiresAt = d.Policies, d.PullRequest, d.ExpiresAt.UTC()
 	s.BreakGlass = s.BreakGlass || d.BreakGlass
@@ -363,7 +363,7 @@ func (r *reader) modified(c history.Commit, ch history.Change, at time.Time, rec
 		r.add(a)
 		return
 	}
-	s.Steps = append(s.Steps, Step{At: at, Commit: c.Hash, What: "extended", Detail: decisionDetail(d), Verified: true})
+	s.Steps = append(s.Steps, Step{At: at, Commit: c.Hash, What: "extended", Detail: rec.detail, Verified: true})
 	s.ExpiresAt = d.ExpiresAt.UTC()
 	if req, ok := r.parse(s, c, ch); ok {
 		s.Duration = req.Duration

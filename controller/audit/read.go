@@ -291,6 +291,8 @@ type record struct {
 	event    *trailer.Event
 	decision *trailer.Decision
 	readErr  error
+	// detail is decisionDetail of a decision that read without error.
+	detail string
 }
 
 // read fills the event or decision of a verified record.
@@ -301,6 +303,9 @@ func (rec *record) read() {
 	} else {
 		d, err := trailer.DecisionFrom(rec.trailers)
 		rec.decision, rec.readErr = &d, err
+		if err == nil {
+			rec.detail = decisionDetail(d)
+		}
 	}
 }
 
