@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jitops/jit/controller/codeowners"
@@ -188,8 +189,12 @@ func queueHeads(c history.Commit, parentTree string, ch []history.Change, pool *
 }
 
 // read makes the lookups; safe for concurrent use on distinct values.
-func (h *headLookup) read(repo *history.Repo) {
-	h.govKey = governanceKeyIn(repo, h.parentTree, h.parent)
+// Merges mostly share their governance key: keys holds one copy of each,
+// so that the walk does not keep one per merge.
+func (h *headLookup) read(repo *history.Repo, keys *sync.Map) {
+	k := governanceKeyIn(repo, h.parentTree, h.parent)
+	shared, _ := keys.LoadOrStore(k, k)
+	h.govKey = shared.(string)
 	for i, p := range h.paths {
 		if e, err := repo.BlobID(h.head, p); err == nil {
 			h.blobs[i] = e.Blob

@@ -24,6 +24,8 @@ type verifier struct {
 	wg    sync.WaitGroup
 	cache *verifiedCache
 	repo  *history.Repo
+	// govKeys holds one copy of each governance key (headLookup.read).
+	govKeys sync.Map
 }
 
 // verifyJob is one commit's record to read: its message, and the signers
@@ -52,7 +54,7 @@ func newVerifier(repo *history.Repo, cache *verifiedCache) *verifier {
 				case j.grant != nil:
 					j.grant.read(v.repo, j.grantKey.path, j.grantKey.blob)
 				case j.heads != nil:
-					j.heads.read(v.repo)
+					j.heads.read(v.repo, &v.govKeys)
 				default:
 					v.check(j)
 				}
