@@ -96,3 +96,26 @@ func FuzzNamePatterns(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPayload: the signed payload is Format's text of the trailers before
+// the first signature, byte for byte.
+func FuzzPayload(f *testing.F) {
+	f.Add("Jit-Event", "revoked", "Jit-Signature", "AAAA")
+	f.Add("Jit-Grant", "prod/a", "Jit-Parent", "é")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		ts := []Trailer{{k1, v1}, {k2, v2}, {KeySignature, "x"}, {"Jit-After", "y"}}
+		want := Format(ts[:2])
+		switch {
+		case k1 == KeySignature:
+			want = ""
+		case k2 == KeySignature:
+			want = Format(ts[:1])
+		}
+		if got := string(Payload(ts)); got != want {
+			t.Errorf("Payload = %q, want %q", got, want)
+		}
+		if got, want := Format(ts[:2]), k1+": "+v1+"\n"+k2+": "+v2+"\n"; got != want {
+			t.Errorf("Format = %q, want %q", got, want)
+		}
+	})
+}

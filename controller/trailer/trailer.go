@@ -276,14 +276,23 @@ func clip(s string) string {
 // trailers from Parse, Sign or a Trailers method are always well formed, and
 // Parse of a message ending in "\n\n" + Format(ts) returns them unchanged.
 func Format(ts []Trailer) string {
-	var b strings.Builder
+	return string(appendLines(ts))
+}
+
+// appendLines returns the lines Format writes, as bytes.
+func appendLines(ts []Trailer) []byte {
+	n := 0
 	for _, t := range ts {
-		b.WriteString(t.Key)
-		b.WriteString(": ")
-		b.WriteString(t.Value)
-		b.WriteByte('\n')
+		n += len(t.Key) + 2 + len(t.Value) + 1
 	}
-	return b.String()
+	b := make([]byte, 0, n)
+	for _, t := range ts {
+		b = append(b, t.Key...)
+		b = append(b, ": "...)
+		b = append(b, t.Value...)
+		b = append(b, '\n')
+	}
+	return b
 }
 
 // Payload returns the canonical bytes a Jit-Signature covers: every trailer
@@ -296,7 +305,9 @@ func Payload(ts []Trailer) []byte {
 			break
 		}
 	}
-	return []byte(Format(ts))
+	// Format's lines, without copying them again: every record read is
+	// verified through here.
+	return appendLines(ts)
 }
 
 // checkTrailers reports the first trailer of ts that Parse would not accept
