@@ -208,6 +208,10 @@ func TestCleanLifecycle(t *testing.T) {
 	if len(tr.Stories) != 1 {
 		t.Errorf("%d stories, want 1", len(tr.Stories))
 	}
+	wantDetail := "pull request #7 merged for 2h, approved by [bob] (eligible via [bob @acme/dba]) under [prod], expires " + at.Add(2*time.Hour).UTC().Format(time.RFC3339)
+	if d := got.Steps[0].Detail; d != wantDetail {
+		t.Errorf("requested step detail %q, want %q", d, wantDetail)
+	}
 	js, err := json.Marshal(got)
 	if err != nil || !strings.Contains(string(js), `"duration":"2h"`) || !strings.Contains(string(js), `"requester":"alice"`) {
 		t.Errorf("JSON %s (%v): want the duration as 2h beside the other fields", js, err)
@@ -446,8 +450,9 @@ func TestExtension(t *testing.T) {
 	if len(tr.Anomalies) != 0 || !s.ExpiresAt.Equal(at.Add(3*time.Hour)) || s.Duration != 3*time.Hour {
 		t.Fatalf("anomalies %v, expires %s, duration %s; want none, %s, 3h", tr.Anomalies, s.ExpiresAt, s.Duration, at.Add(3*time.Hour))
 	}
-	if last := s.Steps[len(s.Steps)-1]; last.What != "extended" || last.Commit != ext.String() || !last.Verified {
-		t.Errorf("last step %+v, want the verified extension at %s", last, ext)
+	if last := s.Steps[len(s.Steps)-1]; last.What != "extended" || last.Commit != ext.String() || !last.Verified ||
+		!strings.HasPrefix(last.Detail, "pull request #7 merged for 3h, approved by [bob]") {
+		t.Errorf("last step %+v, want the verified extension at %s for 3h", last, ext)
 	}
 }
 
@@ -466,6 +471,29 @@ func TestAnomalyCommits(t *testing.T) {
 	want := map[string]string{"no-decision": push.String(), "revoke-failed": failed.String()}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("anomaly commits (-want +got):\n%s", diff)
+	}
+}
+
+// TestMergeHoldsWhatTheHeadDoesNot plants a signed merge whose tree holds
+// a grant file other than the approved head's (an evil merge): the
+// decision does not cover it, whichever reads the head's file (the
+// verifier pool while walking, or Read itself).
+func TestMergeHoldsWhatTheHeadDoesNot(t *testing.T) {
+	f := newFixture(t)
+	at := t0.Add(time.Hour)
+	const id = "prod/alice-inc-1"
+	head := f.branch("alice", at, map[string]string{file(id): grantYAML("alice", 2*time.Hour, false)})
+	d := decision(id, "alice", at, 2*time.Hour)
+	d.Head = head.String()
+	merge := f.g.Commit("main", "jit[bot]", f.key.Message(t, d), at, map[string]string{file(id): grantYAML("alice", 2*time.Hour, false) + "# and more\n"}, f.g.Head("main"), head)
+	tr := f.read(audit.Options{})
+	want := []audit.Anomaly{{Kind: audit.BadRecord, Grant: id, Commit: merge.String(),
+		Message: "the approved head " + audit.Short(head.String()) + " does not hold " + file(id) + " as merged"}}
+	if diff := cmp.Diff(want, tr.Anomalies); diff != "" {
+		t.Errorf("anomalies (-want +got):\n%s", diff)
+	}
+	if s := tr.Story(id); s == nil || s.Approved {
+		t.Errorf("story %+v; want one not approved", s)
 	}
 }
 

@@ -7,7 +7,9 @@
 // record's first parent; anything else is an Anomaly, never an error.
 //
 // Signatures are parsed and verified on every core while the history is
-// walked, the governing files are parsed once per distinct content, and
-// Options.Cache lets a later read skip the signatures it verified before:
+// walked, and so are the grant files, what each merge's approved head
+// holds and the key of the governing files at its first parent; the
+// governing files are parsed once per distinct content, and Options.Cache
+// lets a later read skip the signatures it verified before:
 // BenchmarkAuditAtScale measures a 20,000-grant history against git log.
 package audit

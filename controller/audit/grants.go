@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jitops/jit/controller/codeowners"
@@ -143,10 +144,77 @@ func (r *reader) decisionFor(c history.Commit, ch history.Change, id string, rec
 	case d.Head != c.Parents[1]:
 		return bad(BadRecord, "the signed Jit-Head %s is not the merge's second parent %s", Short(d.Head), Short(c.Parents[1]))
 	}
-	if e, err := r.repo.BlobID(d.Head, ch.Path); err != nil || e.Blob != ch.To.Blob {
+	if r.headBlob(d.Head, ch.Path) != ch.To.Blob {
 		return bad(BadRecord, "the approved head %s does not hold %s as merged", Short(d.Head), ch.Path)
 	}
 	return d, nil
+}
+
+// headLookup is what one merge's second parent holds at the paths of the
+// grant files it adds or modifies, and the governanceKey of its first
+// parent: the verifier pool reads them while the walk goes on, rather than
+// Read one by one once it is over.
+type headLookup struct {
+	head  string
+	paths []string
+	// blobs[i] is the blob at paths[i], "" when there is no file there.
+	blobs []string
+	// parent is the first parent, parentTree its root tree ("" when the
+	// walk did not read it); govKey is its governanceKey.
+	parent, parentTree, govKey string
+}
+
+// queueHeads hands pool the lookups decisionFor and checkGovernance will
+// make for merge c, whose first parent's root tree is parentTree ("" when
+// unknown), with the grant file changes ch; nil when they make none.
+func queueHeads(c history.Commit, parentTree string, ch []history.Change, pool *verifier) *headLookup {
+	if len(c.Parents) != 2 {
+		return nil
+	}
+	var h *headLookup
+	for _, x := range ch {
+		if x.Action == history.Deleted {
+			continue
+		}
+		if h == nil {
+			h = &headLookup{head: c.Parents[1], parent: c.Parents[0], parentTree: parentTree}
+		}
+		h.paths = append(h.paths, x.Path)
+	}
+	if h != nil {
+		h.blobs = make([]string, len(h.paths))
+		pool.jobs <- verifyJob{heads: h}
+	}
+	return h
+}
+
+// read makes the lookups; safe for concurrent use on distinct values.
+// Merges mostly share their governance key: keys holds one copy of each,
+// so that the walk does not keep one per merge.
+func (h *headLookup) read(repo *history.Repo, keys *sync.Map) {
+	k := governanceKeyIn(repo, h.parentTree, h.parent)
+	shared, _ := keys.LoadOrStore(k, k)
+	h.govKey = shared.(string)
+	for i, p := range h.paths {
+		if e, err := repo.BlobID(h.head, p); err == nil {
+			h.blobs[i] = e.Blob
+		}
+	}
+}
+
+// headBlob returns the blob the commit head holds at path, "" when there is
+// no file there, from the lookups the pool made when it can.
+func (r *reader) headBlob(head, path string) string {
+	if h := r.heads; h != nil && h.head == head {
+		if i := slices.Index(h.paths, path); i >= 0 {
+			return h.blobs[i]
+		}
+	}
+	e, err := r.repo.BlobID(head, path)
+	if err != nil {
+		return ""
+	}
+	return e.Blob
 }
 
 // mismatch says how a verified decision disagrees with the grant file it
@@ -192,7 +260,7 @@ func (r *reader) added(c history.Commit, ch history.Change, at time.Time, rec re
 			return
 		}
 	}
-	s.Steps = append(s.Steps, Step{At: at, Commit: c.Hash, What: "requested", Detail: decisionDetail(d), Verified: true})
+	s.Steps = append(s.Steps, Step{At: at, Commit: c.Hash, What: "requested", Detail: rec.detail, Verified: true})
 	s.Approved = parsed
 	s.Policies, s.PullRequest, s.ExpiresAt = d.Policies, d.PullRequest, d.ExpiresAt.UTC()
 	s.BreakGlass = s.BreakGlass || d.BreakGlass
@@ -300,7 +368,7 @@ func (r *reader) modified(c history.Commit, ch history.Change, at time.Time, rec
 		r.add(a)
 		return
 	}
-	s.Steps = append(s.Steps, Step{At: at, Commit: c.Hash, What: "extended", Detail: decisionDetail(d), Verified: true})
+	s.Steps = append(s.Steps, Step{At: at, Commit: c.Hash, What: "extended", Detail: rec.detail, Verified: true})
 	s.ExpiresAt = d.ExpiresAt.UTC()
 	if req, ok := r.parse(s, c, ch); ok {
 		s.Duration = req.Duration

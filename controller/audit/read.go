@@ -71,6 +71,9 @@ type step struct {
 	// parentTree is the root tree of the first parent, when the walk read
 	// it.
 	parentTree string
+	// heads are what a merge's second parent holds at the paths of the
+	// grant files it adds or modifies, looked up by the verifier pool.
+	heads *headLookup
 }
 
 // Read walks the first-parent history of rev once and returns every grant's
@@ -94,8 +97,14 @@ func Read(ctx context.Context, repo *history.Repo, rev string, opts Options) (*T
 	// of a long history would cost more memory than the rest.
 	prepare := func(s *step, parent *history.Commit) {
 		s.rec = r.readRecord(s.c, parent, pool)
-		// Nor does it read who wrote a commit, only when it was committed.
-		s.c.Author, s.c.Committer.Name, s.c.Committer.Email = history.Signature{}, "", ""
+		var parentTree string
+		if parent != nil {
+			parentTree = parent.Tree
+		}
+		s.heads = queueHeads(s.c, parentTree, s.changes, pool)
+		// Nor does it read who wrote a commit, only when it was committed
+		// (in UTC, as it reads every time).
+		s.c.Author, s.c.Committer = history.Signature{}, history.Signature{When: s.c.Committer.When.UTC()}
 		if parent != nil {
 			s.parentTree = parent.Tree
 		}
@@ -252,6 +261,9 @@ type reader struct {
 	// parent and parentTree are the first parent of the commit being read
 	// and its root tree, when the walk read it (for governanceKey).
 	parent, parentTree string
+	// heads are the blobs the commit being read's second parent holds
+	// (step.heads).
+	heads *headLookup
 	// ever holds every grant id that has existed on the branch so far.
 	ever map[string]bool
 	// grants are the grant files the walk found, parsed by the verifier
@@ -279,6 +291,8 @@ type record struct {
 	event    *trailer.Event
 	decision *trailer.Decision
 	readErr  error
+	// detail is decisionDetail of a decision that read without error.
+	detail string
 }
 
 // read fills the event or decision of a verified record.
@@ -289,6 +303,9 @@ func (rec *record) read() {
 	} else {
 		d, err := trailer.DecisionFrom(rec.trailers)
 		rec.decision, rec.readErr = &d, err
+		if err == nil {
+			rec.detail = decisionDetail(d)
+		}
 	}
 }
 
@@ -402,13 +419,24 @@ func (r *reader) governanceAt(commit string) governanceAt {
 // whose tree cannot be read this way gets a key of its own, so whatever
 // error reading it gives is never shared.
 func (r *reader) governanceKey(commit string) string {
-	tree := r.parentTree
-	if commit != r.parent || tree == "" {
+	if h := r.heads; h != nil && h.govKey != "" && h.parent == commit {
+		return h.govKey
+	}
+	if commit != r.parent {
+		return "commit " + commit
+	}
+	return governanceKeyIn(r.repo, r.parentTree, commit)
+}
+
+// governanceKeyIn is governanceKey for commit, whose root tree is tree
+// ("" when unknown); safe for concurrent use.
+func governanceKeyIn(repo *history.Repo, tree, commit string) string {
+	if tree == "" {
 		return "commit " + commit
 	}
 	var b strings.Builder
 	for _, p := range append(slices.Clip(codeowners.Locations), policy.Dir) {
-		e, err := r.repo.TreeEntry(tree, p)
+		e, err := repo.TreeEntry(tree, p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			fmt.Fprintf(&b, "%s absent\n", p)
@@ -429,7 +457,7 @@ func (r *reader) commit(s step) {
 	if s.rec != nil {
 		rec = *s.rec
 	}
-	r.parent, r.parentTree = "", s.parentTree
+	r.parent, r.parentTree, r.heads = "", s.parentTree, s.heads
 	if len(c.Parents) > 0 {
 		r.parent = c.Parents[0]
 	}

@@ -24,6 +24,8 @@ type verifier struct {
 	wg    sync.WaitGroup
 	cache *verifiedCache
 	repo  *history.Repo
+	// govKeys holds one copy of each governance key (headLookup.read).
+	govKeys sync.Map
 }
 
 // verifyJob is one commit's record to read: its message, and the signers
@@ -37,6 +39,8 @@ type verifyJob struct {
 	// instead: a grant file's parse does not depend on any other either.
 	grant    *parsedGrant
 	grantKey grantKey
+	// heads, when set, makes the job these lookups instead.
+	heads *headLookup
 }
 
 func newVerifier(repo *history.Repo, cache *verifiedCache) *verifier {
@@ -46,11 +50,14 @@ func newVerifier(repo *history.Repo, cache *verifiedCache) *verifier {
 		go func() {
 			defer v.wg.Done()
 			for j := range v.jobs {
-				if j.grant != nil {
+				switch {
+				case j.grant != nil:
 					j.grant.read(v.repo, j.grantKey.path, j.grantKey.blob)
-					continue
+				case j.heads != nil:
+					j.heads.read(v.repo, &v.govKeys)
+				default:
+					v.check(j)
 				}
-				v.check(j)
 			}
 		}()
 	}
@@ -96,7 +103,8 @@ func (v *verifier) check(j verifyJob) {
 
 // signedPart returns copies of the trailers a verified Jit-Signature
 // covers, without the signature: what the audit reads of a record once it
-// verified, without holding on to the whole message.
+// verified, without holding on to the whole message. Each value is a copy
+// of its own: a story keeps a few values of a record, not the whole block.
 func signedPart(ts []trailer.Trailer) []trailer.Trailer {
 	out := make([]trailer.Trailer, len(ts)-1)
 	for i, t := range ts[:len(ts)-1] {
@@ -137,21 +145,24 @@ type verifiedCache struct {
 // sha256 of a label, the file's sha256 and every trailer's key and value,
 // each length-prefixed so that no two records share an encoding.
 func verifiedDigest(signers [32]byte, ts []trailer.Trailer) [32]byte {
-	h := sha256.New()
-	h.Write([]byte("jit audit verified v1\x00"))
-	h.Write(signers[:])
-	var b []byte
+	bp := digestBufs.Get().(*[]byte)
+	b := append((*bp)[:0], "jit audit verified v1\x00"...)
+	b = append(b, signers[:]...)
 	for _, t := range ts {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(t.Key)))
 		b = append(b, t.Key...)
 		b = binary.BigEndian.AppendUint32(b, uint32(len(t.Value)))
 		b = append(b, t.Value...)
 	}
-	h.Write(b)
-	var d [32]byte
-	h.Sum(d[:0])
+	d := sha256.Sum256(b)
+	*bp = b
+	digestBufs.Put(bp)
 	return d
 }
+
+// digestBufs holds the buffers verifiedDigest writes a record into: one
+// per record would be as much garbage as the records themselves.
+var digestBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // openVerified loads the verified cache in dir; nil when dir is empty. An
 // unreadable or malformed file is an empty cache: it only ever saves time.

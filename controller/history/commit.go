@@ -1,10 +1,6 @@
 package history
 
-import (
-	"time"
-
-	"github.com/go-git/go-git/v5/plumbing/object"
-)
+import "time"
 
 // Signature is who made a commit and when, as git recorded it.
 type Signature struct {
@@ -32,26 +28,13 @@ type Commit struct {
 
 // CommitInfo returns the commit with the full hash hash.
 func (r *Repo) CommitInfo(hash string) (Commit, error) {
-	c, err := r.commit(hash)
+	h, err := parseHash(hash)
 	if err != nil {
 		return Commit{}, err
 	}
-	return plain(c), nil
-}
-
-func plain(c *object.Commit) Commit {
-	out := Commit{
-		Hash:      c.Hash.String(),
-		Tree:      c.TreeHash.String(),
-		Author:    Signature{Name: c.Author.Name, Email: c.Author.Email, When: c.Author.When},
-		Committer: Signature{Name: c.Committer.Name, Email: c.Committer.Email, When: c.Committer.When},
-		Message:   c.Message,
+	c, err := r.readCommit(h)
+	if err != nil {
+		return Commit{}, err
 	}
-	if len(c.ParentHashes) > 0 {
-		out.Parents = make([]string, len(c.ParentHashes))
-		for i, p := range c.ParentHashes {
-			out.Parents[i] = p.String()
-		}
-	}
-	return out
+	return c.decode(), nil
 }

@@ -96,7 +96,7 @@ type Entry struct {
 	Mode Mode
 }
 
-func entryOf(e *treeEntry) Entry { return Entry{Blob: e.hash.String(), Mode: modeOf(e.mode)} }
+func entryOf(e *treeEntry) Entry { return Entry{Blob: hexString(e.hash), Mode: modeOf(e.mode)} }
 
 // Change is one file that differs between two trees. A file that turned into
 // a directory (or back) shows as a deletion and additions.

@@ -20,15 +20,19 @@ import (
 // irregular files. Every file reports the commit's committer time as its
 // modification time.
 func (r *Repo) FS(hash string) (fs.FS, error) {
-	c, err := r.commit(hash)
+	h, err := parseHash(hash)
 	if err != nil {
 		return nil, err
 	}
-	t, err := r.tree(c.TreeHash)
+	c, err := r.readCommit(h)
 	if err != nil {
 		return nil, err
 	}
-	return &treeFS{repo: r, root: t, when: c.Committer.When, dirs: map[string]*dirIndex{".": newDirIndex(t)}}, nil
+	t, err := r.tree(c.tree)
+	if err != nil {
+		return nil, err
+	}
+	return &treeFS{repo: r, root: t, when: parseSignature(c.fields.committer).When, dirs: map[string]*dirIndex{".": newDirIndex(t)}}, nil
 }
 
 type treeFS struct {

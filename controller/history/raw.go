@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // Walking history decodes commits and trees straight from their bytes:
@@ -32,78 +30,27 @@ type commitHead struct {
 	// (0 when the committer line has none).
 	when int64
 	raw  []byte
+	// fields are raw's headers and where its message starts.
+	fields commitFields
 	// decoded is the whole commit, when a walk that decodes has read it.
 	decoded *Commit
 }
 
-var errBadCommit = errors.New("malformed commit")
-
-// readCommit reads and parses the headers of commit h.
+// readCommit reads and parses commit h.
 func (r *Repo) readCommit(h plumbing.Hash) (*commitHead, error) {
 	data, err := r.raw(plumbing.CommitObject, h)
 	if err != nil {
 		return nil, err
 	}
-	c, err := parseCommit(h, data)
+	f, err := parseCommitFields(data)
 	if err != nil {
 		return nil, fmt.Errorf("reading commit %s: %w", short(h), err)
 	}
-	return c, nil
+	return &commitHead{hash: h, tree: f.tree, parents: f.parents, when: unixTime(f.committer), raw: data, fields: f}, nil
 }
 
-func parseCommit(h plumbing.Hash, data []byte) (*commitHead, error) {
-	c := &commitHead{hash: h, raw: data}
-	sawTree := false
-	for rest := data; len(rest) > 0; {
-		i := bytes.IndexByte(rest, '\n')
-		if i < 0 {
-			i = len(rest)
-		}
-		line := rest[:i]
-		rest = rest[min(i+1, len(rest)):]
-		if len(line) == 0 {
-			break // the message follows
-		}
-		key, value, _ := bytes.Cut(line, []byte{' '})
-		switch string(key) {
-		case "tree":
-			if sawTree || !parseHex(value, &c.tree) {
-				return nil, errBadCommit
-			}
-			sawTree = true
-		case "parent":
-			var p plumbing.Hash
-			if !parseHex(value, &p) {
-				return nil, errBadCommit
-			}
-			c.parents = append(c.parents, p)
-		case "committer":
-			c.when = signatureTime(value)
-		}
-	}
-	if !sawTree {
-		return nil, errBadCommit
-	}
-	return c, nil
-}
-
-// signatureTime reads the Unix time of "Name <email> 1767600000 +0100" as
-// go-git's Signature.Decode does.
-func signatureTime(b []byte) int64 {
-	open, end := bytes.LastIndexByte(b, '<'), bytes.LastIndexByte(b, '>')
-	if open < 0 || end < open || end+2 >= len(b) {
-		return 0
-	}
-	b = b[end+2:]
-	if i := bytes.IndexByte(b, ' '); i >= 0 {
-		b = b[:i]
-	}
-	t, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil {
-		return 0
-	}
-	return t
-}
+// decode returns the whole commit.
+func (c *commitHead) decode() Commit { return c.fields.commit(c.hash, c.raw) }
 
 func parseHex(b []byte, h *plumbing.Hash) bool {
 	if len(b) != 40 {
@@ -128,16 +75,6 @@ func fromHex(c byte) (byte, bool) {
 		return c - 'a' + 10, true
 	}
 	return 0, false
-}
-
-// full decodes the whole commit with go-git, for callers that want its
-// message and signatures.
-func (r *Repo) full(c *commitHead) (*object.Commit, error) {
-	oc, err := object.DecodeCommit(r.objs, &rawObject{t: plumbing.CommitObject, h: c.hash, data: c.raw})
-	if err != nil {
-		return nil, fmt.Errorf("reading commit %s: %w", short(c.hash), err)
-	}
-	return oc, nil
 }
 
 // rawTree is a tree object's content.

@@ -89,23 +89,6 @@ func parseHash(s string) (plumbing.Hash, error) {
 	return h, nil
 }
 
-// commit reads the commit with the full hash s.
-func (r *Repo) commit(s string) (*object.Commit, error) {
-	h, err := parseHash(s)
-	if err != nil {
-		return nil, err
-	}
-	return r.commitObject(h)
-}
-
-func (r *Repo) commitObject(h plumbing.Hash) (*object.Commit, error) {
-	c, err := object.GetCommit(r.objs, h)
-	if err != nil {
-		return nil, fmt.Errorf("reading commit %s: %w", short(h), err)
-	}
-	return c, nil
-}
-
 // tree reads tree h as go-git's type (for FS and BlobID).
 func (r *Repo) tree(h plumbing.Hash) (*object.Tree, error) {
 	t, err := object.GetTree(r.objs, h)

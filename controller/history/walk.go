@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // accessDir is where grant files live; kept here so that history does not
@@ -59,8 +58,7 @@ func (r *Repo) FirstParentChanges(ctx context.Context, hash string, fn func(Comm
 // in a while, access/ subtrees only when their hash differs); fn still sees
 // the commits one at a time, newest first. walk returns only once every
 // goroutine it started has stopped. With decode, the workers also decode
-// each commit whole (c.decoded), a commit that does not decode stopping the
-// walk there as an unreadable one does.
+// each commit whole (c.decoded).
 func (r *Repo) walk(ctx context.Context, h plumbing.Hash, decode bool, fn func(c *commitHead, changes []Change) bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -115,15 +113,10 @@ func (r *Repo) walk(ctx context.Context, h plumbing.Hash, decode bool, fn func(c
 			defer wg.Done()
 			for s := range jobs {
 				if decode {
-					var oc *object.Commit
-					if oc, s.err = r.full(s.c); s.err == nil {
-						pc := plain(oc)
-						s.c.decoded = &pc
-					}
+					c := s.c.decode()
+					s.c.decoded = &c
 				}
-				if s.err == nil {
-					s.changes, s.err = r.stepChanges(ctx, s.c.tree, s.parentTree)
-				}
+				s.changes, s.err = r.stepChanges(ctx, s.c.tree, s.parentTree)
 				close(s.done)
 			}
 		}()

@@ -1,6 +1,10 @@
 package trailer
 
-import "testing"
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
 
 func TestMatchPattern(t *testing.T) {
 	for _, tc := range []struct {
@@ -50,4 +54,68 @@ func TestMatchList(t *testing.T) {
 			t.Errorf("matchList(jit, %q) = %v, want %v", tc.list, got, tc.want)
 		}
 	}
+}
+
+// FuzzCheckValueFast holds checkValue's shortcut for printable ASCII to the
+// rule for every character: the same offset and message for any value.
+func FuzzCheckValueFast(f *testing.F) {
+	for _, s := range []string{"x", " x", "x ", " ", "alice", "a\tb", "a\x7fb", "é ", "a\u00a0", "\u2028", "\xff", "2026-01-05T08:00:00Z", "sshsig+/="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if v == "" || len(v) > MaxValueLen {
+			return
+		}
+		off, msg := checkValue(v)
+		wantOff, wantMsg := checkRunes(v)
+		if off != wantOff || msg != wantMsg {
+			t.Errorf("checkValue(%q) = %d, %q; the rule for every character says %d, %q", v, off, msg, wantOff, wantMsg)
+		}
+	})
+}
+
+// FuzzNamePatterns holds the hand-written login, policy name and SHA checks
+// to the regular expressions they replace.
+func FuzzNamePatterns(f *testing.F) {
+	login := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,38}$`)
+	policy := regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	sha := regexp.MustCompile(`^[0-9a-f]{40}$`)
+	for _, s := range []string{"alice", "Alice_B-1", "-x", "_x", "a", "", strings.Repeat("a", 39), strings.Repeat("a", 40), "prod", "Prod", strings.Repeat("p", 64), strings.Repeat("p", 65),
+		"0123456789abcdef0123456789abcdef01234567", "0123456789ABCDEF0123456789abcdef01234567", "alice\n", "é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := isName(v, 39, true), login.MatchString(v); got != want {
+			t.Errorf("login %q: %t, the pattern says %t", v, got, want)
+		}
+		if got, want := isName(v, 64, false), policy.MatchString(v); got != want {
+			t.Errorf("policy %q: %t, the pattern says %t", v, got, want)
+		}
+		if got, want := isSHA(v), sha.MatchString(v); got != want {
+			t.Errorf("sha %q: %t, the pattern says %t", v, got, want)
+		}
+	})
+}
+
+// FuzzPayload: the signed payload is Format's text of the trailers before
+// the first signature, byte for byte.
+func FuzzPayload(f *testing.F) {
+	f.Add("Jit-Event", "revoked", "Jit-Signature", "AAAA")
+	f.Add("Jit-Grant", "prod/a", "Jit-Parent", "é")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		ts := []Trailer{{k1, v1}, {k2, v2}, {KeySignature, "x"}, {"Jit-After", "y"}}
+		want := Format(ts[:2])
+		switch {
+		case k1 == KeySignature:
+			want = ""
+		case k2 == KeySignature:
+			want = Format(ts[:1])
+		}
+		if got := string(Payload(ts)); got != want {
+			t.Errorf("Payload = %q, want %q", got, want)
+		}
+		if got, want := Format(ts[:2]), k1+": "+v1+"\n"+k2+": "+v2+"\n"; got != want {
+			t.Errorf("Format = %q, want %q", got, want)
+		}
+	})
 }

@@ -135,30 +135,59 @@ func checkGrantID(v string) string {
 // letter or digit. GitHub's own rules are stricter for new accounts, but old
 // accounts keep the logins they were created with.
 func checkLogin(v string) string {
-	if !loginPattern.MatchString(v) {
+	if !isName(v, 39, true) {
 		return "not a GitHub login (letters, digits, - and _, at most 39, starting with a letter or digit)"
 	}
 	return ""
 }
 
-var (
-	loginPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,38}$`)
-	policyPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-	shaPattern    = regexp.MustCompile(`^[0-9a-f]{40}$`)
-	// ownerPattern is a CODEOWNERS owner as written: @login, @org/team or
-	// an email address.
-	ownerPattern = regexp.MustCompile(`^(?:@[A-Za-z0-9][A-Za-z0-9_-]*(?:/[A-Za-z0-9_.-]+)?|[^@\s]+@[^@\s]+\.[^@\s]+)$`)
-)
+// ownerPattern is a CODEOWNERS owner as written: @login, @org/team or an
+// email address.
+var ownerPattern = regexp.MustCompile(`^(?:@[A-Za-z0-9][A-Za-z0-9_-]*(?:/[A-Za-z0-9_.-]+)?|[^@\s]+@[^@\s]+\.[^@\s]+)$`)
+
+// isName reports whether v is 1 to max letters, digits, '_' and '-',
+// starting with a letter or digit; letters are lower case unless upper is
+// set. Logins and policy names are checked on every record read, where a
+// regular expression cost more than the rest of the check.
+func isName(v string, max int, upper bool) bool {
+	if v == "" || len(v) > max {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case 'A' <= c && c <= 'Z' && upper:
+		case (c == '_' || c == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isSHA reports whether v is 40 lower-case hexadecimal digits.
+func isSHA(v string) bool {
+	if len(v) != 40 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 func checkPolicy(v string) string {
-	if !policyPattern.MatchString(v) {
+	if !isName(v, 64, false) {
 		return "not a policy name (lower-case letters, digits, - and _, at most 64)"
 	}
 	return ""
 }
 
 func checkSHA(v string) string {
-	if !shaPattern.MatchString(v) {
+	if !isSHA(v) {
 		return "not a full commit SHA (40 lower-case hex digits)"
 	}
 	return ""

@@ -208,6 +208,23 @@ func checkValue(v string) (off int, msg string) {
 	case len(v) > MaxValueLen:
 		return MaxValueLen, fmt.Sprintf("value is %d bytes; at most %d are allowed", len(v), MaxValueLen)
 	}
+	if printableASCII(v) {
+		// What every value jit writes is: the only rule left that such a
+		// value can break is a space at either end.
+		switch {
+		case v[0] == ' ':
+			return 0, "value starts with white space"
+		case v[len(v)-1] == ' ':
+			return len(v) - 1, "value ends with white space"
+		}
+		return 0, ""
+	}
+	return checkRunes(v)
+}
+
+// checkRunes is checkValue's rule for each character of a non-empty value
+// within the length limit.
+func checkRunes(v string) (off int, msg string) {
 	for i, r := range v {
 		switch {
 		case r == utf8.RuneError && !strings.HasPrefix(v[i:], "\uFFFD"):
@@ -221,6 +238,18 @@ func checkValue(v string) (off int, msg string) {
 		}
 	}
 	return 0, ""
+}
+
+// printableASCII reports whether v holds only the bytes ' ' to '~': no
+// control character (in ASCII those are below ' ' and DEL), no formatting
+// or separator character (all beyond ASCII), and no white space but ' '.
+func printableASCII(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] < ' ' || v[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // column converts a byte offset in line to a 1-based character column.
@@ -247,14 +276,23 @@ func clip(s string) string {
 // trailers from Parse, Sign or a Trailers method are always well formed, and
 // Parse of a message ending in "\n\n" + Format(ts) returns them unchanged.
 func Format(ts []Trailer) string {
-	var b strings.Builder
+	return string(appendLines(ts))
+}
+
+// appendLines returns the lines Format writes, as bytes.
+func appendLines(ts []Trailer) []byte {
+	n := 0
 	for _, t := range ts {
-		b.WriteString(t.Key)
-		b.WriteString(": ")
-		b.WriteString(t.Value)
-		b.WriteByte('\n')
+		n += len(t.Key) + 2 + len(t.Value) + 1
 	}
-	return b.String()
+	b := make([]byte, 0, n)
+	for _, t := range ts {
+		b = append(b, t.Key...)
+		b = append(b, ": "...)
+		b = append(b, t.Value...)
+		b = append(b, '\n')
+	}
+	return b
 }
 
 // Payload returns the canonical bytes a Jit-Signature covers: every trailer
@@ -267,7 +305,9 @@ func Payload(ts []Trailer) []byte {
 			break
 		}
 	}
-	return []byte(Format(ts))
+	// Format's lines, without copying them again: every record read is
+	// verified through here.
+	return appendLines(ts)
 }
 
 // checkTrailers reports the first trailer of ts that Parse would not accept
