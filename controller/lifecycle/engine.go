@@ -129,15 +129,15 @@ type Engine struct {
 	cfg Config
 	log *slog.Logger
 
-	mu       sync.Mutex
-	failing  map[string]*failure // grant → its current failure streak
+	mu      sync.Mutex
+	failing map[string]*failure // grant → its current failure streak
 	// failedNow marks the grants something failed for in the running pass.
 	failedNow map[string]bool
 	// expiring holds when each grant's expiry pull request was last opened
 	// or found open with auto-merge on: GitHub merges it when its checks
 	// pass, so a pass asks again only after RetryMax.
 	expiring map[string]time.Time
-	flagged  map[string]bool     // commits already flagged by this process
+	flagged  map[string]bool // commits already flagged by this process
 	passOnce sync.Mutex
 }
 
