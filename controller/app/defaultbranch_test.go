@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -583,5 +584,44 @@ func (r *rig) waitLong(what string, cond func() bool) {
 			r.t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestRecordsNeverRevertAMerge: in one pass one grant expires (its expiry
+// pull request merges at once, moving the default branch) and another is
+// applied; the records written after that merge go on the new tip with
+// its files, so the expired grant's file stays deleted.
+func TestRecordsNeverRevertAMerge(t *testing.T) {
+	r := newRig(t, rigOptions{lifecycle: true})
+	const alice, carol = "prod/orders/alice-1", "prod/orders/carol-1"
+	n := r.openPR("alice", "req-a", map[string]string{"access/" + alice + ".yaml": aliceGrant})
+	r.settle()
+	r.approve("bob", n)
+	r.settle()
+	r.advance(2*time.Hour + time.Minute) // alice's grant is over; carol's asks for 4h
+	c := r.openPR("carol", "req-c", map[string]string{"access/" + carol + ".yaml": strings.Replace(grantFor("carol"), "duration: 2h", "duration: 4h", 1)})
+	r.settle()
+	r.approve("bob", c)
+	r.settle()
+	r.app.Reconcile()
+	r.settle()
+	dir := r.clone("alice")
+	if _, err := os.Stat(filepath.Join(dir, "access", alice+".yaml")); err == nil {
+		t.Errorf("the expired grant's file is back on the default branch:\n%s", git(t, dir, nil, "log", "--stat", "-5", "--format=%h %s"))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "access", carol+".yaml")); err != nil {
+		t.Errorf("carol's grant file is gone: %v", err)
+	}
+	got, tr := r.events()
+	for _, id := range []string{alice, carol} {
+		if count(got, "activated", id) != 1 {
+			t.Errorf("records: %q, want %s activated once", got, id)
+		}
+	}
+	if count(got, "revoked", alice) != 1 || count(got, "expire", alice) != 1 {
+		t.Errorf("records: %q, want alice's expiry and revocation once", got)
+	}
+	if len(tr.Anomalies) != 0 {
+		t.Errorf("anomalies: %+v", tr.Anomalies)
 	}
 }
