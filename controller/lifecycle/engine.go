@@ -473,6 +473,9 @@ func (e *Engine) revoked(ctx context.Context, b *books, id string, resources []s
 			e.log.Error("opening the expiry pull request failed; the next pass retries", "grant", id, "error", err)
 		} else {
 			b.rep.Expiries[id] = n
+			// GitHub may have merged it already, moving the branch: the
+			// next record reads the tip rather than fail on the old one.
+			b.tip = Tip{}
 			e.mu.Lock()
 			e.expiring[id] = e.cfg.Now()
 			e.mu.Unlock()
