@@ -40,9 +40,9 @@ func TestParseState(t *testing.T) {
 		raw  string
 		want terraform.State
 	}{
-		"empty input is no state":       {raw: "", want: empty},
-		"blank input is no state":       {raw: " \n\t", want: empty},
-		"a fresh workspace's state":     {raw: `{"version": 4, "terraform_version": "1.5.7", "serial": 1, "lineage": "x", "outputs": {}, "resources": [], "check_results": null}` + "\n", want: empty},
+		"empty input is no state":   {raw: "", want: empty},
+		"blank input is no state":   {raw: " \n\t", want: empty},
+		"a fresh workspace's state": {raw: `{"version": 4, "terraform_version": "1.5.7", "serial": 1, "lineage": "x", "outputs": {}, "resources": [], "check_results": null}` + "\n", want: empty},
 		"outputs and managed resources": {
 			raw: stateV4,
 			want: terraform.State{
