@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,7 +48,7 @@ const benchReal = 3
 var benchT0 = time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 
 func BenchmarkPassNothingToDo1000(b *testing.B) {
-	const n = 1000
+	n := benchCount(b, "JIT_BENCH_LIVE", 1000)
 	cfg := benchDeployment(b, n)
 	cfg.Now = func() time.Time { return benchT0.Add(30 * time.Minute) }
 	ctx := context.Background()
@@ -63,12 +64,7 @@ func BenchmarkPassNothingToDo1000(b *testing.B) {
 }
 
 func BenchmarkPassDestroyExpired(b *testing.B) {
-	n := 100
-	if s := os.Getenv("JIT_BENCH_EXPIRED"); s != "" {
-		if _, err := fmt.Sscan(s, &n); err != nil || n < benchReal {
-			b.Fatalf("JIT_BENCH_EXPIRED=%q: want a number of grants, at least %d", s, benchReal)
-		}
-	}
+	n := benchCount(b, "JIT_BENCH_EXPIRED", 100)
 	ctx := context.Background()
 	for b.Loop() {
 		b.StopTimer()
@@ -97,6 +93,19 @@ func BenchmarkPassDestroyExpired(b *testing.B) {
 	}
 }
 
+// benchCount is the number in the environment variable name, or def.
+func benchCount(b *testing.B, name string, def int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	var n int
+	if _, err := fmt.Sscan(s, &n); err != nil || n < benchReal {
+		b.Fatalf("%s=%q: want a number of grants, at least %d", name, s, benchReal)
+	}
+	return n
+}
+
 // benchDeployment builds an access repository with n live data grants and a
 // pg state backend in which all of them are completely applied, and returns
 // the pass configuration over both.
@@ -111,6 +120,13 @@ func benchDeployment(b *testing.B, n int) pass.Config {
 		b.Setenv(k, v)
 	}
 	repo, ids := benchRepo(b, n)
+	// A clone that a controller reads is packed; gittest writes loose
+	// objects only.
+	for _, args := range [][]string{{"repack", "-a", "-d", "-q"}, {"prune-packed", "-q"}} {
+		if out, err := exec.Command("git", append([]string{"-C", repo.Dir}, args...)...).CombinedOutput(); err != nil {
+			b.Fatalf("git %s: %v\n%s", args[0], err, out)
+		}
+	}
 	dir := b.TempDir()
 	cfg := pass.Config{
 		Repo:   repo.Dir,
