@@ -3,6 +3,7 @@ package provision_test
 import (
 	"bytes"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,6 +114,23 @@ func checkKinds(t *testing.T, got map[string]provision.Workspace, names map[stri
 	}
 }
 
+// checkCorrupt checks, on both paths, that the workspace of kind, whose
+// state was cut short, is listed with only its Err, and the others as
+// checkKinds wants them.
+func checkCorrupt(t *testing.T, m *provision.Manager, names map[string]string, kind string) {
+	t.Helper()
+	got := checkBothPaths(t, m)
+	w := got[names[kind]]
+	wantMsg := "workspace " + names[kind] + ": the state is not terraform's JSON state format: unexpected end of JSON input"
+	if w.Err == nil || w.Err.Error() != wantMsg || w.Grant != "" || w.Complete {
+		t.Errorf("corrupt workspace = %+v; want only Err %q", w, wantMsg)
+	}
+	rest := maps.Clone(names)
+	delete(got, names[kind])
+	delete(rest, kind)
+	checkKinds(t, got, rest)
+}
+
 func TestDirectReadMatchesTerraformLocal(t *testing.T) {
 	e := newEnv(t)
 	m, names := mixedGrants(t, e)
@@ -129,15 +147,7 @@ func TestDirectReadMatchesTerraformLocal(t *testing.T) {
 	if err := os.WriteFile(path, raw[:len(raw)/2], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	got := checkBothPaths(t, m)
-	w := got[names["complete"]]
-	wantMsg := "workspace " + names["complete"] + ": the state is not terraform's JSON state format: unexpected end of JSON input"
-	if w.Err == nil || w.Err.Error() != wantMsg || w.Grant != "" || w.Complete {
-		t.Errorf("corrupt workspace = %+v; want only Err %q", w, wantMsg)
-	}
-	delete(got, names["complete"])
-	delete(names, "complete")
-	checkKinds(t, got, names)
+	checkCorrupt(t, m, names, "complete")
 }
 
 // TestDirectReadLocalRetriesAWriteInProgress: a state file that is empty
@@ -196,15 +206,7 @@ func TestDirectReadMatchesTerraformPG(t *testing.T) {
 
 	// A corrupt row is that workspace's Err; the others are still listed.
 	c.Psql(t, "state_direct", "UPDATE jit_state.states SET data = left(data, 40) WHERE name = :'ws'", "ws="+names["tainted"])
-	got := checkBothPaths(t, m)
-	w := got[names["tainted"]]
-	wantMsg := "workspace " + names["tainted"] + ": the state is not terraform's JSON state format: unexpected end of JSON input"
-	if w.Err == nil || w.Err.Error() != wantMsg || w.Grant != "" || w.Complete {
-		t.Errorf("corrupt workspace = %+v; want only Err %q", w, wantMsg)
-	}
-	delete(got, names["tainted"])
-	delete(names, "tainted")
-	checkKinds(t, got, names)
+	checkCorrupt(t, m, names, "tainted")
 }
 
 // TestDirectReadFallsBackToTerraform: a pg backend terraform never

@@ -44,24 +44,20 @@ func BenchmarkWorkspaces1000(b *testing.B) {
 		}
 	}
 	ctx := context.Background()
-	b.Run("direct", func(b *testing.B) {
-		for b.Loop() {
-			ws, err := m.WorkspacesDirect(ctx)
-			if err != nil {
-				b.Fatal(err)
+	for _, path := range []struct {
+		name string
+		list func(context.Context) ([]provision.Workspace, error)
+	}{{"direct", m.WorkspacesDirect}, {"terraform", m.WorkspacesByTerraform}} {
+		b.Run(path.name, func(b *testing.B) {
+			for b.Loop() {
+				ws, err := path.list(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				check(b, ws)
 			}
-			check(b, ws)
-		}
-	})
-	b.Run("terraform", func(b *testing.B) {
-		for b.Loop() {
-			ws, err := m.WorkspacesByTerraform(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			check(b, ws)
-		}
-	})
+		})
+	}
 }
 
 // benchWorkspacesReal is how many of the benchmark's grants are applied
