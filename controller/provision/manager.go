@@ -224,10 +224,31 @@ func (m *Manager) acquire(ctx context.Context) (func(), error) {
 }
 
 // Workspaces lists the grant workspaces in the state backend with jit's
-// record of each. Only a failure to list is an error: a workspace whose
-// state cannot be read is returned with Err set, so that one bad workspace
-// does not hide the others.
+// record of each, sorted by name. Only a failure to list is an error: a
+// workspace whose state cannot be read is returned with Err set, so that one
+// bad workspace does not hide the others.
+//
+// It reads the states straight from the backend's storage, without
+// terraform (see direct.go): one query for pg, one file per workspace for
+// local. When that is not possible it asks terraform, two processes per
+// workspace, with the same result. A listing does not wait for this
+// Manager's operations in progress: a workspace being applied is reported
+// as its state was last written.
 func (m *Manager) Workspaces(ctx context.Context) ([]Workspace, error) {
+	ws, err := m.directWorkspaces(ctx)
+	if err == nil {
+		return ws, nil
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	m.log.Debug("reading the states without terraform did not work; asking terraform", "backend", m.backend.String(), "error", err)
+	return m.terraformWorkspaces(ctx)
+}
+
+// terraformWorkspaces is Workspaces through terraform: `workspace list`,
+// then `workspace select` and `state pull` of each grant workspace.
+func (m *Manager) terraformWorkspaces(ctx context.Context) ([]Workspace, error) {
 	admin, names, err := m.list(ctx, "")
 	if err != nil {
 		return nil, err
@@ -279,20 +300,31 @@ func (m *Manager) inspect(ctx context.Context, admin *prepared, ws string) (Work
 	if err != nil {
 		return Workspace{}, false, fmt.Errorf("workspace %s: %w", ws, err)
 	}
+	w, err := workspaceOf(ws, st)
+	if err != nil {
+		return Workspace{}, false, err
+	}
+	return w, true, nil
+}
+
+// workspaceOf is workspace ws as its state st records it: jit's record,
+// which must name a grant whose workspace ws is, and whether the last apply
+// was complete. However st was read, the same rules judge it.
+func workspaceOf(ws string, st terraform.State) (Workspace, error) {
 	w := Workspace{Name: ws}
 	if raw, ok := st.Outputs[render.MetaVariable]; ok {
 		meta, err := render.ParseMeta(raw)
 		if err != nil {
-			return Workspace{}, false, fmt.Errorf("workspace %s: %w", ws, err)
+			return Workspace{}, fmt.Errorf("workspace %s: %w", ws, err)
 		}
 		if !render.IsWorkspaceOf(ws, meta.Grant) {
-			return Workspace{}, false, fmt.Errorf("workspace %s records grant %s, whose workspace is %s", ws, meta.Grant, render.WorkspaceName(meta.Grant))
+			return Workspace{}, fmt.Errorf("workspace %s records grant %s, whose workspace is %s", ws, meta.Grant, render.WorkspaceName(meta.Grant))
 		}
 		w.Grant, w.Template = meta.Grant, meta.Template
 		w.ExpiresAt, _ = time.Parse(time.RFC3339, meta.ExpiresAt)
 	}
 	w.Complete = complete(st)
-	return w, true, nil
+	return w, nil
 }
 
 // complete reports whether st is the result of a complete apply: jit's

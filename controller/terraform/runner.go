@@ -282,8 +282,8 @@ type Resource struct {
 	Tainted bool
 }
 
-// State reads the selected workspace's state (`terraform state pull`). An
-// empty or missing state gives an empty State.
+// State reads the selected workspace's state (`terraform state pull`) and
+// parses it with ParseState. An empty or missing state gives an empty State.
 func (r *Runner) State(ctx context.Context, d Dir) (State, error) {
 	st := State{Outputs: map[string]json.RawMessage{}}
 	err := r.runQuiet(ctx, d, "state pull", func(ctx context.Context, tf *tfexec.Terraform) error {
@@ -291,43 +291,11 @@ func (r *Runner) State(ctx context.Context, d Dir) (State, error) {
 		if err != nil {
 			return err
 		}
-		if strings.TrimSpace(raw) == "" {
-			return nil
-		}
-		var doc struct {
-			Outputs map[string]struct {
-				Value json.RawMessage `json:"value"`
-			} `json:"outputs"`
-			Resources []struct {
-				Module    string `json:"module"`
-				Mode      string `json:"mode"`
-				Type      string `json:"type"`
-				Name      string `json:"name"`
-				Instances []struct {
-					Status string `json:"status"`
-				} `json:"instances"`
-			} `json:"resources"`
-		}
-		if err := json.Unmarshal([]byte(raw), &doc); err != nil {
+		parsed, err := ParseState([]byte(raw))
+		if err != nil {
 			return fmt.Errorf("reading the pulled state: %w", err)
 		}
-		for k, v := range doc.Outputs {
-			st.Outputs[k] = v.Value
-		}
-		for _, res := range doc.Resources {
-			if res.Mode != "managed" {
-				continue
-			}
-			addr := res.Type + "." + res.Name
-			if res.Module != "" {
-				addr = res.Module + "." + addr
-			}
-			tainted := false
-			for _, in := range res.Instances {
-				tainted = tainted || in.Status == "tainted"
-			}
-			st.Resources = append(st.Resources, Resource{Address: addr, Tainted: tainted})
-		}
+		st = parsed
 		return nil
 	})
 	return st, err

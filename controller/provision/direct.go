@@ -1,0 +1,250 @@
+package provision
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/jitops/jit/controller/render"
+	"github.com/jitops/jit/controller/terraform"
+)
+
+// Reading states straight from the backend's storage
+//
+// Listing the workspaces through terraform costs two terraform processes per
+// workspace (`workspace select`, `state pull`). Workspaces instead reads
+// every grant workspace's state where terraform keeps it, without
+// terraform, and parses it with terraform.ParseState, the parser of
+// `state pull`'s output:
+//
+//   - pg: terraform's pg backend keeps one row per workspace in the table
+//     <schema>.states (columns id, name, data; the state's JSON in data,
+//     the default workspace named "default"). One query reads them all in
+//     one snapshot; terraform writes each row in a transaction, so a row is
+//     never half written.
+//   - local (with workspace_dir): workspace NAME is the directory
+//     <dir>/NAME and its state the file <dir>/NAME/terraform.tfstate.
+//     terraform rewrites that file in place (truncate, then write), so a
+//     read racing a write can see an empty or truncated file: such a read
+//     is retried once after localRetryPause, and a file still unparsable
+//     then is reported as the workspace's Err.
+//
+// Both layouts are those of terraform 1.5, checked by test against the real
+// binary. When direct reading is not possible (the table does not exist yet,
+// the database cannot be reached, a schema name terraform would fold), the
+// terraform path is used instead.
+
+// localStateFile is the name of a workspace's state file in the local
+// backend's workspace directory.
+const localStateFile = "terraform.tfstate"
+
+// localRetryPause is how long a local state read that found an empty or
+// unparsable file waits before reading it again.
+const localRetryPause = 100 * time.Millisecond
+
+// pgConnectTimeout bounds connecting to the pg backend for a direct read.
+const pgConnectTimeout = 10 * time.Second
+
+// plainSchema matches schema names that mean the same quoted and unquoted:
+// terraform's pg backend writes the schema into its SQL unquoted, so
+// PostgreSQL folds it to lower case; jit quotes it, and reads directly only
+// when both name the same schema.
+var plainSchema = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// storedState is one grant workspace's state as read from the backend's
+// storage and parsed (empty when it has none), or why it could not be read.
+type storedState struct {
+	name string
+	st   terraform.State
+	err  error
+}
+
+func parsedState(name string, raw []byte) storedState {
+	st, err := terraform.ParseState(raw)
+	return storedState{name: name, st: st, err: err}
+}
+
+// errNoDirect reports that the backend's storage cannot be read directly.
+var errNoDirect = errors.New("this state backend cannot be read without terraform")
+
+// storedStates reads the state of every grant workspace (render.IsWorkspaceName)
+// straight from the backend's storage. An error means that nothing could
+// be read and the terraform path must be taken.
+func (m *Manager) storedStates(ctx context.Context) ([]storedState, error) {
+	switch m.backend.Kind {
+	case "pg":
+		return m.pgStates(ctx)
+	case "local":
+		return m.localStates(ctx)
+	}
+	return nil, errNoDirect
+}
+
+// pgStates reads every grant workspace's row of <schema>.states in one query.
+func (m *Manager) pgStates(ctx context.Context) ([]storedState, error) {
+	schema := m.backend.Schema
+	if schema == "" {
+		schema = render.DefaultSchema
+	}
+	if !plainSchema.MatchString(schema) {
+		return nil, fmt.Errorf("schema %q is not a plain lower-case name, which terraform and jit would spell alike", schema)
+	}
+	cfg, err := pgx.ParseConfig(m.backend.ConnStr)
+	if err != nil {
+		// The error would quote parts of the connection string: a secret.
+		return nil, errors.New("the connection string does not parse (its value is a secret, not shown here)")
+	}
+	if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > pgConnectTimeout {
+		cfg.ConnectTimeout = pgConnectTimeout
+	}
+	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
+		cfg.RuntimeParams["application_name"] = "jit"
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting: %w", redact(err, m.backend.ConnStr, cfg.Password))
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = conn.Close(cctx)
+	}()
+	// The schema is an identifier, which SQL cannot take as a parameter:
+	// it is quoted (and was checked above), never pasted in raw.
+	query := "SELECT name, data FROM " + pgx.Identifier{schema, "states"}.Sanitize() + " WHERE name <> 'default'"
+	rows, err := conn.Query(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s.states: %w", schema, redact(err, m.backend.ConnStr, cfg.Password))
+	}
+	defer rows.Close()
+	var out []storedState
+	for rows.Next() {
+		var (
+			name string
+			data []byte
+		)
+		if err := rows.Scan(&name, &data); err != nil {
+			return nil, fmt.Errorf("reading %s.states: %w", schema, err)
+		}
+		if render.IsWorkspaceName(name) {
+			out = append(out, parsedState(name, data))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading %s.states: %w", schema, redact(err, m.backend.ConnStr, cfg.Password))
+	}
+	return out, nil
+}
+
+// redact removes the connection string and its password from err's text.
+func redact(err error, secrets ...string) error {
+	msg := err.Error()
+	clean := msg
+	for _, s := range secrets {
+		if s != "" {
+			clean = strings.ReplaceAll(clean, s, "[secret]")
+		}
+	}
+	if clean == msg {
+		return err
+	}
+	return errors.New(clean)
+}
+
+// localStates reads the state file of every grant workspace in the local
+// backend's workspace directory.
+func (m *Manager) localStates(ctx context.Context) ([]storedState, error) {
+	entries, err := os.ReadDir(m.backend.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", m.backend.Dir, err)
+	}
+	var out []storedState
+	for _, e := range entries {
+		if !e.IsDir() || !render.IsWorkspaceName(e.Name()) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		s, err := readLocalState(ctx, e.Name(), filepath.Join(m.backend.Dir, e.Name(), localStateFile))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// readLocalState reads and parses workspace name's state file, once more
+// after localRetryPause when the first read is empty or does not parse (a
+// write in progress). A missing file is a workspace without a state. Only
+// the end of ctx is an error; a state that cannot be read is in the result.
+func readLocalState(ctx context.Context, name, path string) (storedState, error) {
+	read := func() storedState {
+		raw, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return storedState{name: name, st: terraform.State{Outputs: map[string]json.RawMessage{}}}
+		}
+		if err != nil {
+			return storedState{name: name, err: err}
+		}
+		s := parsedState(name, raw)
+		if s.err == nil && len(bytes.TrimSpace(raw)) == 0 {
+			s.err = errEmptyFile
+		}
+		return s
+	}
+	s := read()
+	if s.err == nil {
+		return s, nil
+	}
+	select {
+	case <-ctx.Done():
+		return storedState{}, ctx.Err()
+	case <-time.After(localRetryPause):
+	}
+	s = read()
+	if errors.Is(s.err, errEmptyFile) {
+		s.err = nil // terraform too reads an empty file as no state
+	}
+	return s, nil
+}
+
+// errEmptyFile marks an empty local state file, read again once: terraform
+// never leaves one but while it rewrites the file.
+var errEmptyFile = errors.New("the state file is empty")
+
+// directWorkspaces lists the grant workspaces from states read straight
+// from the backend's storage (see storedStates).
+func (m *Manager) directWorkspaces(ctx context.Context) ([]Workspace, error) {
+	states, err := m.storedStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Workspace, 0, len(states))
+	for _, s := range states {
+		w, err := Workspace{}, s.err
+		if err == nil {
+			w, err = workspaceOf(s.name, s.st)
+		} else {
+			err = fmt.Errorf("workspace %s: %w", s.name, err)
+		}
+		if err != nil {
+			m.log.Warn("reading a workspace", LogKeyWorkspace, s.name, "error", err)
+			w = Workspace{Name: s.name, Err: err}
+		}
+		out = append(out, w)
+	}
+	sortWorkspaces(out)
+	return out, nil
+}
