@@ -258,14 +258,7 @@ func TestGrantWithoutDecisionNeverApplied(t *testing.T) {
 func TestEarlyRevocation(t *testing.T) {
 	r := newRig(t, rigOptions{lifecycle: true})
 	const id = "prod/orders/alice-1"
-	n := r.openPR("alice", "req", map[string]string{"access/" + id + ".yaml": aliceGrant})
-	r.settle()
-	r.approve("bob", n)
-	r.settle()
-	cred := r.credentialsOf(n, id, "alice")
-	if err := r.pg.TryLogin("orders", cred.Connection["role"], cred.Password); err != nil {
-		t.Fatal(err)
-	}
+	_, cred := r.liveGrant(id, aliceGrant)
 	d := r.openPR("alice", "done", nil, "access/"+id+".yaml")
 	r.settle()
 	if !r.pr(d).Merged {
@@ -414,11 +407,8 @@ func treeRefused(r *rig) bool {
 func TestReplicasAndSweepAtOnce(t *testing.T) {
 	r := newRig(t, rigOptions{lifecycle: true})
 	const id = "prod/orders/alice-1"
-	n := r.openPR("alice", "req", map[string]string{"access/" + id + ".yaml": aliceGrant})
-	r.settle()
-	r.approve("bob", n)
-	r.settle()
-	role := r.credentialsOf(n, id, "alice").Connection["role"]
+	_, cred := r.liveGrant(id, aliceGrant)
+	role := cred.Connection["role"]
 
 	ctx := context.Background()
 	ea, _ := r.srv.App()
@@ -490,10 +480,7 @@ func TestReplicasAndSweepAtOnce(t *testing.T) {
 func TestTamperedExpiryPullRequest(t *testing.T) {
 	r := newRig(t, rigOptions{lifecycle: true})
 	const id = "prod/orders/alice-1"
-	n := r.openPR("alice", "req", map[string]string{"access/" + id + ".yaml": aliceGrant})
-	r.settle()
-	r.approve("bob", n)
-	r.settle()
+	r.liveGrant(id, aliceGrant)
 	// The checks cannot be posted, so the expiry pull request waits.
 	r.srv.FailNext("POST /repos/{owner}/{repo}/check-runs", 1000, 422)
 	r.advance(3 * time.Hour)
@@ -594,10 +581,7 @@ func (r *rig) waitLong(what string, cond func() bool) {
 func TestRecordsNeverRevertAMerge(t *testing.T) {
 	r := newRig(t, rigOptions{lifecycle: true})
 	const alice, carol = "prod/orders/alice-1", "prod/orders/carol-1"
-	n := r.openPR("alice", "req-a", map[string]string{"access/" + alice + ".yaml": aliceGrant})
-	r.settle()
-	r.approve("bob", n)
-	r.settle()
+	r.liveGrant(alice, aliceGrant)
 	r.advance(2*time.Hour + time.Minute) // alice's grant is over; carol's asks for 4h
 	c := r.openPR("carol", "req-c", map[string]string{"access/" + carol + ".yaml": strings.Replace(grantFor("carol"), "duration: 2h", "duration: 4h", 1)})
 	r.settle()

@@ -3,8 +3,6 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +12,6 @@ import (
 	"github.com/jitops/jit/controller/cli"
 	"github.com/jitops/jit/controller/internal/pgtest"
 	"github.com/jitops/jit/controller/internal/tftest"
-	"golang.org/x/crypto/ssh"
 )
 
 // TestApprovalToReconcile goes from an approval on GitHub to a PostgreSQL
@@ -38,7 +35,7 @@ func TestApprovalToReconcile(t *testing.T) {
 	if err := os.MkdirAll(keys, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	pub := strings.TrimSpace(string(sshAuthorizedKey(t)))
+	pub, _ := sshKeyPair(t)
 	if err := os.WriteFile(filepath.Join(keys, "alice.pub"), []byte(pub+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -61,18 +58,4 @@ func TestApprovalToReconcile(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "creds", "prod/orders/alice-1.age")); err != nil {
 		t.Errorf("alice's credentials were not delivered: %v", err)
 	}
-}
-
-// sshAuthorizedKey makes an ed25519 public key line for a requester.
-func sshAuthorizedKey(t *testing.T) []byte {
-	t.Helper()
-	pub, _, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ssh.MarshalAuthorizedKey(sp)
 }
