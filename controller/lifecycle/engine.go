@@ -275,6 +275,14 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 	if err != nil {
 		return rep, err
 	}
+	if fetchErr != nil {
+		// The copy may miss records another controller wrote since the last
+		// fetch: writing any now could write one twice. The next pass that
+		// can fetch records what this one destroyed.
+		rep.NextAt = e.next(rep, now)
+		e.overdue(ctx, repo)
+		return rep, fetchErr
+	}
 	b := &books{rep: &rep, l: ledger, tip: tip}
 	e.bookkeep(ctx, b, now)
 	rep.NextAt = e.next(rep, now)
@@ -282,7 +290,7 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 	if rep.PastExpiry > 0 {
 		e.log.Warn("grants past their expiry still exist; destroys are being retried", "count", rep.PastExpiry)
 	}
-	return rep, fetchErr
+	return rep, nil
 }
 
 // overdue makes a pass that could not run (its lock or GitHub out of
