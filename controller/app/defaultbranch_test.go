@@ -609,3 +609,34 @@ func TestRecordsNeverRevertAMerge(t *testing.T) {
 		t.Errorf("anomalies: %+v", tr.Anomalies)
 	}
 }
+
+// TestNewStateRefusedWhereGitRecordsActivations: an operator leaves
+// --new-state on and points jit expire at an empty state database. The
+// branch records the grant's activation, so that state is not the grants':
+// the pass is refused, nothing is applied twice and nothing is recorded.
+func TestNewStateRefusedWhereGitRecordsActivations(t *testing.T) {
+	r := newRig(t, rigOptions{lifecycle: true})
+	const id = "prod/orders/alice-1"
+	r.liveGrant(id, aliceGrant)
+	roles := r.roles()
+	before, _ := r.events()
+	r.pg.Psql(t, "postgres", "CREATE DATABASE otherstate")
+	ea, _ := r.srv.App()
+	dir := t.TempDir()
+	writeFile(t, dir, "app.pem", string(ea.PrivateKeyPEM))
+	writeFile(t, dir, "signing", string(r.key.PEM))
+	var out, errOut bytes.Buffer
+	code := cli.Main(context.Background(), []string{"expire", "--api-url", r.srv.APIURL, "--app-id", fmt.Sprint(ea.ID),
+		"--private-key", filepath.Join(dir, "app.pem"), "--repo", org + "/" + repo, "--signing-key", filepath.Join(dir, "signing"),
+		"--data-dir", filepath.Join(dir, "data"), "--state", "pg:" + r.pg.ConnString("otherstate"), "--new-state", "true",
+		"--terraform", tftest.Path(t)}, &out, &errOut)
+	if code != cli.ExitProblems || !strings.Contains(errOut.String(), "the default branch records that grant "+id+" was activated") {
+		t.Errorf("jit expire on a wrong state with --new-state: exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	if got := r.roles(); got != roles {
+		t.Errorf("roles changed: %q, was %q", got, roles)
+	}
+	if after, _ := r.events(); strings.Join(after, "|") != strings.Join(before, "|") {
+		t.Errorf("records changed: %q, were %q", after, before)
+	}
+}

@@ -250,6 +250,18 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 			Logger:      e.log,
 			Concurrency: e.cfg.Concurrency,
 			OnDesired:   prs.set,
+			Activated: func(ctx context.Context, r *history.Repo, st desired.State) (string, error) {
+				l, err := ReadLedger(ctx, r, st.Rev, st.Grants, e.cfg.Lookback)
+				if err != nil {
+					return "", err
+				}
+				for _, g := range st.Grants {
+					if en, ok := l.Activation(g.Request.ID, g.ExpiresAt); ok && en.Kind == trailer.Activated {
+						return g.Request.ID, nil
+					}
+				}
+				return "", nil
+			},
 			Vet: func(ctx context.Context, g desired.Grant) error {
 				return e.cfg.GitHub.Merged(ctx, g.PullRequest, g.Decision)
 			},

@@ -57,6 +57,11 @@ type Config struct {
 	// read, before anything is applied or destroyed (the App learns from it
 	// which pull request each grant's credentials go to).
 	OnDesired func(desired.State)
+	// Activated, when set, says which verified grant of st the branch
+	// records as activated ("" for none). A state that jit never used is
+	// then refused even with NewState when git proves the grants were
+	// applied before: that state is elsewhere.
+	Activated func(context.Context, *history.Repo, desired.State) (string, error)
 	// Vet, when set, is asked before each apply of a grant whose workspace
 	// is missing, incomplete or applied with another expiry; an error fails
 	// that apply (nothing is created) and the next pass asks again. The
@@ -117,13 +122,25 @@ func RunRepo(ctx context.Context, repo *history.Repo, cfg Config, opts reconcile
 	if err != nil {
 		return rep, err
 	}
-	if len(st.Grants) > 0 && !cfg.NewState {
+	if len(st.Grants) > 0 && (!cfg.NewState || cfg.Activated != nil) {
 		used, err := m.Used(ctx)
 		if err != nil {
 			return rep, fmt.Errorf("reading the state %s: %w", m.Backend(), err)
 		}
-		if !used {
+		switch {
+		case used:
+		case !cfg.NewState:
 			return rep, fmt.Errorf("%w: %s holds no jit workspace and never did, but %s has %d verified grants: check --state; on the first pass of a new deployment, say so with --new-state", ErrUnusedState, m.Backend(), short(st.Rev), len(st.Grants))
+		default:
+			// --new-state, but git proves a state held these grants before:
+			// this one is not it (a --new-state left on, or a wrong --state).
+			id, err := cfg.Activated(ctx, repo, st)
+			if err != nil {
+				return rep, err
+			}
+			if id != "" {
+				return rep, fmt.Errorf("%w: %s holds no jit workspace and never did, but the default branch records that grant %s was activated, so the grants' state is elsewhere: check --state, and drop --new-state (JIT_NEW_STATE) once a deployment's first pass is done", ErrUnusedState, m.Backend(), id)
+			}
 		}
 	}
 	actual, err := provisioner{m: m}.Actual(ctx)
