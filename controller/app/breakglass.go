@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 
@@ -146,11 +145,7 @@ func signersAt(r *history.Repo, commit string) (trailer.AllowedSigners, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := fs.ReadFile(tree, desired.SignersFile)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s at %s: %w", desired.SignersFile, commit, err)
-	}
-	return trailer.ParseAllowedSigners(desired.SignersFile, data)
+	return desired.Signers(tree, commit)
 }
 
 // signedBreakGlass reports whether merge carries the App's signed decision

@@ -334,16 +334,7 @@ func (v *verifier) signersAt(ctx context.Context, commit string) (trailer.Allowe
 	var s signersAt
 	tree, err := v.repo.Tree(ctx, commit)
 	if err == nil {
-		var data []byte
-		data, err = fs.ReadFile(tree, SignersFile)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			s.err = fmt.Errorf("%s does not exist at %s, so no decision merged on it can be verified", SignersFile, short(commit))
-		case err != nil:
-			s.err = fmt.Errorf("reading %s at %s: %w", SignersFile, short(commit), err)
-		default:
-			s.signers, s.err = trailer.ParseAllowedSigners(SignersFile, data)
-		}
+		s.signers, s.err = Signers(tree, commit)
 	} else {
 		s.err = err
 	}
@@ -387,3 +378,23 @@ func short(h string) string {
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// Signers reads the allowed signers that tree, the tree of commit, holds
+// in SignersFile: the keys whose signatures count on records whose first
+// parent is commit. A tree without the file, or with one that does not
+// parse, trusts nobody: an error says which (wrapping ErrUnreadable when
+// git could not read it).
+func Signers(tree fs.FS, commit string) (trailer.AllowedSigners, error) {
+	data, err := fs.ReadFile(tree, SignersFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%s does not exist at %s, so no decision merged on it can be verified", SignersFile, short(commit))
+	case err != nil:
+		return nil, fmt.Errorf("%w: reading %s at %s: %w", ErrUnreadable, SignersFile, short(commit), err)
+	}
+	return trailer.ParseAllowedSigners(SignersFile, data)
+}
+
+// ErrUnreadable marks a signers file git could not read (as opposed to
+// one that is absent or does not parse).
+var ErrUnreadable = errors.New("unreadable")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -197,17 +196,14 @@ func (s signerCache) get(commit string) (trailer.AllowedSigners, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := fs.ReadFile(tree, desired.SignersFile)
-	var a trailer.AllowedSigners
+	// A commit without a usable signers file trusts nobody: no record on
+	// it counts.
+	a, err := desired.Signers(tree, commit)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		// no key trusted there: nothing verifies
+	case errors.Is(err, desired.ErrUnreadable):
+		return nil, err
 	case err != nil:
-		return nil, fmt.Errorf("reading %s at %s: %w", desired.SignersFile, short(commit), err)
-	default:
-		if a, err = trailer.ParseAllowedSigners(desired.SignersFile, data); err != nil {
-			a = nil // an unreadable signers file trusts nobody
-		}
+		a = nil
 	}
 	s.at[commit] = a
 	return a, nil
