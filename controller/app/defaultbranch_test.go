@@ -1,10 +1,7 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,12 +14,9 @@ import (
 	"github.com/jitops/jit/controller/cli"
 	"github.com/jitops/jit/controller/credential"
 	"github.com/jitops/jit/controller/explain"
-	"github.com/jitops/jit/controller/ghapi"
 	"github.com/jitops/jit/controller/ghemu"
 	"github.com/jitops/jit/controller/history"
 	"github.com/jitops/jit/controller/internal/decisiontest"
-	"github.com/jitops/jit/controller/internal/tftest"
-	"github.com/jitops/jit/controller/mirror"
 	"github.com/jitops/jit/controller/reconcile"
 	"github.com/jitops/jit/controller/trailer"
 )
@@ -170,16 +164,9 @@ func TestGrantLifecycle(t *testing.T) {
 	if out, err := session.Query("SELECT 1;"); err == nil || !strings.Contains(err.Error(), "terminating connection due to administrator command") {
 		t.Errorf("the session opened before the expiry: %q, %v; want it terminated", out, err)
 	}
-	got, tr := r.events()
 	// The expiry pull request merges as soon as its checks pass, which the
 	// emulator (like GitHub, often) does before the revoked record is written.
-	want = []string{"decision " + id, "activated " + id, "expire " + id, "revoked " + id}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("records after expiry:\n got %q\nwant %q", got, want)
-	}
-	if len(tr.Anomalies) != 0 {
-		t.Errorf("jit audit finds anomalies in the App's history: %+v", tr.Anomalies)
-	}
+	r.wantStory("decision "+id, "activated "+id, "expire "+id, "revoked "+id)
 }
 
 func credentialDecryptAs(r *rig, n int, id, login string) ([]byte, error) {
@@ -267,14 +254,7 @@ func TestEarlyRevocation(t *testing.T) {
 	if err := r.pg.TryLogin("orders", cred.Connection["role"], cred.Password); err == nil {
 		t.Errorf("the role still logs in after its early revocation")
 	}
-	got, tr := r.events()
-	want := []string{"decision " + id, "activated " + id, "expire " + id, "revoked " + id}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("records:\n got %q\nwant %q", got, want)
-	}
-	if len(tr.Anomalies) != 0 {
-		t.Errorf("anomalies: %+v", tr.Anomalies)
-	}
+	r.wantStory("decision "+id, "activated "+id, "expire "+id, "revoked "+id)
 }
 
 // TestFailedStepsHeal: a record that GitHub refuses (after the apply), and
@@ -330,14 +310,7 @@ func TestFailedStepsHeal(t *testing.T) {
 	r.start()
 	r.app.Reconcile()
 	r.settle()
-	got, tr := r.events()
-	want := []string{"decision " + id, "activated " + id, "expire " + id, "revoked " + id}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("records:\n got %q\nwant %q", got, want)
-	}
-	if len(tr.Anomalies) != 0 {
-		t.Errorf("anomalies: %+v", tr.Anomalies)
-	}
+	r.wantStory("decision "+id, "activated "+id, "expire "+id, "revoked "+id)
 }
 
 func decisiontestKey(t *testing.T) *decisiontest.Key { return decisiontest.NewKey(t) }
@@ -411,33 +384,17 @@ func TestReplicasAndSweepAtOnce(t *testing.T) {
 	role := cred.Connection["role"]
 
 	ctx := context.Background()
-	ea, _ := r.srv.App()
-	gh, err := ghapi.New(ctx, ghapi.Config{APIURL: r.srv.APIURL, AppID: ea.ID, PrivateKeyPEM: ea.PrivateKeyPEM, Owner: org, Repo: repo})
-	if err != nil {
-		t.Fatal(err)
-	}
-	replica := r.engine(ctx, gh, "main", slog.New(slog.DiscardHandler))
-	m, err := mirror.Open(ctx, mirror.Config{Dir: filepath.Join(t.TempDir(), "mirror"), URL: r.srv.GitURL(org, repo), Token: gh.Token})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	appKey, signingKey := filepath.Join(dir, "app.pem"), filepath.Join(dir, "signing")
-	writeFile(t, dir, "app.pem", string(ea.PrivateKeyPEM))
-	writeFile(t, dir, "signing", string(r.key.PEM))
+	replica, m := r.replica(ctx)
 
 	r.advance(2*time.Hour + time.Minute)
 	at := r.now().UTC().Format(time.RFC3339)
 	var wg sync.WaitGroup
-	var sweep bytes.Buffer
-	var sweepErr bytes.Buffer
+	var sweep, sweepErr string
 	code := -1
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		code = cli.Main(ctx, []string{"expire", "--api-url", r.srv.APIURL, "--app-id", fmt.Sprint(ea.ID), "--private-key", appKey,
-			"--repo", org + "/" + repo, "--signing-key", signingKey, "--data-dir", filepath.Join(dir, "data"),
-			"--state", "pg:" + r.pg.ConnString("jitstate"), "--terraform", tftest.Path(t), "--now", at}, &sweep, &sweepErr)
+		code, sweep, sweepErr = r.expire(ctx, "--state", "pg:"+r.pg.ConnString("jitstate"), "--now", at)
 	}()
 	go func() {
 		defer wg.Done()
@@ -449,19 +406,12 @@ func TestReplicasAndSweepAtOnce(t *testing.T) {
 	wg.Wait()
 	r.settle()
 	if code != cli.ExitOK {
-		t.Errorf("jit expire exit %d\nstdout:\n%s\nstderr:\n%s", code, sweep.String(), sweepErr.String())
+		t.Errorf("jit expire exit %d\nstdout:\n%s\nstderr:\n%s", code, sweep, sweepErr)
 	}
 	if strings.Contains(r.roles(), role) {
 		t.Errorf("role %s still exists", role)
 	}
-	got, tr := r.events()
-	want := []string{"decision " + id, "activated " + id, "expire " + id, "revoked " + id}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("records:\n got %q\nwant %q", got, want)
-	}
-	if len(tr.Anomalies) != 0 {
-		t.Errorf("anomalies: %+v", tr.Anomalies)
-	}
+	r.wantStory("decision "+id, "activated "+id, "expire "+id, "revoked "+id)
 	expiries := 0
 	for _, p := range r.srv.PullRequests(repo) {
 		if p.HeadRef == "jit/expire/"+id {
@@ -621,17 +571,9 @@ func TestNewStateRefusedWhereGitRecordsActivations(t *testing.T) {
 	roles := r.roles()
 	before, _ := r.events()
 	r.pg.Psql(t, "postgres", "CREATE DATABASE otherstate")
-	ea, _ := r.srv.App()
-	dir := t.TempDir()
-	writeFile(t, dir, "app.pem", string(ea.PrivateKeyPEM))
-	writeFile(t, dir, "signing", string(r.key.PEM))
-	var out, errOut bytes.Buffer
-	code := cli.Main(context.Background(), []string{"expire", "--api-url", r.srv.APIURL, "--app-id", fmt.Sprint(ea.ID),
-		"--private-key", filepath.Join(dir, "app.pem"), "--repo", org + "/" + repo, "--signing-key", filepath.Join(dir, "signing"),
-		"--data-dir", filepath.Join(dir, "data"), "--state", "pg:" + r.pg.ConnString("otherstate"), "--new-state", "true",
-		"--terraform", tftest.Path(t)}, &out, &errOut)
-	if code != cli.ExitProblems || !strings.Contains(errOut.String(), "the default branch records that grant "+id+" was activated") {
-		t.Errorf("jit expire on a wrong state with --new-state: exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	code, out, errOut := r.expire(context.Background(), "--state", "pg:"+r.pg.ConnString("otherstate"), "--new-state", "true")
+	if code != cli.ExitProblems || !strings.Contains(errOut, "the default branch records that grant "+id+" was activated") {
+		t.Errorf("jit expire on a wrong state with --new-state: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	if got := r.roles(); got != roles {
 		t.Errorf("roles changed: %q, was %q", got, roles)

@@ -2,10 +2,8 @@ package app_test
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,8 +12,6 @@ import (
 	"github.com/jitops/jit/controller/audit"
 	"github.com/jitops/jit/controller/credential"
 	"github.com/jitops/jit/controller/explain"
-	"github.com/jitops/jit/controller/ghapi"
-	"github.com/jitops/jit/controller/mirror"
 	"github.com/jitops/jit/controller/reconcile"
 )
 
@@ -259,16 +255,7 @@ DROP ROLE :"role"`, "role="+role)
 	}
 
 	ctx := context.Background()
-	ea, _ := r.srv.App()
-	gh, err := ghapi.New(ctx, ghapi.Config{APIURL: r.srv.APIURL, AppID: ea.ID, PrivateKeyPEM: ea.PrivateKeyPEM, Owner: org, Repo: repo})
-	if err != nil {
-		t.Fatal(err)
-	}
-	drift := r.engine(ctx, gh, "main", slog.New(slog.DiscardHandler))
-	m, err := mirror.Open(ctx, mirror.Config{Dir: filepath.Join(t.TempDir(), "mirror"), URL: r.srv.GitURL(org, repo), Token: gh.Token})
-	if err != nil {
-		t.Fatal(err)
-	}
+	drift, m := r.replica(ctx)
 	rep, err := drift.Pass(ctx, m, reconcile.Options{Drift: true})
 	if err != nil {
 		t.Fatalf("the drift pass: %v", err)
@@ -292,12 +279,5 @@ DROP ROLE :"role"`, "role="+role)
 	if creds != 1 {
 		t.Errorf("%d credentials comments on #%d, want 1 (a restored role keeps its password)", creds, n)
 	}
-	got, tr := r.events()
-	want := []string{"decision " + id, "activated " + id}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("records after the drift pass:\n got %q\nwant %q", got, want)
-	}
-	if len(tr.Anomalies) != 0 {
-		t.Errorf("anomalies: %+v", tr.Anomalies)
-	}
+	r.wantStory("decision "+id, "activated "+id)
 }

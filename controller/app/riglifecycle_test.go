@@ -1,10 +1,12 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -14,11 +16,13 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/jitops/jit/controller/appmetrics"
+	"github.com/jitops/jit/controller/cli"
 	"github.com/jitops/jit/controller/coord"
 	"github.com/jitops/jit/controller/ghapi"
 	"github.com/jitops/jit/controller/internal/pgtest"
 	"github.com/jitops/jit/controller/internal/tftest"
 	"github.com/jitops/jit/controller/lifecycle"
+	"github.com/jitops/jit/controller/mirror"
 	"github.com/jitops/jit/controller/provision"
 	"github.com/jitops/jit/controller/render"
 	"github.com/jitops/jit/controller/terraform"
@@ -88,4 +92,53 @@ func (r *rig) engine(ctx context.Context, gh *ghapi.Client, branch string, log *
 		t.Fatal(err)
 	}
 	return e
+}
+
+// wantStory checks that the signed records on a fresh clone's main are
+// want, oldest first, and that jit audit finds no anomaly; it returns the
+// records.
+func (r *rig) wantStory(want ...string) []string {
+	r.t.Helper()
+	got, tr := r.events()
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		r.t.Errorf("records:\n got %q\nwant %q", got, want)
+	}
+	if len(tr.Anomalies) != 0 {
+		r.t.Errorf("jit audit finds anomalies in the App's history: %+v", tr.Anomalies)
+	}
+	return got
+}
+
+// replica is another controller on the rig's state database: its own
+// GitHub client, mirror and engine, as a second jit serve would have.
+func (r *rig) replica(ctx context.Context) (*lifecycle.Engine, *mirror.Mirror) {
+	t := r.t
+	t.Helper()
+	ea, _ := r.srv.App()
+	gh, err := ghapi.New(ctx, ghapi.Config{APIURL: r.srv.APIURL, AppID: ea.ID, PrivateKeyPEM: ea.PrivateKeyPEM, Owner: org, Repo: repo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mirror.Open(ctx, mirror.Config{Dir: filepath.Join(t.TempDir(), "mirror"), URL: r.srv.GitURL(org, repo), Token: gh.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.engine(ctx, gh, "main", slog.New(slog.DiscardHandler)), m
+}
+
+// expire runs jit expire as the App against the rig (the Actions sweep),
+// with its keys in files, the rig's terraform and args; it returns the
+// exit code and what it printed.
+func (r *rig) expire(ctx context.Context, args ...string) (int, string, string) {
+	t := r.t
+	t.Helper()
+	ea, _ := r.srv.App()
+	dir := t.TempDir()
+	writeFile(t, dir, "app.pem", string(ea.PrivateKeyPEM))
+	writeFile(t, dir, "signing", string(r.key.PEM))
+	var out, errOut bytes.Buffer
+	code := cli.Main(ctx, append([]string{"expire", "--api-url", r.srv.APIURL, "--app-id", fmt.Sprint(ea.ID),
+		"--private-key", filepath.Join(dir, "app.pem"), "--repo", org + "/" + repo, "--signing-key", filepath.Join(dir, "signing"),
+		"--data-dir", filepath.Join(dir, "data"), "--terraform", tftest.Path(t)}, args...), &out, &errOut)
+	return code, out.String(), errOut.String()
 }
