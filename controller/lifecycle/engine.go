@@ -267,7 +267,7 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 			},
 		}
 		pc.Provision.Keys = keySource{e.cfg.GitHub}
-		pc.Provision.Sink = &commentSink{gh: e.cfg.GitHub, prs: prs, now: e.cfg.Now}
+		pc.Provision.Sink = &commentSink{gh: e.cfg.GitHub, prs: prs}
 		var err error
 		rep.Report, err = pass.RunRepo(ctx, r, pc, opts)
 		if err != nil {

@@ -88,7 +88,6 @@ func (p *prIndex) get(id string) (desired.Grant, bool) {
 type commentSink struct {
 	gh  GitHub
 	prs *prIndex
-	now func() time.Time
 }
 
 func (s *commentSink) Deliver(ctx context.Context, grantID string, ciphertext []byte) error {
