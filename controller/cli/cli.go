@@ -54,6 +54,13 @@ var commands = map[string]command{
 	"expire": {"one expiry-and-reconcile pass as the App, for the GitHub Actions backstop", runExpire},
 
 	"audit": {"tell every grant's story from git alone: log, show, active, verify", runAudit},
+
+	// the requester's side (issue 11)
+	"request":     {"ask for access: write a grant file, push it and open its pull request", runRequest},
+	"revoke":      {"open a pull request ending a grant early", runRevoke},
+	"extend":      {"open a pull request changing a grant's duration", runExtend},
+	"list":        {"list the live grants at the default branch, with the time left", runList},
+	"credentials": {"decrypt and print the credentials of your grant", runCredentials},
 }
 
 // Main runs jit with args (without the program name) and returns the exit code.

@@ -165,6 +165,7 @@ func (s *Server) routes() {
 	s.handle("GET /repos/{owner}/{repo}/installation", repoRoute, s.getRepoInstallation)
 
 	// users, teams
+	s.handle("GET /user", publicRoute, s.getAuthenticatedUser)
 	s.handle("GET /users/{username}", publicRoute, s.getUser)
 	s.handle("GET /users/{username}/keys", publicRoute, s.listUserKeys)
 	s.handle("GET /orgs/{org}/teams/{team_slug}", publicRoute, s.getTeam)

@@ -1,0 +1,235 @@
+package cli
+
+import (
+	"context"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/jitops/jit/controller/credential"
+	"github.com/jitops/jit/controller/explain"
+	"github.com/jitops/jit/controller/userapi"
+)
+
+const credentialsUsage = `usage: jit credentials ID [--identity ~/.ssh/id_ed25519] [--repo DIR] [--github-url URL] [--github-repo OWNER/NAME]
+
+Prints what to connect with for your live grant ID. It finds the grant's
+request pull request from the signed decision of its merge at the default
+branch (fetched from origin), reads the encrypted credentials comment jit
+posted there (only comments by a GitHub App count), decrypts it with your SSH
+private key (--identity; default ~/.ssh/id_ed25519, then ~/.ssh/id_rsa; a
+passphrase-protected key asks for its passphrase on a terminal) and prints
+the connection settings and when they expire. Nothing secret is written to
+disk.
+` + userEnvHelp
+
+func runCredentials(ctx context.Context, o IO, args []string) int {
+	const cmd = "jit credentials"
+	var uf userFlags
+	fl := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fl.SetOutput(o.Stderr)
+	fl.Usage = func() { fmt.Fprint(o.Stderr, credentialsUsage, "\nflags:\n"); fl.PrintDefaults() }
+	uf.register(fl)
+	identity := fl.String("identity", "", "your SSH private key `FILE` (default ~/.ssh/id_ed25519, then ~/.ssh/id_rsa)")
+	id, code := parseWithID(fl, args, cmd)
+	if code >= 0 {
+		return code
+	}
+	keys, err := identityFiles(*identity)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
+		return ExitUsage
+	}
+	s, err := uf.open(ctx)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
+		return ExitUsage
+	}
+	st, err := s.desired(ctx)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
+		return ExitUsage
+	}
+	g, err := findGrant(st, id, s.branch)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
+		return ExitProblems
+	}
+	comments, err := s.gh.Comments(ctx, g.PullRequest)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
+		return ExitUsage
+	}
+	armored, err := credentialsCiphertext(comments, id)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "%s: pull request #%d: %v\n", cmd, g.PullRequest, err)
+		return ExitProblems
+	}
+	var ask *prompter
+	if stdinIsTerminal() {
+		ask = newPrompter(os.Stdin, o.Stderr)
+	}
+	plain, err := decryptWith(armored, keys, ask)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
+		return ExitProblems
+	}
+	p, err := credential.ParsePayload(plain)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "%s: the decrypted credentials: %v\n", cmd, err)
+		return ExitProblems
+	}
+	if p.Grant != id {
+		fmt.Fprintf(o.Stderr, "%s: the credentials on pull request #%d are for grant %s, not %s; ask the operators\n", cmd, g.PullRequest, p.Grant, id)
+		return ExitProblems
+	}
+	fmt.Fprint(o.Stdout, presentPayload(p, time.Now()))
+	return ExitOK
+}
+
+// identityFiles returns the private keys to try: the one given, or the
+// default ones that exist.
+func identityFiles(given string) ([]string, error) {
+	if given != "" {
+		return []string{given}, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return nil, fmt.Errorf("no --identity and no home directory to find ~/.ssh in: %w", err)
+	}
+	var out []string
+	for _, n := range []string{"id_ed25519", "id_rsa"} {
+		p := filepath.Join(home, ".ssh", n)
+		if _, err := os.Stat(p); err == nil {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no SSH private key at ~/.ssh/id_ed25519 or ~/.ssh/id_rsa: pass --identity FILE, the private key of a public key on your GitHub account")
+	}
+	return out, nil
+}
+
+const (
+	ageBegin = "-----BEGIN AGE ENCRYPTED FILE-----"
+	ageEnd   = "-----END AGE ENCRYPTED FILE-----"
+)
+
+// credentialsCiphertext returns the armored ciphertext of the newest
+// credentials comment for grant id. Only comments by a GitHub App count:
+// anybody may comment on a pull request, and a comment written by a person
+// could carry credentials for a server of their choosing.
+func credentialsCiphertext(comments []userapi.Comment, id string) (string, error) {
+	marker := explain.CredentialsMarker + strings.ReplaceAll(id, "--", "- -") + " -->"
+	var found []userapi.Comment
+	ignored := 0
+	for _, c := range comments {
+		if !strings.HasPrefix(c.Body, marker) {
+			continue
+		}
+		if !c.Bot {
+			ignored++
+			continue
+		}
+		found = append(found, c)
+	}
+	if len(found) == 0 {
+		msg := "no credentials comment from jit yet: the grant may not be applied yet (wait a minute and try again), or its template issues no credentials"
+		if ignored > 0 {
+			msg += fmt.Sprintf(" (%d look-alike %s by people ignored)", ignored, plural(ignored, "comment", "comments"))
+		}
+		return "", errors.New(msg)
+	}
+	sort.SliceStable(found, func(i, j int) bool { return found[i].CreatedAt.Before(found[j].CreatedAt) })
+	body := found[len(found)-1].Body
+	i, j := strings.Index(body, ageBegin), strings.Index(body, ageEnd)
+	if i < 0 || j < i {
+		return "", errors.New("the credentials comment holds no age ciphertext")
+	}
+	return body[i:j+len(ageEnd)] + "\n", nil
+}
+
+// decryptWith decrypts armored with the first of keys it is encrypted to,
+// asking ask for the passphrase of a protected key (never on disk).
+func decryptWith(armored string, keys []string, ask *prompter) ([]byte, error) {
+	var errs []error
+	for _, k := range keys {
+		pemBytes, err := os.ReadFile(k)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reading %s: %w", k, err))
+			continue
+		}
+		plain, err := credential.Decrypt([]byte(armored), pemBytes)
+		if errors.Is(err, credential.ErrPassphraseProtected) {
+			if ask == nil {
+				errs = append(errs, fmt.Errorf("%s is passphrase-protected and there is no terminal to ask for the passphrase on", k))
+				continue
+			}
+			pemBytes, err = unlockKey(pemBytes, k, ask)
+			if err == nil {
+				plain, err = credential.Decrypt([]byte(armored), pemBytes)
+			}
+		}
+		if err == nil {
+			return plain, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", k, err))
+	}
+	return nil, fmt.Errorf("decrypting the credentials: %w", errors.Join(errs...))
+}
+
+// unlockKey asks for key's passphrase and returns the key unencrypted, in
+// memory only.
+func unlockKey(pemBytes []byte, file string, ask *prompter) ([]byte, error) {
+	pass, err := ask.secret("Passphrase for " + file)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := ssh.ParseRawPrivateKeyWithPassphrase(pemBytes, pass)
+	clear(pass)
+	if err != nil {
+		return nil, fmt.Errorf("unlocking %s: %w", file, err)
+	}
+	block, err := ssh.MarshalPrivateKey(raw, "")
+	if err != nil {
+		return nil, fmt.Errorf("re-reading %s: %w", file, err)
+	}
+	return pem.EncodeToMemory(block), nil
+}
+
+// presentPayload prints decrypted credentials plainly.
+//
+// TODO(credschema): replace with the presentation in
+// controller/credential/present.go (a psql connection string for
+// postgres-role) once it lands; this stand-in prints the fields as they are.
+func presentPayload(p credential.Payload, now time.Time) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "grant:     %s (%s)\n", p.Grant, p.Template)
+	keys := make([]string, 0, len(p.Connection))
+	for k := range p.Connection {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%-10s %s\n", k+":", p.Connection[k])
+	}
+	fmt.Fprintf(&b, "password:  %s\n", p.Password)
+	fmt.Fprintf(&b, "expires:   %s", p.ExpiresAt)
+	if t, err := time.Parse(time.RFC3339, p.ExpiresAt); err == nil {
+		if left := t.Sub(now); left > 0 {
+			fmt.Fprintf(&b, " (in %s)", left.Truncate(time.Minute))
+		} else {
+			b.WriteString(" (expired)")
+		}
+	}
+	b.WriteString("\nAfter the expiry, logging in fails with \"password authentication failed\": that means the grant expired, not that the password is wrong.\n")
+	return b.String()
+}
