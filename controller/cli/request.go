@@ -630,6 +630,11 @@ type grantFields struct {
 // parses back exactly these values. Scope values may be string, int64,
 // float64, bool, []any and map[string]any.
 func (f grantFields) YAML() ([]byte, error) {
+	for _, s := range []string{f.Template, f.Requester, f.Duration, f.Reason, f.Ticket, f.Target} {
+		if !utf8.ValidString(s) {
+			return nil, fmt.Errorf("%q is not valid UTF-8 text", s)
+		}
+	}
 	var b strings.Builder
 	line := func(k, v string) { b.WriteString(k + ": " + v + "\n") }
 	line("template", yamlString(f.Template))
@@ -697,8 +702,6 @@ func yamlQuoted(s string) string {
 			b.WriteString(`\n`)
 		case r == '\t':
 			b.WriteString(`\t`)
-		case r == utf8.RuneError:
-			b.WriteString(`\uFFFD`)
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02X`, r)
 		case r == ' ' || (unicode.IsGraphic(r) && !unicode.Is(unicode.Cf, r)):
@@ -721,6 +724,9 @@ func yamlFlow(v any, depth int) (string, error) {
 	}
 	switch x := v.(type) {
 	case string:
+		if !utf8.ValidString(x) {
+			return "", fmt.Errorf("%q is not valid UTF-8 text", x)
+		}
 		if depth == 1 {
 			return yamlString(x), nil
 		}
@@ -757,6 +763,9 @@ func yamlFlow(v any, depth int) (string, error) {
 			s, err := yamlFlow(x[k], depth+1)
 			if err != nil {
 				return "", err
+			}
+			if !utf8.ValidString(k) {
+				return "", fmt.Errorf("key %q is not valid UTF-8 text", k)
 			}
 			parts[i] = yamlQuoted(k) + ": " + s
 		}

@@ -81,11 +81,13 @@ func ParseRemote(raw string) (owner, name string, err error) {
 	}
 	p = strings.TrimSuffix(strings.TrimSuffix(strings.Trim(p, "/"), ".git"), "/")
 	parts := strings.Split(p, "/")
-	if len(parts) < 2 || parts[len(parts)-2] == "" || parts[len(parts)-1] == "" {
+	if len(parts) < 2 || !segment(parts[len(parts)-2]) || !segment(parts[len(parts)-1]) {
 		return "", "", fmt.Errorf("remote URL %q does not end in OWNER/NAME: pass --github-repo OWNER/NAME", raw)
 	}
 	return parts[len(parts)-2], parts[len(parts)-1], nil
 }
+
+func segment(s string) bool { return s != "" && s != "." && s != ".." }
 
 // Authenticate lets git fetch from and push to origin with token when
 // origin is an http(s) URL on the API's host (github.com for
