@@ -222,30 +222,29 @@ func (s *userSession) report(o IO, cmd string, pr userapi.PullRequest, rep valid
 	return ExitOK
 }
 
-// approvers says who may approve a grant's pull request.
+// approvers says who may approve a grant's pull request, as grant.Decide
+// will judge it.
 func approvers(g validate.Grant, login string) string {
 	var b strings.Builder
-	if g.ApprovalsRequired == 0 {
-		fmt.Fprintf(&b, "%s: no approval needed (%s); jit merges it once its checks pass\n", g.ID, changeWord(g))
+	switch {
+	case g.Change == "deleted" && grant.SameLogin(g.Requester, login):
+		fmt.Fprintf(&b, "%s: no approval needed (your own revocation); jit merges it once its checks pass\n", g.ID)
+		return b.String()
+	case g.ApprovalsRequired == 0 && g.BreakGlass:
+		fmt.Fprintf(&b, "%s: break-glass, no prior approval; code owners of %s review it after the fact: %s\n", g.ID, g.File, orNobody(g.EligibleApprovers))
 		return b.String()
 	}
-	fmt.Fprintf(&b, "%s: needs %d %s from code owners of %s: %s\n", g.ID, g.ApprovalsRequired, plural(g.ApprovalsRequired, "approval", "approvals"),
-		g.File, orNobody(g.EligibleApprovers))
+	n := max(g.ApprovalsRequired, 1)
+	fmt.Fprintf(&b, "%s: needs %d %s from code owners of %s: %s\n", g.ID, n, plural(n, "approval", "approvals"), g.File, orNobody(g.EligibleApprovers))
 	for _, set := range g.PolicyApprovers {
 		fmt.Fprintf(&b, "  who must also be one of: %s\n", strings.Join(set, " "))
 	}
-	fmt.Fprintf(&b, "  never the requester (%s), even as a code owner\n", login)
+	if g.Change == "deleted" {
+		fmt.Fprintf(&b, "  (none if you, %s, are a code owner of %s with write access)\n", login, g.File)
+	} else {
+		fmt.Fprintf(&b, "  never the requester (%s), even as a code owner\n", g.Requester)
+	}
 	return b.String()
-}
-
-func changeWord(g validate.Grant) string {
-	if g.Change == "" {
-		return "no change"
-	}
-	if g.BreakGlass && g.Change == "added" {
-		return "break-glass, reviewed after the fact"
-	}
-	return g.Change
 }
 
 func orNobody(owners []string) string {
@@ -397,26 +396,6 @@ func completeRequest(ask *prompter, tree fs.FS, f *grantFields, scopes scopeFlag
 			}
 		}
 	}
-	policies, _ := policy.Load(tree)
-	if *file == "" {
-		dir := policyDir(policies, f.Template)
-		if dir == "" || ask != nil {
-			if ask == nil {
-				return errors.New("--path is required: no single policy at the default branch names template " + f.Template + ", so jit cannot tell where the grant file goes (such as access/prod/orders/NAME.yaml)")
-			}
-			if dir == "" {
-				dir = request.Dir
-			}
-		}
-		*file = path.Join(dir, defaultName(f.Requester, f.Ticket))
-		if ask != nil {
-			p, err := ask.ask("Grant file", *file)
-			if err != nil {
-				return err
-			}
-			*file = p
-		}
-	}
 	if f.Duration == "" {
 		if ask == nil {
 			return errors.New("--for is required: how long access lasts, such as 2h")
@@ -445,6 +424,27 @@ func completeRequest(ask *prompter, tree fs.FS, f *grantFields, scopes scopeFlag
 			return err
 		}
 		f.Ticket = strings.TrimSpace(t)
+	}
+	if *file == "" {
+		policies, _ := policy.Load(tree)
+		dir := policyDir(policies, f.Template)
+		if dir == "" && ask == nil {
+			return errors.New("--path is required: no single policy at the default branch names template " + f.Template + ", so jit cannot tell where the grant file goes (such as access/prod/orders/NAME.yaml)")
+		}
+		if dir == "" {
+			dir = request.Dir
+		}
+		*file = path.Join(dir, defaultName(f.Requester, f.Ticket))
+		if ask != nil {
+			p, err := ask.ask("Grant file", *file)
+			if err != nil {
+				return err
+			}
+			*file = p
+		}
+	}
+	if _, problem := request.IDFromPath(*file); problem != "" {
+		return fmt.Errorf("--path %s: %s", *file, problem)
 	}
 	return nil
 }
