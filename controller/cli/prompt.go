@@ -12,10 +12,16 @@ import (
 )
 
 // stdinIsTerminal reports whether standard input is a terminal, where
-// commands may ask for what their flags left out.
+// commands may ask for what their flags left out. A character device is
+// not enough (/dev/null is one): stty must be able to read its settings.
 func stdinIsTerminal() bool {
 	st, err := os.Stdin.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	c := exec.Command("stty", "-g")
+	c.Stdin = os.Stdin
+	return c.Run() == nil
 }
 
 // prompter asks questions on a terminal: prompts go to out (standard

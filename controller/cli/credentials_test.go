@@ -1,0 +1,115 @@
+package cli_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/jitops/jit/controller/cli"
+	"github.com/jitops/jit/controller/credential"
+	"github.com/jitops/jit/controller/explain"
+)
+
+// sshKey makes a key pair with ssh-keygen (passphrase pass) and returns
+// the private key file and the public key line.
+func sshKey(t *testing.T, pass string) (string, string) {
+	t.Helper()
+	requireTool(t, "ssh-keygen")
+	file := filepath.Join(t.TempDir(), "id_ed25519")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", pass, "-C", "alice@test", "-f", file).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v\n%s", err, out)
+	}
+	pub, err := os.ReadFile(file + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return file, strings.TrimSpace(string(pub))
+}
+
+// TestCredentials: jit credentials finds the App's encrypted comment on
+// the grant's request pull request (named by the signed decision),
+// decrypts it with the requester's ssh-keygen key and prints the
+// connection settings, the expiry and the expiry hint; a look-alike
+// comment by a person is ignored.
+func TestCredentials(t *testing.T) {
+	f := newUserFixture(t)
+	keyFile, pub := sshKey(t, "")
+	f.request(t)
+	expires := f.merge(t, 1, "prod/orders/alice-inc-1", "alice", 2*time.Hour)
+
+	ctx := context.Background()
+	post := func(c *github.Client, p credential.Payload, to string) {
+		t.Helper()
+		plain, err := p.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		armored, err := credential.Encrypt(plain, []string{to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := explain.Credentials("prod/orders/alice-inc-1", "alice", expires, string(armored))
+		if _, _, err := c.Issues.CreateComment(ctx, "acme", "access", 1, &github.IssueComment{Body: github.String(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	payload := credential.Payload{Grant: "prod/orders/alice-inc-1", Template: "postgres-role", Requester: "alice",
+		ExpiresAt:  expires.Format(time.RFC3339),
+		Connection: map[string]string{"host": "db.internal", "port": "5432", "database": "orders", "role": "jit_alice_1"},
+		Password:   "s3cret-from-the-app"}
+
+	// Before the App delivered anything: a clear "not yet".
+	code, out, errOut := f.run(t, "alice", "credentials", "prod/orders/alice-inc-1", "--identity", keyFile)
+	if code != cli.ExitProblems || !strings.Contains(errOut, "pull request #1: no credentials comment from jit yet") {
+		t.Errorf("before delivery: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	bot, err := f.srv.InstallationClient(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post(bot, payload, pub)
+	// bob posts a newer look-alike, encrypted to alice's key too, pointing
+	// at his own server: it must not be used.
+	evil := payload
+	evil.Connection = map[string]string{"host": "evil.example", "port": "5432", "database": "orders", "role": "jit_alice_1"}
+	post(f.srv.Client("bob"), evil, pub)
+
+	code, out, errOut = f.run(t, "alice", "credentials", "prod/orders/alice-inc-1", "--identity", keyFile)
+	if code != cli.ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"db.internal", "5432", "orders", "jit_alice_1", "s3cret-from-the-app", expires.Format(time.RFC3339),
+		`"password authentication failed"`, "the grant expired, not that the password is wrong"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "evil.example") {
+		t.Errorf("used a comment by a person:\n%s", out)
+	}
+
+	// Another key cannot read it; an unknown grant is named.
+	otherFile, _ := sshKey(t, "")
+	code, _, errOut = f.run(t, "alice", "credentials", "prod/orders/alice-inc-1", "--identity", otherFile)
+	if code != cli.ExitProblems || !strings.Contains(errOut, credential.ErrNotRecipient.Error()) {
+		t.Errorf("wrong key: exit %d %s", code, errOut)
+	}
+	code, _, errOut = f.run(t, "alice", "credentials", "prod/orders/nobody-1", "--identity", keyFile)
+	if code != cli.ExitProblems || !strings.Contains(errOut, "no grant prod/orders/nobody-1 on main") {
+		t.Errorf("unknown grant: exit %d %s", code, errOut)
+	}
+	// A passphrase-protected key needs a terminal to ask on.
+	lockedFile, lockedPub := sshKey(t, "correct horse")
+	post(bot, payload, lockedPub)
+	code, _, errOut = f.run(t, "alice", "credentials", "prod/orders/alice-inc-1", "--identity", lockedFile)
+	if code != cli.ExitProblems || !strings.Contains(errOut, "is passphrase-protected and there is no terminal to ask for the passphrase on") {
+		t.Errorf("locked key without a terminal: exit %d %s", code, errOut)
+	}
+}
