@@ -90,6 +90,11 @@ func TestEveryOperation(t *testing.T) {
 	if u.GetName() != "Alice Liddell" || u.GetType() != "User" {
 		t.Errorf("user = %s %s", u.GetName(), u.GetType())
 	}
+	// GET /user (users/get-authenticated) is not in the contract subset, so
+	// it goes through the unvalidated client; user_test.go checks it.
+	if me := must[*github.User](t, "authenticated user")(rawAlice.Users.Get(ctx, "")); me.GetLogin() != "alice" || me.GetName() != "Alice Liddell" {
+		t.Errorf("authenticated user = %s %s", me.GetLogin(), me.GetName())
+	}
 	keys := must[[]*github.Key](t, "keys")(bob.Users.ListKeys(ctx, "alice", nil))
 	if len(keys) != 1 || !strings.HasPrefix(keys[0].GetKey(), "ssh-ed25519 ") {
 		t.Errorf("keys = %v", keys)
