@@ -188,16 +188,3 @@ func (g *Clone) Push(ctx context.Context, commit, branch string) error {
 	}
 	return nil
 }
-
-// FileAt returns the content of path at commit, or os.ErrNotExist.
-func (g *Clone) FileAt(ctx context.Context, commit, path string) ([]byte, error) {
-	if _, err := g.git(ctx, nil, "cat-file", "-e", commit+":"+path); err != nil {
-		return nil, fmt.Errorf("%s at %s: %w", path, commit, os.ErrNotExist)
-	}
-	cmd := exec.CommandContext(ctx, "git", "-C", g.Dir, "cat-file", "blob", commit+":"+path)
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("reading %s at %s: %w", path, commit, err)
-	}
-	return out, nil
-}
