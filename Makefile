@@ -3,7 +3,15 @@ GO      ?= go
 PKGS    ?= ./...
 BIN     ?= bin/jit
 
-.PHONY: help build test test-short lint check-pure fuzz bench tidy-check
+# Go's own bin directory (terraform and actionlint installed by
+# scripts/install-tools.sh land there) and the usual Go install location.
+export PATH := $(PATH):/usr/local/go/bin:$(shell PATH="$(PATH):/usr/local/go/bin" go env GOPATH 2>/dev/null)/bin
+
+ifeq ($(NO_INSTALL),)
+TOOLS := tools
+endif
+
+.PHONY: help tools build test test-short lint check-pure fuzz bench tidy-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -11,7 +19,10 @@ help: ## list the targets
 build: ## build the jit binary into bin/jit
 	$(GO) build -o $(BIN) ./cmd/jit
 
-test: lint check-pure ## everything: lint, purity check, all tests (real terraform, PostgreSQL, git, emulator) with -race
+tools: ## install what make test lacks on a fresh Debian machine (scripts/install-tools.sh; NO_INSTALL=1 skips it)
+	scripts/install-tools.sh test
+
+test: $(TOOLS) lint check-pure ## everything: lint, purity check, all tests (real terraform, PostgreSQL, git, emulator) with -race
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 test-short: ## unit tests only, no real terraform/PostgreSQL
