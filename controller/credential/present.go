@@ -167,7 +167,7 @@ func percentEncode(s string) string {
 }
 
 // shellQuote returns s as one word of a POSIX shell command line: in single
-// quotes (a quote inside written '\”) when s holds only printable
+// quotes (each quote inside closed, escaped and reopened) when s holds only printable
 // characters, otherwise in ANSI-C quotes ($'...', understood by bash, zsh,
 // ksh and POSIX.1-2024 shells) with every byte that is not printable ASCII
 // written as \xHH, so no control character reaches the terminal.
