@@ -154,22 +154,9 @@ func Build(fsys fs.FS) (Schema, error) {
 	for i, m := range mods {
 		names[i] = m.Name
 	}
-	props := Schema{}
-	var required []string
-	rt := reflect.TypeFor[grant.Request]()
-	for i := range rt.NumField() {
-		name := rt.Field(i).Name
-		if derived[name] {
-			continue
-		}
-		f, ok := fields[name]
-		if !ok {
-			return nil, fmt.Errorf("grant.Request has a field %s that the grant schema does not describe: add it to grantschema's fields and run %s", name, Regenerate)
-		}
-		props[f.name] = f.schema(names)
-		if f.required {
-			required = append(required, f.name)
-		}
+	props, required, err := properties(reflect.TypeFor[grant.Request](), names)
+	if err != nil {
+		return nil, err
 	}
 	var conds []any
 	for _, m := range mods {
@@ -200,6 +187,30 @@ func Build(fsys fs.FS) (Schema, error) {
 		s["allOf"] = conds
 	}
 	return s, nil
+}
+
+// properties returns the schema of each field of rt (grant.Request) that a
+// grant file sets, and the names of the required ones, in rt's order. A
+// field neither described nor derived is an error, so a field added to
+// grant.Request cannot be missing from the schema unnoticed.
+func properties(rt reflect.Type, templates []string) (Schema, []string, error) {
+	props := Schema{}
+	var required []string
+	for i := range rt.NumField() {
+		name := rt.Field(i).Name
+		if derived[name] {
+			continue
+		}
+		f, ok := fields[name]
+		if !ok {
+			return nil, nil, fmt.Errorf("%s has a field %s that the grant schema does not describe: add it to grantschema's fields and run %s", rt, name, Regenerate)
+		}
+		props[f.name] = f.schema(templates)
+		if f.required {
+			required = append(required, f.name)
+		}
+	}
+	return props, required, nil
 }
 
 // loadTemplates loads every template under templates/, sorted by name.

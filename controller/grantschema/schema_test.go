@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"strings"
+	"sync"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -42,16 +44,25 @@ func TestCommittedSchemaIsFresh(t *testing.T) {
 	}
 }
 
-// loadSchema returns the committed schema as a JSON reader sees it.
-func loadSchema(t *testing.T) any {
-	t.Helper()
+// generated is the schema generated from this repository, decoded as a
+// JSON reader sees it; generated once, never modified.
+var generated = sync.OnceValues(func() (any, error) {
 	b, err := grantschema.Generate(repo)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var s any
 	if err := json.Unmarshal(b, &s); err != nil {
-		t.Fatalf("the schema is not JSON: %v", err)
+		return nil, fmt.Errorf("the schema is not JSON: %w", err)
+	}
+	return s, nil
+})
+
+func loadSchema(t *testing.T) any {
+	t.Helper()
+	s, err := generated()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return s
 }
