@@ -38,6 +38,15 @@ func TestPresent(t *testing.T) {
 	}
 	hint := "after the expiry PostgreSQL answers `password authentication failed for user \"jit_prod_orders_x\"`:\n" +
 		"that means the grant expired, not that the password is wrong; ask for access again (jit request) or extend it before it ends (jit extend)\n"
+	// plain is the output for base with the given expiry line.
+	plain := func(expires string) string {
+		return "grant:     prod/orders/alice-inc-1234 (template postgres-role, for alice)\nexpires:   " + expires + "\n" +
+			`password:  AbC-_123
+url:       postgresql://jit_prod_orders_x@db.internal:5432/orders
+connect:   PGPASSWORD='AbC-_123' psql 'postgresql://jit_prod_orders_x@db.internal:5432/orders'
+           (or run psql 'postgresql://jit_prod_orders_x@db.internal:5432/orders' and type the password when it asks)
+` + hint
+	}
 	tests := []struct {
 		name     string
 		p        credential.Payload
@@ -45,20 +54,8 @@ func TestPresent(t *testing.T) {
 		now      time.Time
 		want     string
 	}{
-		{"postgres-role", base, "postgres-role", presentNow, `grant:     prod/orders/alice-inc-1234 (template postgres-role, for alice)
-expires:   2026-05-01 14:00:00 UTC (in 1h59m)
-password:  AbC-_123
-url:       postgresql://jit_prod_orders_x@db.internal:5432/orders
-connect:   PGPASSWORD='AbC-_123' psql 'postgresql://jit_prod_orders_x@db.internal:5432/orders'
-           (or run psql 'postgresql://jit_prod_orders_x@db.internal:5432/orders' and type the password when it asks)
-` + hint},
-		{"expired", base, "postgres-role", presentNow.Add(26 * time.Hour), `grant:     prod/orders/alice-inc-1234 (template postgres-role, for alice)
-expires:   2026-05-01 14:00:00 UTC (expired 1d ago: ask for access again)
-password:  AbC-_123
-url:       postgresql://jit_prod_orders_x@db.internal:5432/orders
-connect:   PGPASSWORD='AbC-_123' psql 'postgresql://jit_prod_orders_x@db.internal:5432/orders'
-           (or run psql 'postgresql://jit_prod_orders_x@db.internal:5432/orders' and type the password when it asks)
-` + hint},
+		{"postgres-role", base, "postgres-role", presentNow, plain("2026-05-01 14:00:00 UTC (in 1h59m)")},
+		{"expired", base, "postgres-role", presentNow.Add(26 * time.Hour), plain("2026-05-01 14:00:00 UTC (expired 1d ago: ask for access again)")},
 		{"socket directory and sslmode", with(func(p *credential.Payload) {
 			p.Connection["host"] = "/var/run/postgresql"
 			p.Connection["sslmode"] = "verify-full"
@@ -132,13 +129,7 @@ password: AbC-_123
 expires:   tomorrow (unreadable: not an RFC 3339 time)
 password: AbC-_123
 `},
-		{"long grant", base, "postgres-role", time.Date(2026, 4, 20, 11, 0, 0, 0, time.UTC), `grant:     prod/orders/alice-inc-1234 (template postgres-role, for alice)
-expires:   2026-05-01 14:00:00 UTC (in 11d3h)
-password:  AbC-_123
-url:       postgresql://jit_prod_orders_x@db.internal:5432/orders
-connect:   PGPASSWORD='AbC-_123' psql 'postgresql://jit_prod_orders_x@db.internal:5432/orders'
-           (or run psql 'postgresql://jit_prod_orders_x@db.internal:5432/orders' and type the password when it asks)
-` + hint},
+		{"long grant", base, "postgres-role", time.Date(2026, 4, 20, 11, 0, 0, 0, time.UTC), plain("2026-05-01 14:00:00 UTC (in 11d3h)")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
