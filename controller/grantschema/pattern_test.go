@@ -132,11 +132,11 @@ func TestPatternECMA(t *testing.T) {
 		}
 	}
 	s := loadSchema(t)
-	props := s.(map[string]any)["properties"].(map[string]any)
-	for _, name := range sortedKeys(props) {
-		if p, ok := props[name].(map[string]any)["pattern"].(string); ok {
-			add(p)
-		}
+	if len(schemaPatterns(s.(map[string]any)["allOf"])) == 0 {
+		t.Fatal("no pattern in the templates' conditions: the scope's patterns would go unchecked")
+	}
+	for _, p := range schemaPatterns(s) {
+		add(p)
 	}
 	in, _ := json.Marshal(checks)
 	script := `const checks = JSON.parse(require('fs').readFileSync(0, 'utf8'));
@@ -161,6 +161,26 @@ process.stdout.write(JSON.stringify(out));`
 			}
 		}
 	}
+}
+
+// schemaPatterns returns every pattern in schema s, in a stable order.
+func schemaPatterns(s any) []string {
+	var out []string
+	switch v := s.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(v) {
+			if p, ok := v[k].(string); ok && k == "pattern" {
+				out = append(out, p)
+				continue
+			}
+			out = append(out, schemaPatterns(v[k])...)
+		}
+	case []any:
+		for _, it := range v {
+			out = append(out, schemaPatterns(it)...)
+		}
+	}
+	return out
 }
 
 // TestNotSpace checks the reason's and ticket's "something other than

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"reflect"
 	"regexp"
 	"sort"
@@ -265,4 +266,13 @@ func asciiJSON(b []byte) []byte {
 		}
 	}
 	return out.Bytes()
+}
+
+// Modeline returns the comment line (without its newline) that makes
+// yaml-language-server check the grant file at file (a repository-relative
+// path such as "access/prod/db/alice-inc-1234.yaml") against File:
+// "# yaml-language-server: $schema=../../../grant.schema.json".
+func Modeline(file string) string {
+	depth := strings.Count(path.Clean(file), "/")
+	return "# yaml-language-server: $schema=" + strings.Repeat("../", depth) + File
 }

@@ -222,11 +222,10 @@ func TestExampleGrantsNameTheSchema(t *testing.T) {
 			return err
 		}
 		first, _, _ := strings.Cut(string(data), "\n")
-		rel, ok := strings.CutPrefix(first, "# yaml-language-server: $schema=")
-		if !ok {
-			t.Errorf("%s:1: want the modeline # yaml-language-server: $schema=<relative path to %s> as the first line, got %q", p, grantschema.File, first)
-			return nil
+		if want := grantschema.Modeline(p); first != want {
+			t.Errorf("%s:1: want the modeline %q as the first line, got %q", p, want, first)
 		}
+		rel, _ := strings.CutPrefix(first, "# yaml-language-server: $schema=")
 		if got := path.Join(path.Dir(p), rel); got != grantschema.File {
 			t.Errorf("%s:1: the modeline's %s leads to %s, not %s", p, rel, got, grantschema.File)
 		}
@@ -243,5 +242,17 @@ func TestExampleGrantsNameTheSchema(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no grant files under access/")
+	}
+}
+
+func TestModeline(t *testing.T) {
+	for file, want := range map[string]string{
+		"access/a.yaml":                      "# yaml-language-server: $schema=../grant.schema.json",
+		"access/prod/orders/alice-1234.yaml": "# yaml-language-server: $schema=../../../grant.schema.json",
+		"access/prod//db/./x.yaml":           "# yaml-language-server: $schema=../../../grant.schema.json",
+	} {
+		if got := grantschema.Modeline(file); got != want {
+			t.Errorf("Modeline(%q) = %q, want %q", file, got, want)
+		}
 	}
 }
