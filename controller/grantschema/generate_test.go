@@ -3,6 +3,7 @@ package grantschema_test
 import (
 	"encoding/json"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -264,4 +265,46 @@ func TestPropertiesFollowGrantRequest(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("Properties of a struct with an undescribed field: %v; want %q", err, want)
 	}
+}
+
+// FuzzGenerate feeds arbitrary variable declarations: generation never
+// panics, and a schema it produces is ASCII JSON whose patterns all
+// compile as Go regular expressions.
+func FuzzGenerate(f *testing.F) {
+	f.Add(inputsTF)
+	f.Add(`variable "x" {
+  type = number
+  validation {
+    condition     = contains([1, null, "a"], var.x) && var.x >= 1e400 && floor(var.x) == var.x && can(regex(var.x, var.x))
+    error_message = var.x
+  }
+}`)
+	f.Add(`variable "x" {
+  type = list(object({ a = optional(string, "d"), b = set(number) }))
+  default = [{ b = [1] }]
+  validation {
+    condition     = contains([[1]], var.x) && (var.x) > (2) && can(regex("[[:alpha:]]\\pL", var.x))
+    error_message = "m"
+  }
+}`)
+	f.Fuzz(func(t *testing.T, tf string) {
+		b, err := grantschema.Generate(fstest.MapFS{"templates/t/variables.tf": {Data: []byte(tf)}})
+		if err != nil {
+			return
+		}
+		var s any
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatalf("the schema is not JSON: %v\n%s", err, b)
+		}
+		for i, c := range b {
+			if c >= 0x80 {
+				t.Fatalf("byte %d of the schema is not ASCII", i)
+			}
+		}
+		for _, p := range schemaPatterns(s) {
+			if _, err := regexp.Compile(p); err != nil {
+				t.Fatalf("pattern %q does not compile: %v", p, err)
+			}
+		}
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf16"
 
@@ -105,7 +106,7 @@ var derived = map[string]bool{"ID": true, "File": true, "Pos": true}
 
 // notSpace is a character class of one character that strings.TrimSpace
 // would not remove (one for which unicode.IsSpace is false).
-func notSpace() string {
+var notSpace = sync.OnceValue(func() string {
 	var b strings.Builder
 	b.WriteString("[^")
 	for lo := rune(0); lo <= unicode.MaxRune; lo++ {
@@ -124,7 +125,7 @@ func notSpace() string {
 	}
 	b.WriteString("]")
 	return b.String()
-}
+})
 
 // Generate returns the JSON Schema of grant files for the access repository
 // in fsys (rooted at its top level), encoded as indented JSON with sorted
