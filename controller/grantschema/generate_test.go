@@ -147,7 +147,7 @@ func TestScopeFromInputs(t *testing.T) {
         "tags": {"type": "array", "items": {"type": "string"}, "default": []},
         "limits": {"type": "object", "additionalProperties": {"type": "number"}},
         "opts": {"type": "object", "additionalProperties": false, "required": ["a"],
-          "properties": {"a": {"type": "string"}, "b": {"type": "boolean"}}, "default": {"a": "x", "b": null}},
+          "properties": {"a": {"type": "string"}, "b": {"type": "boolean"}}, "default": {"a": "x"}},
         "pair": {"type": "array", "items": [{"type": "string"}, {"type": "number"}], "additionalItems": false, "minItems": 2, "default": ["a", 1]},
         "free": {"not": {"type": "null"}}
       }

@@ -37,7 +37,7 @@ func scopeSchema(fsys fs.FS, m *template.Module) (Schema, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: default of variable %q: %w", in.File, name, err)
 			}
-			s["default"] = def
+			s["default"] = withoutNulls(def)
 		}
 		for _, v := range in.Validations {
 			addRule(s, in, v)
@@ -137,6 +137,29 @@ func typeSchema(ty cty.Type) Schema {
 	}
 	// "any": whatever YAML value the grant parser accepts, which is never null.
 	return Schema{"not": Schema{"type": "null"}}
+}
+
+// withoutNulls drops the null attributes terraform's conversion gives
+// absent optional attributes: an editor offering the default would write
+// them out, and a grant's scope may hold no null.
+func withoutNulls(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range x {
+			if e != nil {
+				out[k] = withoutNulls(e)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = withoutNulls(e)
+		}
+		return out
+	}
+	return v
 }
 
 // jsonValue converts a terraform value to its JSON form.
