@@ -3,7 +3,8 @@
 # of this kind lacks: git, ssh-keygen (decision signatures are checked
 # against it), PostgreSQL server binaries and psql (the target and the pg
 # state backend), Chromium (the audit report is opened in it headless), tmux
-# (the interactive `jit request` test), terraform (built through the Go
+# (the interactive `jit request` test), node (the grant schema's patterns
+# are checked as JavaScript reads them), terraform (built through the Go
 # module proxy when it is not on PATH), and actionlint with shellcheck
 # (make lint checks the workflows).
 #
@@ -27,6 +28,7 @@ fi
 if [ "$what" = test ]; then
 	command -v chromium >/dev/null || packages+=(chromium)
 	command -v tmux >/dev/null || packages+=(tmux)
+	command -v node >/dev/null || packages+=(nodejs)
 	command -v shellcheck >/dev/null || packages+=(shellcheck)
 fi
 if [ "${#packages[@]}" -gt 0 ]; then

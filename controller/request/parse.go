@@ -205,7 +205,7 @@ func (p *parser) parse(data []byte) grant.Request {
 		if kv.value.Kind != yaml.ScalarNode || kv.value.ShortTag() != "!!bool" {
 			p.add(nodePos(kv.value), "break_glass must be true or false")
 		} else {
-			req.BreakGlass = kv.value.Value == "true"
+			req.BreakGlass = yamlTrue(kv.value)
 		}
 	}
 	if kv, ok := values["scope"]; ok {
@@ -276,6 +276,11 @@ func (p *parser) str(kv keyValue, field string) (string, bool) {
 	return v.Value, true
 }
 
+// yamlTrue reports whether n, a node yaml.v3 resolved as !!bool (true,
+// True, TRUE, false, False or FALSE), means true. Comparing with "true"
+// alone would read True and TRUE as false.
+func yamlTrue(n *yaml.Node) bool { return strings.EqualFold(n.Value, "true") }
+
 // value converts a scope value node into plain Go values.
 func (p *parser) value(n *yaml.Node, depth int) (any, bool) {
 	if depth > MaxScopeDepth {
@@ -288,7 +293,7 @@ func (p *parser) value(n *yaml.Node, depth int) (any, bool) {
 		case "!!str":
 			return n.Value, true
 		case "!!bool":
-			return n.Value == "true", true
+			return yamlTrue(n), true
 		case "!!int":
 			i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
 			if err != nil {

@@ -66,6 +66,24 @@ func TestParseScopeValueTypes(t *testing.T) {
 	}
 }
 
+// TestParseBoolSpellings: YAML's other spellings of true and false mean
+// what they say (True and TRUE were once read as false).
+func TestParseBoolSpellings(t *testing.T) {
+	for _, tc := range []struct {
+		spelling string
+		want     bool
+	}{{"true", true}, {"True", true}, {"TRUE", true}, {"false", false}, {"False", false}, {"FALSE", false}} {
+		src := "template: t\nrequester: bob\nduration: 1h\nreason: r\nbreak_glass: " + tc.spelling + "\nscope:\n  b: " + tc.spelling + "\n"
+		got, problems := request.Parse("access/x.yaml", []byte(src))
+		if len(problems) > 0 {
+			t.Fatalf("%s: unexpected problems: %v", tc.spelling, problems)
+		}
+		if got.BreakGlass != tc.want || got.Scope["b"] != tc.want {
+			t.Errorf("%s: break_glass=%v scope.b=%v, want %v", tc.spelling, got.BreakGlass, got.Scope["b"], tc.want)
+		}
+	}
+}
+
 // TestParseRejects holds one case per rejected input; each checks the
 // problem's line, column and message.
 func TestParseRejects(t *testing.T) {
