@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -146,21 +147,40 @@ type judgement struct {
 
 func (g *Governance) judge(req grant.Request) judgement {
 	var problems []grant.Problem
-	mod, err := g.Template(req.Template)
-	switch {
-	case errors.Is(err, template.ErrNotFound):
-		problems = append(problems, grant.At(req.File, req.Position("template"), "template %s does not exist (no directory templates/%s); available templates: %s",
-			req.Template, req.Template, strings.Join(g.templateNames(), ", ")))
-	case err != nil:
-		problems = append(problems, grant.At(req.File, req.Position("template"), "%v", err))
-	default:
-		problems = append(problems, mod.CheckScope(req)...)
+	if !req.Bad("template") {
+		mod, err := g.Template(req.Template)
+		switch {
+		case errors.Is(err, template.ErrNotFound):
+			problems = append(problems, g.unknownTemplate(req))
+			// One message for an unknown template: the policies' template
+			// checks would only repeat it.
+			req.Invalid = maps.Clone(req.Invalid)
+			if req.Invalid == nil {
+				req.Invalid = map[string]bool{}
+			}
+			req.Invalid["template"] = true
+		case err != nil:
+			problems = append(problems, grant.At(req.File, req.Position("template"), "%v", err))
+		default:
+			problems = append(problems, mod.CheckScope(req)...)
+		}
 	}
 	reqs, ps := grant.CheckPolicies(req, g.Policies)
 	problems = append(problems, ps...)
 	owners, ps := g.owners(req.File)
 	problems = append(problems, ps...)
 	return judgement{summary: summarize(req, reqs, owners), reqs: reqs, owners: owners, problems: problems}
+}
+
+// unknownTemplate is the one problem of a grant naming a template that does
+// not exist: where it is named, and what exists instead.
+func (g *Governance) unknownTemplate(req grant.Request) grant.Problem {
+	available := strings.Join(g.templateNames(), ", ")
+	if available == "" {
+		available = "none (" + template.Dir + "/ has no directories)"
+	}
+	return grant.At(req.File, req.Position("template"), "template %s does not exist (no directory %s/%s); available templates: %s",
+		req.Template, template.Dir, req.Template, available)
 }
 
 // owners returns the code owners of file as written in CODEOWNERS, and a
