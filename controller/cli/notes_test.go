@@ -25,8 +25,8 @@ func TestSkipNotes(t *testing.T) {
 		many = append(many, g(id, past))
 	}
 	tests := map[string]struct {
-		grants       []desired.Grant
-		acted        map[string]bool
+		grants     []desired.Grant
+		acted      map[string]bool
 		note, noop string
 	}{
 		"no grants": {noop: "nothing to do: no verified grant at abababababab (grant files merged without a verified decision are never applied)"},
