@@ -103,6 +103,11 @@ type Result struct {
 	// Summaries describe the same grants for reviewers, one per
 	// Change.Grants entry, in the same order.
 	Summaries []Summary
+	// GrantFiles counts the changed paths under access/. Policies and
+	// Templates count those of the governing files that judged them (the
+	// default branch's, or the head's for a change of governing files
+	// only).
+	GrantFiles, Policies, Templates int
 }
 
 // IsAccess reports whether p lies under access/ (other than a
@@ -176,7 +181,8 @@ func Classify(s Snapshot) Result {
 		case governing && s.Head == nil:
 			c.add(grant.Problem{File: files[0].Path, Message: "the pull request's head tree was not provided, so its governing files cannot be checked (report this as a bug)"})
 		case governing:
-			c.add(LoadGovernance(s.Head).CheckFiles()...)
+			c.gov = LoadGovernance(s.Head)
+			c.add(c.gov.CheckFiles()...)
 		}
 		return c.result()
 	}
@@ -195,6 +201,7 @@ func Classify(s Snapshot) Result {
 	}
 	c.checkTarget(access[0].Path)
 
+	c.files = len(access)
 	c.gov = LoadGovernance(s.Default)
 	attributes := defaultAttributes(s.Default)
 	c.broken = len(c.gov.Problems) > 0 || len(attributes) > 0
@@ -215,6 +222,7 @@ func Classify(s Snapshot) Result {
 
 type classifier struct {
 	s        Snapshot
+	files    int
 	gov      *Governance
 	broken   bool
 	problems []grant.Problem
@@ -230,7 +238,11 @@ func (c *classifier) result() Result {
 	if problems == nil {
 		problems = []grant.Problem{}
 	}
-	return Result{Change: grant.Change{Grants: c.grants, Problems: problems}, Summaries: c.sums}
+	r := Result{Change: grant.Change{Grants: c.grants, Problems: problems}, Summaries: c.sums, GrantFiles: c.files}
+	if c.gov != nil {
+		r.Policies, r.Templates = len(c.gov.Policies), len(c.gov.TemplateNames())
+	}
+	return r
 }
 
 // checkOneDecision requires what one merge's signed decision can record: a

@@ -116,8 +116,8 @@ func (g *Governance) Template(name string) (*template.Module, error) {
 	return r.module, nil
 }
 
-// templateNames lists the directories under templates/.
-func (g *Governance) templateNames() []string {
+// TemplateNames lists the templates: the directories under templates/, sorted.
+func (g *Governance) TemplateNames() []string {
 	entries, _ := fs.ReadDir(g.fsys, template.Dir)
 	var names []string
 	for _, e := range entries {
@@ -175,7 +175,7 @@ func (g *Governance) judge(req grant.Request) judgement {
 // unknownTemplate is the one problem of a grant naming a template that does
 // not exist: where it is named, and what exists instead.
 func (g *Governance) unknownTemplate(req grant.Request) grant.Problem {
-	available := strings.Join(g.templateNames(), ", ")
+	available := strings.Join(g.TemplateNames(), ", ")
 	if available == "" {
 		available = "none (" + template.Dir + "/ has no directories)"
 	}
@@ -229,7 +229,7 @@ func summarize(req grant.Request, reqs grant.Requirements, owners []string) Summ
 // CheckFiles validates the governing files of this tree themselves (for a
 // pull request that changes them). It loads every template in the tree.
 func (g *Governance) CheckFiles() []grant.Problem {
-	for _, name := range g.templateNames() {
+	for _, name := range g.TemplateNames() {
 		_, _ = g.Template(name)
 	}
 	return slices.Clone(g.Problems)

@@ -72,8 +72,29 @@ func TestValidateShippedExamples(t *testing.T) {
 		writeFile(t, dir, p, readFile(t, filepath.Join(repoRoot, p)))
 	}
 	code, out, errOut := run(t, "validate", "--repo", dir)
-	if code != cli.ExitOK || out != "" {
-		t.Fatalf("validate of the shipped examples: exit %d\n%s%s", code, out, errOut)
+	// Success says what was checked, not nothing.
+	if want := "ok: 2 grant files checked against 2 policies and 1 template in " + dir + "\n"; code != cli.ExitOK || out != want || errOut != "" {
+		t.Fatalf("validate of the shipped examples: exit %d\n%s%s\nwant %q", code, out, errOut, want)
+	}
+}
+
+// TestValidateNotAnAccessRepository: a directory with neither access/ nor
+// policies/ is not "valid": it fails, saying what is missing and what to do.
+func TestValidateNotAnAccessRepository(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "main.go", "package main\n")
+	code, out, errOut := run(t, "validate", "--repo", dir)
+	want := "access/:0:0: this is not an access repository: it has neither access/ (grant files) nor policies/ (the policies that judge them); run jit validate in a clone of the access repository, or name one with --repo DIR\n"
+	if code != cli.ExitProblems || out != want || errOut != "jit validate: 1 problem found\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 1, %q", code, out, errOut, want)
+	}
+	// With policies but no grants yet, it is a valid (empty) access repository.
+	writeFile(t, dir, "policies/prod.hcl", readFile(t, filepath.Join(repoRoot, "policies/prod.hcl")))
+	writeFile(t, dir, ".github/CODEOWNERS", "* @acme/dba\n")
+	writeFile(t, dir, "templates/postgres-role/variables.tf", "variable \"database\" {\n  type = string\n}\n")
+	code, out, errOut = run(t, "validate", "--repo", dir)
+	if want := "ok: 0 grant files checked against 1 policy and 1 template in " + dir + "\n"; code != cli.ExitOK || out != want {
+		t.Errorf("policies only: exit %d, stdout %q, stderr %q; want 0, %q", code, out, errOut, want)
 	}
 }
 
@@ -182,10 +203,11 @@ func TestValidateChange(t *testing.T) {
 	g.Commit("pr", "alice", "request", gittest.Start.Add(time.Hour), map[string]string{"access/prod/alice-inc-1.yaml": grantText}, base)
 	g.Commit("pr-bad", "alice", "request", gittest.Start.Add(time.Hour), map[string]string{"access/prod/alice-inc-1.yaml": grantText, "policies/prod.hcl": "# gone\n"}, base)
 
-	if code, out, errOut := run(t, "validate", "--repo", g.Dir, "--base", "main", "--head", "pr", "--author", "alice"); code != cli.ExitOK {
-		t.Errorf("valid change: exit %d\n%s%s", code, out, errOut)
+	code, out, errOut := run(t, "validate", "--repo", g.Dir, "--base", "main", "--head", "pr", "--author", "alice")
+	if want := "ok: change " + base.String()[:12] + ".." + g.Head("pr").String()[:12] + " adds 1 grant, judged by 2 policies and 1 template at main " + base.String()[:12] + "\n"; code != cli.ExitOK || out != want {
+		t.Errorf("valid change: exit %d\n%s%s\nwant %q", code, out, errOut, want)
 	}
-	code, out, _ := run(t, "validate", "--repo", g.Dir, "--base", "main", "--head", "pr", "--author", "mallory")
+	code, out, _ = run(t, "validate", "--repo", g.Dir, "--base", "main", "--head", "pr", "--author", "mallory")
 	if code != cli.ExitProblems || !strings.Contains(out, "access/prod/alice-inc-1.yaml:2:12: requester alice is not the pull request author mallory") {
 		t.Errorf("wrong author: exit %d\n%s", code, out)
 	}
