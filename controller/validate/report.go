@@ -56,10 +56,10 @@ func (r Report) Summary(where string) string {
 			did = append(did, k.verb+" "+counted.N(n, "grant", "grants"))
 		}
 	}
-	what := "changes no grant"
-	if len(did) > 0 {
-		what = strings.Join(did, ", ")
+	if len(did) == 0 {
+		return fmt.Sprintf("change %s..%s changes no grant; its governing files (%s) are valid", short(c.MergeBase), short(c.Head), gov)
 	}
+	what := strings.Join(did, ", ")
 	return fmt.Sprintf("change %s..%s %s, judged by %s at %s %s", short(c.MergeBase), short(c.Head), what, gov, where, short(c.DefaultTip))
 }
 
