@@ -56,6 +56,9 @@ func (r Report) Summary(where string) string {
 			did = append(did, k.verb+" "+counted.N(n, "grant", "grants"))
 		}
 	}
+	if len(did) == 0 && c.Policies == 0 && c.Templates == 0 {
+		return fmt.Sprintf("change %s..%s changes no grant and no governing file", short(c.MergeBase), short(c.Head))
+	}
 	if len(did) == 0 {
 		return fmt.Sprintf("change %s..%s changes no grant; its governing files (%s) are valid", short(c.MergeBase), short(c.Head), gov)
 	}

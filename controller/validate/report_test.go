@@ -28,6 +28,8 @@ func TestReportSummary(t *testing.T) {
 			"change aaaaaaaaaaaa..bbbbbbbbbbbb adds 2 grants, extends 1 grant, deletes 1 grant, judged by 1 policy and 1 template at main cccccccccccc"},
 		"change of governing files": {validate.Report{Checked: validate.Checked{Policies: 2, Templates: 1, MergeBase: a, Head: b, DefaultTip: c}}, "main",
 			"change aaaaaaaaaaaa..bbbbbbbbbbbb changes no grant; its governing files (2 policies and 1 template) are valid"},
+		"change of neither": {validate.Report{Checked: validate.Checked{MergeBase: a, Head: b, DefaultTip: c}}, "main",
+			"change aaaaaaaaaaaa..bbbbbbbbbbbb changes no grant and no governing file"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
