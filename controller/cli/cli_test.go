@@ -264,10 +264,31 @@ func TestValidateUsage(t *testing.T) {
 func TestOwners(t *testing.T) {
 	dir := t.TempDir()
 	copyGoverning(t, dir)
-	code, out, errOut := run(t, "owners", "--repo", dir, "access/prod/orders/a.yaml", "access/staging/x.yaml", "/policies/prod.hcl", "README.md")
-	want := "access/prod/orders/a.yaml @acme/dba\naccess/staging/x.yaml @acme/dba @acme/developers\n/policies/prod.hcl @acme/security\nREADME.md\n"
+	writeFile(t, dir, "access/prod/orders/a.yaml", grantText)
+	code, out, errOut := run(t, "owners", "--repo", dir, "access/prod/orders/a.yaml", "access/staging/x.yaml", "/policies/prod.hcl", "README.md", "access/dev/x.yaml")
+	want := "access/prod/orders/a.yaml @acme/dba\n" +
+		"  eligible: these owners, except alice, the requester (nobody approves their own grant); 1 approval needed (policy prod)\n" +
+		"access/staging/x.yaml @acme/dba @acme/developers\n" +
+		"  eligible: these owners, except the grant's requester (nobody approves their own grant); 1 approval needed (policy staging)\n" +
+		"/policies/prod.hcl @acme/security\n" +
+		"README.md\n" +
+		"  nobody is eligible: no CODEOWNERS rule gives this path an owner\n" +
+		"access/dev/x.yaml\n" +
+		"  nobody is eligible: no CODEOWNERS rule gives this path an owner\n"
 	if code != cli.ExitOK || out != want {
 		t.Errorf("exit %d, output:\n%s\nwant:\n%s%s", code, out, want, errOut)
+	}
+	// Approvers lists of the covering policies are named; a path no policy
+	// covers is approvable by nobody, whatever CODEOWNERS says.
+	writeFile(t, dir, "policies/prod.hcl", strings.Replace(readFile(t, filepath.Join(repoRoot, "policies/prod.hcl")), "approvals", "approvers = [\"@acme/dba-leads\"]\n  approvals", 1))
+	writeFile(t, dir, ".github/CODEOWNERS", "/access/ @acme/dba\n")
+	code, out, errOut = run(t, "owners", "--repo", dir, "access/prod/orders/a.yaml", "access/dev/x.yaml")
+	want = "access/prod/orders/a.yaml @acme/dba\n" +
+		"  eligible: these owners, except alice, the requester (nobody approves their own grant); 1 approval needed (policy prod); an approver must also match @acme/dba-leads of policy prod\n" +
+		"access/dev/x.yaml @acme/dba\n" +
+		"  nobody is eligible: no policy covers this path (or policies/ has errors; jit validate lists them), so no grant there can be approved\n"
+	if code != cli.ExitOK || out != want {
+		t.Errorf("with approvers: exit %d, output:\n%s\nwant:\n%s%s", code, out, want, errOut)
 	}
 
 	// At a revision: the file of that revision, not the working tree.
@@ -282,7 +303,10 @@ func TestOwners(t *testing.T) {
 	bad := t.TempDir()
 	writeFile(t, bad, "CODEOWNERS", "* @ok\n/x/ not-an-owner\n")
 	code, out, errOut = run(t, "owners", "--repo", bad, "y")
-	if code != cli.ExitProblems || !strings.Contains(errOut, "CODEOWNERS:2:") || out != "y @ok\n" {
+	// The owners are listed, and the next line says that none of them is
+	// eligible, as the message on stderr does.
+	if code != cli.ExitProblems || !strings.Contains(errOut, "CODEOWNERS:2:") ||
+		out != "y @ok\n  nobody is eligible while CODEOWNERS has errors (listed on stderr); fix them in a pull request of their own\n" {
 		t.Errorf("owners with a bad CODEOWNERS: exit %d, out %q, err %q", code, out, errOut)
 	}
 }
