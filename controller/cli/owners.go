@@ -36,6 +36,9 @@ a file as "nobody is eligible". Exit status 2 is a usage or internal error.
 
 func runOwners(ctx context.Context, o IO, args []string) int {
 	flags := flag.NewFlagSet("owners", flag.ContinueOnError)
+	if flagSetCreated != nil {
+		flagSetCreated(flags)
+	}
 	flags.SetOutput(o.Stderr)
 	flags.Usage = func() { fmt.Fprint(o.Stderr, ownersUsage) }
 	repo := flags.String("repo", ".", "the access repository")

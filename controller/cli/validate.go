@@ -39,6 +39,9 @@ repository: that is a problem, not "valid".
 
 func runValidate(ctx context.Context, o IO, args []string) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	if flagSetCreated != nil {
+		flagSetCreated(fs)
+	}
 	fs.SetOutput(o.Stderr)
 	fs.Usage = func() { fmt.Fprint(o.Stderr, validateUsage) }
 	repo := fs.String("repo", ".", "the access repository")
