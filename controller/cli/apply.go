@@ -82,20 +82,17 @@ const maxListed = 5
 // pass), or "" when there are none.
 func expiredNote(rep pass.Report, at time.Time, acted map[string]bool) string {
 	var names []string
+	n := 0
 	for _, g := range rep.Grants {
 		if acted[g.Request.ID] || at.Before(g.ExpiresAt) {
 			continue
 		}
-		if len(names) == maxListed {
+		n++
+		switch {
+		case n <= maxListed:
+			names = append(names, fmt.Sprintf("%s at %s", g.Request.ID, g.ExpiresAt.UTC().Format(time.RFC3339)))
+		case n == maxListed+1:
 			names = append(names, "…")
-			break
-		}
-		names = append(names, fmt.Sprintf("%s at %s", g.Request.ID, g.ExpiresAt.UTC().Format(time.RFC3339)))
-	}
-	n := 0
-	for _, g := range rep.Grants {
-		if !acted[g.Request.ID] && !at.Before(g.ExpiresAt) {
-			n++
 		}
 	}
 	if n == 0 {

@@ -303,6 +303,8 @@ func (p *parser) str(kv keyValue, field string) (string, bool) {
 		switch {
 		case field == "duration" && (v.ShortTag() == "!!int" || v.ShortTag() == "!!float"):
 			hint = "; durations need a unit: write hours or minutes such as duration: 1h or duration: 90m"
+		case field == "duration" && v.Kind == yaml.ScalarNode:
+			hint = "; write hours or minutes such as duration: 1h or duration: 90m"
 		case v.Kind == yaml.ScalarNode:
 			hint = fmt.Sprintf("; quote it: %s: %q", field, v.Value)
 		}

@@ -100,6 +100,8 @@ func TestParseRejects(t *testing.T) {
 			"duration must be a string, got the number 3600; durations need a unit: write hours or minutes such as duration: 1h or duration: 90m"},
 		"quoted number duration": {file, "template: postgres-role\nrequester: alice\nduration: \"3600\"\nreason: r\n", 3, 11,
 			`duration "3600" has no unit; units are required: write hours or minutes such as 2h, 90m or 1h30m`},
+		"boolean duration": {file, "template: postgres-role\nrequester: alice\nduration: true\nreason: r\n", 3, 11,
+			"duration must be a string, got the boolean true; write hours or minutes such as duration: 1h or duration: 90m"},
 		"zero duration":        {file, "template: postgres-role\nrequester: alice\nduration: 0h\nreason: r\n", 3, 11, `duration "0h" is zero`},
 		"empty reason":         {file, "template: postgres-role\nrequester: alice\nduration: 2h\nreason: \"  \"\n", 4, 9, "reason is empty"},
 		"bad template name":    {file, "template: ../etc\nrequester: alice\nduration: 2h\nreason: r\n", 1, 11, `template "../etc" is not a valid template name`},
