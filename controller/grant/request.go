@@ -36,8 +36,8 @@ type Request struct {
 	Pos map[string]Pos
 	// Invalid names the fields ("duration", "scope.database", ...) that a
 	// lenient parse found missing or wrong, whose values here are zero. It
-	// is nil in every complete Request: only a Request that already failed
-	// validation has it, so that later checks report their own problems
+	// is nil in every complete Request and non-nil (possibly empty) in a
+	// partial one: only a Request that already failed validation has it, so that later checks report their own problems
 	// without repeating the parser's (CheckPolicies skips what depends on
 	// an invalid field).
 	Invalid map[string]bool
