@@ -54,11 +54,19 @@ check-pure: ## the decision core and parsers import no network, exec, git, GitHu
 	if [ -n "$$bad" ]; then echo "pure packages ($(PURE)) must not import:"; echo "$$bad"; exit 1; fi
 
 FUZZTIME ?= 30s
-fuzz: ## run every fuzz target for FUZZTIME each
-	@for p in $$($(GO) list ./controller/...); do \
-		for f in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
-			echo "fuzz $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$p || exit 1; \
-		done; \
+# fuzz lists the targets first (from the sources, without compiling) so that
+# it can say how long it will take: targets x FUZZTIME, plus compiling.
+fuzz: ## run every fuzz target for FUZZTIME each (default 30s; says the count and total first)
+	@targets=$$(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' controller | grep -v '/testdata/' | \
+		sed -E 's#^(.*)/[^/]*_test\.go:func (Fuzz[A-Za-z0-9_]*)$$#./\1 \2#' | sort -u); \
+	n=$$(printf '%s\n' "$$targets" | grep -c .); \
+	t='$(FUZZTIME)'; num=$${t%[smh]}; secs=; \
+	case "$$num" in ''|*[!0-9]*) ;; *) case "$${t#$$num}" in s) secs=$$num;; m) secs=$$((num*60));; h) secs=$$((num*3600));; esac;; esac; \
+	if [ -n "$$secs" ]; then total=$$((n*secs)); \
+		echo "fuzz: $$n targets, $(FUZZTIME) each: about $$((total/60))m$$((total%60))s of fuzzing plus compiling; FUZZTIME=5s make fuzz is quicker"; \
+	else echo "fuzz: $$n targets, $(FUZZTIME) each"; fi; \
+	i=0; printf '%s\n' "$$targets" | while read -r p f; do i=$$((i+1)); \
+		echo "fuzz [$$i/$$n] $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$p || exit 1; \
 	done
 
 bench: ## run the benchmarks
