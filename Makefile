@@ -47,7 +47,7 @@ lint: ## gofmt, go vet, and actionlint over .github/workflows
 	fi
 
 # The pure packages: the decision core and the parsers feeding it.
-PURE ?= ./controller/grant ./controller/codeowners ./controller/gitattr ./controller/request ./controller/policy ./controller/template ./controller/render ./controller/reconcile ./controller/trailer ./controller/change ./controller/explain
+PURE ?= ./controller/grant ./controller/codeowners ./controller/gitattr ./controller/request ./controller/policy ./controller/template ./controller/render ./controller/reconcile ./controller/trailer ./controller/change ./controller/explain ./controller/internal/counted
 
 check-pure: ## the decision core and parsers import no network, exec, git, GitHub or terraform packages
 	@bad=$$($(GO) list -deps $(PURE) | grep -E '^(net/http|os/exec|github.com/google/go-github|github.com/go-git|github.com/hashicorp/terraform-exec)' || true); \

@@ -102,7 +102,7 @@ var fields = map[string]field{
 }
 
 // derived are the grant.Request fields no grant file sets.
-var derived = map[string]bool{"ID": true, "File": true, "Pos": true}
+var derived = map[string]bool{"ID": true, "File": true, "Pos": true, "Invalid": true}
 
 // notSpace is a character class of one character that strings.TrimSpace
 // would not remove (one for which unicode.IsSpace is false).
