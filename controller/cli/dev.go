@@ -106,6 +106,8 @@ func runDev(ctx context.Context, o IO, args []string) int {
 			fmt.Fprintf(o.Stderr, "jit dev: cleaning up: %v\n", err)
 		}
 	}()
+	restore := devPGEnv(sb)
+	defer restore()
 	cfg, err := devServeConfig(sb, *appAddr, *logLevel, o.Stderr)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "jit dev: configuring the App: %v\n", err)
@@ -141,12 +143,13 @@ func devServeConfig(sb *devsandbox.Sandbox, listen, logLevel string, stderr io.W
 		"--data-dir", filepath.Join(sb.Info.DataDir, "app"),
 		"--listen", listen,
 		"--state", "local:" + sb.Info.StateDir,
+		// Always a new deployment: the state directory is as fresh as the
+		// repository, which the App's own merges may fill before its first
+		// pass.
+		"--new-state", "true",
 		"--log-level", logLevel,
 		"--resync", "1m",
 		"--reconcile", "10s",
-	}
-	if sb.TargetsFile != "" {
-		args = append(args, "--targets", sb.TargetsFile)
 	}
 	getenv := func(name string) string {
 		if name == "JIT_TERRAFORM" {
@@ -155,6 +158,40 @@ func devServeConfig(sb *devsandbox.Sandbox, listen, logLevel string, stderr io.W
 		return ""
 	}
 	return parseServeConfig(args, getenv, stderr)
+}
+
+// devPGEnv points the process's PG* variables, which the sandbox policy's
+// grants are applied with (it names no target), at the sandbox's cluster,
+// after removing every other PG* variable, so a developer's own settings
+// never reach a sandbox grant. Without a cluster it only removes them.
+// restore puts the environment back.
+//
+// A target would be the tidier way, but a target-bound grant cannot
+// deliver its PGHOST and PGPORT in the credential (package provision hides
+// every variable a target sets from the template's connection_env).
+func devPGEnv(sb *devsandbox.Sandbox) (restore func()) {
+	saved := map[string]string{}
+	for _, kv := range os.Environ() {
+		if name, value, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "PG") {
+			saved[name] = value
+			os.Unsetenv(name)
+		}
+	}
+	var set []string
+	if sb.Postgres != nil {
+		for name, value := range sb.Postgres.Env() {
+			os.Setenv(name, value)
+			set = append(set, name)
+		}
+	}
+	return func() {
+		for _, name := range set {
+			os.Unsetenv(name)
+		}
+		for name, value := range saved {
+			os.Setenv(name, value)
+		}
+	}
 }
 
 // printDev tells the user what runs and how to use it.
@@ -168,7 +205,7 @@ func printDev(w io.Writer, sb *devsandbox.Sandbox) {
 	if sb.Postgres != nil {
 		fmt.Fprintf(&b, "  PostgreSQL   %s, database %s (superuser %s, no password from 127.0.0.1)\n", i.Postgres, devsandbox.Database, devsandbox.Superuser)
 	} else {
-		fmt.Fprintf(&b, "  PostgreSQL   none: %v; grants of policies/sandbox.hcl stay pending (target %s is not configured)\n", sb.NoPostgres, devsandbox.Target)
+		fmt.Fprintf(&b, "  PostgreSQL   none: %v; grants of policies/sandbox.hcl are never applied (their target %s is configured nowhere)\n", sb.NoPostgres, devsandbox.Target)
 	}
 	fmt.Fprintf(&b, "  data         %s\n", i.DataDir)
 	if i.ClockSkew > 0 {

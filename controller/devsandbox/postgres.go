@@ -13,9 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/hashicorp/hcl/v2/hclwrite"
-	"github.com/zclconf/go-cty/cty"
 )
 
 // ErrNoPostgres reports that the PostgreSQL server binaries are not
@@ -198,8 +195,11 @@ func freePort() (int, error) {
 
 // createSQL makes Database and the group roles templates/postgres-role
 // joins: orders_read (connect, select) and orders_write (also insert,
-// update, delete), and a table to read.
-const createSQL = `CREATE DATABASE :"db";
+// update, delete), and a table to read. As templates/postgres-role's
+// README asks, PUBLIC may connect to no other database (the template
+// refuses to make a role that could).
+const createSQL = `REVOKE CONNECT ON DATABASE postgres, template1 FROM PUBLIC;
+CREATE DATABASE :"db";
 CREATE ROLE :"read" NOLOGIN;
 CREATE ROLE :"write" NOLOGIN;
 REVOKE CONNECT, TEMPORARY ON DATABASE :"db" FROM PUBLIC;
@@ -254,18 +254,10 @@ func (pg *Postgres) Psql(ctx context.Context, user, password, db, script string,
 	return strings.TrimSpace(out.String()), nil
 }
 
-// TargetsHCL is a targets file (package target) declaring the cluster as
-// target name, reached as the superuser.
-func (pg *Postgres) TargetsHCL(name string) []byte {
-	f := hclwrite.NewEmptyFile()
-	b := f.Body().AppendNewBlock("target", []string{name}).Body()
-	b.SetAttributeValue("env", cty.ObjectVal(map[string]cty.Value{
-		"PGHOST":    cty.StringVal(pg.Host),
-		"PGPORT":    cty.StringVal(strconv.Itoa(pg.Port)),
-		"PGUSER":    cty.StringVal(Superuser),
-		"PGSSLMODE": cty.StringVal("disable"),
-	}))
-	return append([]byte("# written by jit dev: the sandbox's throwaway PostgreSQL\n"), f.Bytes()...)
+// Env is the connection to the cluster as the superuser, as PG*
+// variables: what templates/postgres-role's provisioners connect with.
+func (pg *Postgres) Env() map[string]string {
+	return map[string]string{"PGHOST": pg.Host, "PGPORT": strconv.Itoa(pg.Port), "PGUSER": Superuser, "PGSSLMODE": "disable"}
 }
 
 // Stop stops the cluster at once and removes its directory.

@@ -24,6 +24,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,8 +41,9 @@ const (
 	DefaultBranch = "main"
 	// AppSlug is the seeded App's slug; it acts as jit[bot].
 	AppSlug = "jit"
-	// Target is the targets-file name of the sandbox's PostgreSQL cluster,
-	// which the seeded sandbox policy binds its grants to.
+	// Target is the target the seeded sandbox policy binds its grants to
+	// when there is no cluster: configured nowhere, so they are never
+	// applied.
 	Target = "sandbox"
 	// Database is the database the cluster is created with, with the
 	// group roles orders_read and orders_write templates/postgres-role joins.
@@ -96,14 +99,23 @@ type Sandbox struct {
 	// settings: its RSA key, the webhook secret and the ed25519 key whose
 	// public half the seeded .github/jit-signers lists.
 	AppKeyFile, WebhookSecretFile, SigningKeyFile string
-	// TargetsFile declares Target (the cluster); "" without PostgreSQL.
-	TargetsFile string
 	// Postgres is the cluster; nil when the server binaries are missing,
 	// and then NoPostgres says why.
 	Postgres   *Postgres
 	NoPostgres error
 
-	tmp string
+	tmp  string
+	http *http.Server
+}
+
+// skewedDate serves h with the Date header of the emulator's clock (Go's
+// server would stamp its own): the App estimates GitHub's clock, and so
+// the merge time a grant's expiry counts from, from that header.
+func skewedDate(now func() time.Time, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", now().UTC().Format(http.TimeFormat))
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Info is the sandbox as a client sees it (DataDir/sandbox.json).
@@ -205,11 +217,6 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 		return sb, err
 	}
 
-	content := filepath.Join(tmp, "content")
-	if err := seedContent(ctx, cfg.Source, content, signingPub); err != nil {
-		return sb, err
-	}
-
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return sb, err
@@ -227,10 +234,10 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 	} else {
 		sb.Postgres = pg
 		sb.Info.Postgres = pg.Addr()
-		sb.TargetsFile = filepath.Join(dir, "targets.hcl")
-		if err := os.WriteFile(sb.TargetsFile, pg.TargetsHCL(Target), 0o600); err != nil {
-			return sb, fmt.Errorf("writing the targets file: %w", err)
-		}
+	}
+	content := filepath.Join(tmp, "content")
+	if err := seedContent(ctx, cfg.Source, content, signingPub, sb.Postgres != nil); err != nil {
+		return sb, err
 	}
 
 	var seedTeams []ghemu.SeedTeam
@@ -249,25 +256,30 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 		App:     &ghemu.SeedApp{ID: 1, Slug: AppSlug, Name: "jit (sandbox)", InstallationID: 1},
 		Webhook: ghemu.SeedWebhook{Secret: hex.EncodeToString(secret)},
 	}
+	addr := cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return sb, fmt.Errorf("listening on %s: %w", addr, err)
+	}
 	skew := cfg.ClockSkew
-	srv, err := ghemu.New(ghemu.Config{DataDir: filepath.Join(dir, "github"), Seed: seed, Logger: cfg.Logger,
-		Now: func() time.Time { return time.Now().Add(-skew) },
+	now := func() time.Time { return time.Now().Add(-skew) }
+	srv, err := ghemu.New(ghemu.Config{DataDir: filepath.Join(dir, "github"), URL: "http://" + ln.Addr().String(), Seed: seed,
+		Logger: cfg.Logger, Now: now,
 		OnUnhandled: func(method, path string) {
 			if cfg.Logger != nil {
 				cfg.Logger.Warn("the emulator does not implement this route", "method", method, "path", path)
 			}
 		}})
 	if err != nil {
-		return sb, err
-	}
-	addr := cfg.Addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	if err := srv.Start(addr); err != nil {
+		ln.Close()
 		return sb, err
 	}
 	sb.Emulator = srv
+	sb.http = &http.Server{Handler: skewedDate(now, srv.Handler()), ReadHeaderTimeout: 10 * time.Second}
+	go sb.http.Serve(ln)
 	app, _ := srv.App()
 	sb.AppKeyFile = filepath.Join(keys, "app-private-key.pem")
 	if err := os.WriteFile(sb.AppKeyFile, app.PrivateKeyPEM, 0o600); err != nil {
@@ -299,7 +311,9 @@ func (sb *Sandbox) Close() error {
 	var errs []error
 	if sb.Emulator != nil {
 		sb.Emulator.SetWebhookURL("")
-		errs = append(errs, sb.Emulator.Close())
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, sb.http.Shutdown(ctx), sb.Emulator.Close())
+		cancel()
 		sb.Emulator = nil
 	}
 	if sb.Postgres != nil {

@@ -20,8 +20,19 @@ var seededDirs = []string{"access", "policies", "templates", ".github"}
 
 // sandboxPolicy is SandboxPolicyFile: grants under access/sandbox/ on the
 // sandbox's cluster, for at most ten minutes, one approval by a code owner
-// (CODEOWNERS gives access/sandbox/ to @acme/dba).
-const sandboxPolicy = `# Only in jit dev's sandbox: short grants on its throwaway PostgreSQL, to
+// (CODEOWNERS gives access/sandbox/ to @acme/dba). The grants use the
+// controller's own PG* environment, which jit dev points at the cluster;
+// without a cluster the policy binds them to a target nobody configured,
+// so that they are never applied to whatever server the user's PG*
+// variables name.
+func sandboxPolicy(withPostgres bool) string {
+	targets := ""
+	if !withPostgres {
+		targets = "  # jit dev found no PostgreSQL: this target is configured nowhere, so\n" +
+			"  # nothing is applied to a server the environment might name.\n" +
+			"  targets      = [\"" + Target + "\"]\n"
+	}
+	return `# Only in jit dev's sandbox: short grants on its throwaway PostgreSQL, to
 # watch a grant's whole life in a minute (make demo).
 policy "sandbox" {
   description  = "jit dev sandbox: the orders database of the local PostgreSQL"
@@ -29,9 +40,8 @@ policy "sandbox" {
   templates    = ["postgres-role"]
   max_duration = "10m"
   approvals    = 1
-  targets      = ["` + Target + `"]
+` + targets + "}\n"
 }
-`
 
 // sandboxOwners is appended to the seeded .github/CODEOWNERS; as the last
 // rule matching access/sandbox/ it wins there.
@@ -40,7 +50,7 @@ const sandboxOwners = "\n# jit dev sandbox (policies/sandbox.hcl)\n/access/sandb
 // seedContent writes the access repository's first tree into dir: the
 // seededDirs of source's repository at HEAD, the sandbox policy, the
 // sandbox's CODEOWNERS rule and the signing key's allowed_signers line.
-func seedContent(ctx context.Context, source, dir, signingPub string) error {
+func seedContent(ctx context.Context, source, dir, signingPub string, withPostgres bool) error {
 	if source == "" {
 		source = "."
 	}
@@ -59,7 +69,7 @@ func seedContent(ctx context.Context, source, dir, signingPub string) error {
 	if _, err := os.Stat(filepath.Join(dir, SandboxPolicyFile)); err == nil {
 		return fmt.Errorf("the jit repository already has %s; the sandbox seeds its own there, so rename that file", SandboxPolicyFile)
 	}
-	if err := os.WriteFile(filepath.Join(dir, SandboxPolicyFile), []byte(sandboxPolicy), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, SandboxPolicyFile), []byte(sandboxPolicy(withPostgres)), 0o644); err != nil {
 		return err
 	}
 	if err := appendFile(filepath.Join(dir, ".github", "CODEOWNERS"), sandboxOwners); err != nil {
