@@ -1,11 +1,6 @@
-// Command jit-demo shows a grant's whole life against jit dev, in about a
-// minute (make demo): it starts the sandbox, then narrates and checks each
-// step (alice's request, who may approve, her own approval refused, bob's
-// approval, the signed merge, the credentials decrypted with alice's key,
-// the role logging in, the expiry, the login refused, the expiry pull
-// request merged by auto-merge, jit audit show and git log of a fresh
-// clone). It exits non-zero naming the step that did not do what it
-// narrated, and cleans up either way.
+// Command jit-demo is make demo: a grant's whole life against jit dev,
+// narrated and checked step by step (package demo). It exits 1 naming the
+// step that did not do what it narrated, and cleans up either way.
 package main
 
 import (
@@ -16,12 +11,14 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/jitops/jit/controller/demo"
 )
 
 func main() {
 	fs := flag.NewFlagSet("jit-demo", flag.ExitOnError)
 	source := fs.String("source", ".", "`DIR` inside the jit repository whose HEAD jit dev seeds")
-	skew := fs.Duration("clock-skew", defaultSkew, "jit dev's --clock-skew: the 1m grant lives this much less")
+	skew := fs.Duration("clock-skew", demo.DefaultSkew, "jit dev's --clock-skew: the 1m grant lives this much less")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: jit-demo [--source DIR] [--clock-skew DURATION]\n\nRuns a grant's whole life against jit dev, narrated and checked step by step.")
 		fs.PrintDefaults()
@@ -30,7 +27,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
-	if err := Run(ctx, Options{Out: os.Stdout, Source: *source, ClockSkew: *skew}); err != nil {
+	if err := demo.Run(ctx, demo.Options{Out: os.Stdout, Source: *source, ClockSkew: *skew}); err != nil {
 		fmt.Fprintf(os.Stderr, "\njit-demo: FAILED after %s: %v\n", time.Since(start).Round(time.Second), err)
 		os.Exit(1)
 	}

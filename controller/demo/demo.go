@@ -1,4 +1,13 @@
-package main
+// Package demo is make demo: a grant's whole life against jit dev, in
+// about a minute. Run starts the sandbox (jit dev, in this process), then
+// narrates and checks each step: alice's request, who may approve, her own
+// approval refused, bob's approval, the signed merge, the credentials
+// decrypted with alice's key, the role logging in, the expiry, the login
+// refused, the expiry pull request merged by auto-merge with jit's
+// revocation record, jit audit show and git log of a fresh clone. A step
+// that does not do what it narrates ends the run with an error naming it;
+// the sandbox is stopped and its files removed either way.
+package demo
 
 import (
 	"bytes"
@@ -23,10 +32,10 @@ import (
 	"github.com/jitops/jit/controller/explain"
 )
 
-// defaultSkew is jit dev's --clock-skew for the demo: the shortest grant
+// DefaultSkew is jit dev's --clock-skew for the demo: the shortest grant
 // (1m) then lives 25 seconds, long enough for terraform to apply it and
 // the demo to log in on a loaded machine, short enough for a demo.
-const defaultSkew = 35 * time.Second
+const DefaultSkew = 35 * time.Second
 
 // The demo's grant: alice reads the sandbox's orders database for the
 // shortest duration there is.
@@ -50,7 +59,7 @@ type Options struct {
 	Out io.Writer
 	// Source is a directory inside the jit repository (jit dev --source).
 	Source string
-	// ClockSkew is jit dev's --clock-skew (0 means defaultSkew).
+	// ClockSkew is jit dev's --clock-skew (0 means DefaultSkew).
 	ClockSkew time.Duration
 	// Patience scales every wait (0 means 1); tests on a loaded machine
 	// give more.
@@ -82,7 +91,7 @@ type demo struct {
 // names the step that failed.
 func Run(ctx context.Context, o Options) (err error) {
 	if o.ClockSkew == 0 {
-		o.ClockSkew = defaultSkew
+		o.ClockSkew = DefaultSkew
 	}
 	if o.Patience == 0 {
 		o.Patience = 1
