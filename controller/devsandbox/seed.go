@@ -54,6 +54,13 @@ func seedContent(ctx context.Context, source, dir, signingPub string, withPostgr
 	if source == "" {
 		source = "."
 	}
+	// git archive takes paths relative to the working directory: run it at
+	// the top of the repository.
+	top, err := exec.CommandContext(ctx, "git", "-C", source, "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		return fmt.Errorf("finding the jit repository around %s: %w; run jit dev inside a clone of the jit repository (or give --source DIR)", source, err)
+	}
+	source = strings.TrimSpace(string(top))
 	args := append([]string{"-C", source, "archive", "--format=tar", "HEAD", "--"}, seededDirs...)
 	cmd := exec.CommandContext(ctx, "git", args...)
 	var stderr bytes.Buffer
