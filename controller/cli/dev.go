@@ -114,10 +114,13 @@ func runDev(ctx context.Context, o IO, args []string) int {
 		return ExitUsage
 	}
 	err = serve(ctx, cfg, log, func(addr string) {
-		if err := sb.SetAppURL("http://" + addr); err != nil {
-			log.Error("writing the sandbox's description", "err", err)
-		}
+		sb.SetAppURL("http://" + addr)
 		printDev(o.Stdout, sb)
+		// Last: its presence tells jit dev approve and the demo that the
+		// sandbox is up and everything above is printed.
+		if err := devsandbox.WriteInfo(sb.Info); err != nil {
+			log.Error("writing the sandbox's description; jit dev approve cannot find it", "err", err)
+		}
 	})
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "jit dev: the App stopped: %v\n", err)

@@ -295,13 +295,12 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 }
 
 // SetAppURL points the App's webhooks at url (the App's base URL, without
-// /webhook) and writes the Info file, which from then on tells clients the
-// sandbox is up.
-func (sb *Sandbox) SetAppURL(url string) error {
+// /webhook) and records it in Info. Writing Info (WriteInfo) then tells
+// clients the sandbox is up.
+func (sb *Sandbox) SetAppURL(url string) {
 	url = strings.TrimRight(url, "/")
 	sb.Emulator.SetWebhookURL(url + "/webhook")
 	sb.Info.AppURL = url
-	return WriteInfo(sb.Info)
 }
 
 // Close stops the emulator and the cluster and removes the temporary
