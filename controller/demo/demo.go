@@ -30,6 +30,7 @@ import (
 	"github.com/jitops/jit/controller/credential"
 	"github.com/jitops/jit/controller/devsandbox"
 	"github.com/jitops/jit/controller/explain"
+	"github.com/jitops/jit/controller/terraform"
 )
 
 // DefaultSkew is jit dev's --clock-skew for the demo: the shortest grant
@@ -97,6 +98,11 @@ func Run(ctx context.Context, o Options) (err error) {
 		o.Patience = 1
 	}
 	d := &demo{Options: o, ctx: ctx, start: time.Now()}
+	// jit dev's App runs terraform; without it the demo would wait a
+	// minute at step 6 to say so.
+	if _, _, err := terraform.Find(os.Getenv("JIT_TERRAFORM")); err != nil {
+		return fmt.Errorf("step 0 (start jit dev): %w; install terraform 1.5 or later (.ci/run does)", err)
+	}
 	tmp, err := os.MkdirTemp("", "jit-demo-")
 	if err != nil {
 		return err
@@ -385,6 +391,11 @@ func (d *demo) stepWhoMayApprove() error {
 	text := cr.GetOutput().GetTitle() + "\n" + cr.GetOutput().GetSummary()
 	d.note("jit/approval: %s", cr.GetOutput().GetTitle())
 	d.note("%s", section(cr.GetOutput().GetSummary(), "### Who may approve", "An approval counts only from"))
+	for _, u := range d.info.Users {
+		if strings.Contains(text, "@"+devsandbox.Org+"/"+u.Team+"`") {
+			d.note("(@%s/%s is %s)", devsandbox.Org, u.Team, u.Login)
+		}
+	}
 	if !pending(cr) {
 		return fmt.Errorf("jit/approval is %s (%s) before anybody approved; want it pending", cr.GetStatus(), cr.GetConclusion())
 	}
@@ -432,7 +443,14 @@ func (d *demo) stepSelfApproval() error {
 		return errors.New("jit/approval is no longer pending after alice's attempt")
 	}
 	d.note("jit/approval is still pending: %s", cr.GetOutput().GetTitle())
-	return nil
+	// Had GitHub taken it, jit would not count it either; its check says so.
+	for _, l := range strings.Split(cr.GetOutput().GetSummary(), "\n") {
+		if strings.Contains(l, "is not a requester") {
+			d.note("jit's own rule: an approval counts only from a reviewer who%s", strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(l), "-"), ","))
+			return nil
+		}
+	}
+	return errors.New("jit/approval does not say that the requester's approval never counts")
 }
 
 // stepApprove approves as bob with jit dev approve.
@@ -572,6 +590,7 @@ func (d *demo) stepExpiry() error {
 		return fmt.Errorf("the credential's expires_at %q: %w", d.payload.ExpiresAt, err)
 	}
 	d.note("the grant expires at %s, in %s", at.Format(time.TimeOnly), time.Until(at).Round(time.Second))
+	d.note("(the expiry counts from GitHub's merge time, %s behind here; git's timeline will show the expiry that much early)", d.ClockSkew)
 	if err := d.wait("the expiry", time.Until(at)+5*time.Second, func() (bool, error) { return !time.Now().Before(at), nil }); err != nil {
 		return err
 	}
