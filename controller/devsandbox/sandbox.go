@@ -81,10 +81,14 @@ type Config struct {
 	Source string
 	// Addr is the emulator's listen address ("127.0.0.1:0" picks a port).
 	Addr string
-	// ClockSkew sets the emulated GitHub's clock this far behind the real
-	// one. jit stamps a grant's expiry from GitHub's clock (the merge's
-	// time), and the App, terraform and PostgreSQL run on the real one, so a
-	// grant lives ClockSkew less than it asked for (at least a second).
+	// ClockSkew sets the emulated GitHub's clock (its timestamps and its
+	// Date header) this far behind the real one. The App counts a grant's
+	// expiry from GitHub's clock (the merge's time, from the Date header),
+	// and the App, terraform and PostgreSQL run on the real one, so a grant
+	// lives ClockSkew less than it asks for; git's timeline then shows each
+	// expiry ClockSkew before the grant's expires_at. Keep it below the
+	// grant's duration and below a minute (the App's JWTs would otherwise
+	// look issued in the emulator's future).
 	ClockSkew time.Duration
 	// Logger receives the emulator's logs; nil discards them.
 	Logger *slog.Logger
