@@ -74,3 +74,7 @@ bench: ## run the benchmarks
 
 tidy-check: ## go.mod and go.sum are tidy
 	$(GO) mod tidy -diff
+
+.PHONY: demo
+demo: ## a grant's whole life against jit dev (emulated GitHub, the App, PostgreSQL, terraform), narrated, in about a minute
+	$(GO) run ./cmd/jit-demo

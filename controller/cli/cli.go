@@ -54,6 +54,8 @@ var commands = map[string]command{
 	"expire": {"one expiry-and-reconcile pass as the App, for the GitHub Actions backstop", runExpire},
 
 	"audit": {"tell every grant's story from git alone: log, show, active, verify", runAudit},
+
+	"dev": {"run a local sandbox (emulated GitHub, the App, PostgreSQL); dev approve PR --as LOGIN", runDev},
 }
 
 // Main runs jit with args (without the program name) and returns the exit code.
