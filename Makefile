@@ -22,6 +22,9 @@ build: ## build the jit binary into bin/jit
 tools: ## install what make test lacks on a fresh Debian machine (scripts/install-tools.sh; NO_INSTALL=1 skips it)
 	scripts/install-tools.sh test
 
+tools-demo:
+	scripts/install-tools.sh demo
+
 test: $(TOOLS) lint check-pure ## everything: lint, purity check, all tests (real terraform, PostgreSQL, git, emulator) with -race
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
@@ -76,5 +79,5 @@ tidy-check: ## go.mod and go.sum are tidy
 	$(GO) mod tidy -diff
 
 .PHONY: demo
-demo: ## a grant's whole life against jit dev (emulated GitHub, the App, PostgreSQL, terraform), narrated, in about a minute
+demo: $(if $(TOOLS),tools-demo) ## a grant's whole life against jit dev (emulated GitHub, the App, PostgreSQL, terraform), narrated, in about a minute
 	$(GO) run ./cmd/jit-demo
