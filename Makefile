@@ -3,7 +3,15 @@ GO      ?= go
 PKGS    ?= ./...
 BIN     ?= bin/jit
 
-.PHONY: help build test test-short lint check-pure fuzz bench tidy-check
+# Go's own bin directory (terraform and actionlint installed by
+# scripts/install-tools.sh land there) and the usual Go install location.
+export PATH := $(PATH):/usr/local/go/bin:$(shell PATH="$(PATH):/usr/local/go/bin" go env GOPATH 2>/dev/null)/bin
+
+ifeq ($(NO_INSTALL),)
+TOOLS := tools
+endif
+
+.PHONY: help tools build test test-short lint check-pure fuzz bench tidy-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -11,7 +19,13 @@ help: ## list the targets
 build: ## build the jit binary into bin/jit
 	$(GO) build -o $(BIN) ./cmd/jit
 
-test: lint check-pure ## everything: lint, purity check, all tests (real terraform, PostgreSQL, git, emulator) with -race
+tools: ## install what make test lacks on a fresh Debian machine (scripts/install-tools.sh; NO_INSTALL=1 skips it)
+	scripts/install-tools.sh test
+
+tools-demo:
+	scripts/install-tools.sh demo
+
+test: $(TOOLS) lint check-pure ## everything: lint, purity check, all tests (real terraform, PostgreSQL, git, emulator) with -race
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 test-short: ## unit tests only, no real terraform/PostgreSQL
@@ -36,18 +50,26 @@ lint: ## gofmt, go vet, and actionlint over .github/workflows
 	fi
 
 # The pure packages: the decision core and the parsers feeding it.
-PURE ?= ./controller/grant ./controller/codeowners ./controller/gitattr ./controller/request ./controller/policy ./controller/template ./controller/render ./controller/reconcile ./controller/trailer ./controller/change ./controller/explain
+PURE ?= ./controller/grant ./controller/codeowners ./controller/gitattr ./controller/request ./controller/policy ./controller/template ./controller/render ./controller/reconcile ./controller/trailer ./controller/change ./controller/explain ./controller/internal/counted
 
 check-pure: ## the decision core and parsers import no network, exec, git, GitHub or terraform packages
 	@bad=$$($(GO) list -deps $(PURE) | grep -E '^(net/http|os/exec|github.com/google/go-github|github.com/go-git|github.com/hashicorp/terraform-exec)' || true); \
 	if [ -n "$$bad" ]; then echo "pure packages ($(PURE)) must not import:"; echo "$$bad"; exit 1; fi
 
 FUZZTIME ?= 30s
-fuzz: ## run every fuzz target for FUZZTIME each
-	@for p in $$($(GO) list ./controller/...); do \
-		for f in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
-			echo "fuzz $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$p || exit 1; \
-		done; \
+# fuzz lists the targets first (from the sources, without compiling) so that
+# it can say how long it will take: targets x FUZZTIME, plus compiling.
+fuzz: ## run every fuzz target for FUZZTIME each (default 30s; says the count and total first)
+	@targets=$$(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' controller | grep -v '/testdata/' | \
+		sed -E 's#^(.*)/[^/]*_test\.go:func (Fuzz[A-Za-z0-9_]*)$$#./\1 \2#' | sort -u); \
+	n=$$(printf '%s\n' "$$targets" | grep -c .); \
+	t='$(FUZZTIME)'; num=$${t%[smh]}; secs=; \
+	case "$$num" in ''|*[!0-9]*) ;; *) case "$${t#$$num}" in s) secs=$$num;; m) secs=$$((num*60));; h) secs=$$((num*3600));; esac;; esac; \
+	if [ -n "$$secs" ]; then total=$$((n*secs)); \
+		echo "fuzz: $$n targets, $(FUZZTIME) each: about $$((total/60))m$$((total%60))s of fuzzing plus compiling; FUZZTIME=5s make fuzz is quicker"; \
+	else echo "fuzz: $$n targets, $(FUZZTIME) each"; fi; \
+	i=0; printf '%s\n' "$$targets" | while read -r p f; do i=$$((i+1)); \
+		echo "fuzz [$$i/$$n] $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$p || exit 1; \
 	done
 
 bench: ## run the benchmarks
@@ -55,3 +77,7 @@ bench: ## run the benchmarks
 
 tidy-check: ## go.mod and go.sum are tidy
 	$(GO) mod tidy -diff
+
+.PHONY: demo
+demo: $(if $(TOOLS),tools-demo) ## a grant's whole life against jit dev (emulated GitHub, the App, PostgreSQL, terraform), narrated, in about a minute
+	$(GO) run ./cmd/jit-demo

@@ -103,6 +103,11 @@ type Result struct {
 	// Summaries describe the same grants for reviewers, one per
 	// Change.Grants entry, in the same order.
 	Summaries []Summary
+	// GrantFiles counts the changed paths under access/. Policies and
+	// Templates count those of the governing files that judged them (the
+	// default branch's, or the head's for a change of governing files
+	// only).
+	GrantFiles, Policies, Templates int
 }
 
 // IsAccess reports whether p lies under access/ (other than a
@@ -176,7 +181,8 @@ func Classify(s Snapshot) Result {
 		case governing && s.Head == nil:
 			c.add(grant.Problem{File: files[0].Path, Message: "the pull request's head tree was not provided, so its governing files cannot be checked (report this as a bug)"})
 		case governing:
-			c.add(LoadGovernance(s.Head).CheckFiles()...)
+			c.gov = LoadGovernance(s.Head)
+			c.add(c.gov.CheckFiles()...)
 		}
 		return c.result()
 	}
@@ -195,6 +201,7 @@ func Classify(s Snapshot) Result {
 	}
 	c.checkTarget(access[0].Path)
 
+	c.files = len(access)
 	c.gov = LoadGovernance(s.Default)
 	attributes := defaultAttributes(s.Default)
 	c.broken = len(c.gov.Problems) > 0 || len(attributes) > 0
@@ -215,6 +222,7 @@ func Classify(s Snapshot) Result {
 
 type classifier struct {
 	s        Snapshot
+	files    int
 	gov      *Governance
 	broken   bool
 	problems []grant.Problem
@@ -230,7 +238,11 @@ func (c *classifier) result() Result {
 	if problems == nil {
 		problems = []grant.Problem{}
 	}
-	return Result{Change: grant.Change{Grants: c.grants, Problems: problems}, Summaries: c.sums}
+	r := Result{Change: grant.Change{Grants: c.grants, Problems: problems}, Summaries: c.sums, GrantFiles: c.files}
+	if c.gov != nil {
+		r.Policies, r.Templates = len(c.gov.Policies), len(c.gov.TemplateNames())
+	}
+	return r
 }
 
 // checkOneDecision requires what one merge's signed decision can record: a
@@ -323,13 +335,28 @@ func load(file string, b Blob) (grant.Request, []grant.Problem) {
 	case int64(len(b.Data)) != b.Size:
 		return grant.Request{}, []grant.Problem{{File: file, Message: "the file's content was not read; validation cannot judge it (report this as a bug)"}}
 	}
-	return request.Parse(file, b.Data)
+	return request.ParseLenient(file, b.Data)
+}
+
+// loadNew parses the new side of a grant file. When it has problems of its
+// own but decoded, the default branch's governing files judge what did
+// parse too, so that every problem of the file is reported at once; ok is
+// then false, and the grant goes no further.
+func (c *classifier) loadNew(f File) (req grant.Request, ok bool) {
+	req, problems := load(f.Path, f.New)
+	if len(problems) == 0 {
+		return req, true
+	}
+	c.add(problems...)
+	if req.File != "" {
+		c.add(c.gov.judge(req).problems...)
+	}
+	return grant.Request{}, false
 }
 
 func (c *classifier) added(f File) {
-	req, problems := load(f.Path, f.New)
-	if len(problems) > 0 {
-		c.add(problems...)
+	req, ok := c.loadNew(f)
+	if !ok {
 		return
 	}
 	switch prev, ok := c.s.Ever[req.ID]; {
@@ -340,16 +367,16 @@ func (c *classifier) added(f File) {
 			"grant id %s already existed on the default branch (added in commit %s at %s); ids are never reused, so name the file differently",
 			req.ID, shortHash(prev.Commit), prev.When.UTC().Format(time.RFC3339)))
 	}
-	c.checkAuthor(req, "request")
+	c.checkAuthor(req, "a request")
 	c.judged(req, grant.Added)
 }
 
-// modified allows an extension: the same grant with only its duration
-// changed. Anything else must be a new grant.
+// modified allows an extension or a shortening: the same grant with only
+// its duration changed. An edit of any other field is refused, naming the
+// field (grants are immutable apart from duration): it needs a new request.
 func (c *classifier) modified(f File) {
-	newReq, problems := load(f.Path, f.New)
-	if len(problems) > 0 {
-		c.add(problems...)
+	newReq, ok := c.loadNew(f)
+	if !ok {
 		return
 	}
 	if _, err := fs.Stat(c.s.Default, f.Path); err != nil {
@@ -372,23 +399,28 @@ func (c *classifier) modified(f File) {
 		{"requester", oldReq.Requester, newReq.Requester},
 		{"reason", oldReq.Reason, newReq.Reason},
 		{"ticket", oldReq.Ticket, newReq.Ticket},
+		{"target", oldReq.Target, newReq.Target},
 		{"break_glass", oldReq.BreakGlass, newReq.BreakGlass},
 		{"scope", oldReq.Scope, newReq.Scope},
 	} {
 		if !reflect.DeepEqual(fd.old, fd.new) {
 			changed = true
 			c.add(grant.At(f.Path, newReq.Position(fd.field),
-				"%s of an existing grant may not change; only duration may be edited (an extension). Delete this grant and request a new one instead", fd.field))
+				"%s of a live grant cannot be edited: grants are immutable apart from duration; restore it, and open a new request for the change instead", fd.field))
 		}
 	}
-	if newReq.Duration == oldReq.Duration && !changed {
-		c.add(grant.At(f.Path, grant.Pos{Line: 1, Column: 1}, "the grant changed but its duration did not; only duration may be edited (an extension)"))
+	if changed {
+		return // not an extension: nothing more to judge
 	}
-	c.checkAuthor(newReq, "extension")
-	kind := grant.Extended
+	if newReq.Duration == oldReq.Duration {
+		c.add(grant.At(f.Path, grant.Pos{Line: 1, Column: 1}, "the grant file changed but what it says did not; only its duration may be edited (an extension or a shortening), so revert the change"))
+		return
+	}
+	kind, what := grant.Extended, "an extension"
 	if newReq.Duration < oldReq.Duration {
-		kind = grant.Shortened
+		kind, what = grant.Shortened, "a shortening"
 	}
+	c.checkAuthor(newReq, what)
 	c.judged(newReq, kind)
 }
 
@@ -447,10 +479,10 @@ func (c *classifier) checkAuthor(req grant.Request, what string) {
 	switch {
 	case c.s.Author == "":
 		c.add(grant.At(req.File, req.Position("requester"),
-			"the pull request author is unknown, so requester %s cannot be checked; a %s must be opened by the person it is for", req.Requester, what))
+			"the pull request author is unknown, so requester %s cannot be checked; %s must be opened by the person it is for", req.Requester, what))
 	case !strings.EqualFold(c.s.Author, req.Requester):
 		c.add(grant.At(req.File, req.Position("requester"),
-			"requester %s is not the pull request author %s; a %s must be opened by the person it is for", req.Requester, c.s.Author, what))
+			"requester %s is not the pull request author %s; %s must be opened by the person it is for", req.Requester, c.s.Author, what))
 	}
 }
 

@@ -140,9 +140,22 @@ func TestClassify(t *testing.T) {
 		"extension of an expired grant": {snap: snapshot("carol", map[string]string{"access/prod/carol-1.yaml": ""}, modified("access/prod/carol-1.yaml", carol, strings.Replace(carol, "2h", "3h", 1))),
 			problems: []string{"access/prod/carol-1.yaml:1:1: this grant is no longer on the default branch main (it expired or was revoked)"}},
 		"edit of the scope": {snap: snapshot("carol", nil, modified("access/prod/carol-1.yaml", carol, strings.Replace(carol, "database: orders", "database: payments", 1))),
-			grants:   []grant.GrantChange{{ID: "prod/carol-1", File: "access/prod/carol-1.yaml", Kind: grant.Extended, Requester: "carol", Requirements: prodReqs, Owners: dba}},
-			problems: []string{"access/prod/carol-1.yaml:6:1: scope of an existing grant may not change"}},
+			problems: []string{"access/prod/carol-1.yaml:6:1: scope of a live grant cannot be edited: grants are immutable apart from duration; restore it, and open a new request for the change instead"}},
 
+		// Only a duration change is an extension: an edit of reason alone is
+		// refused, at reason:, and judged as nothing else.
+		"edit of the reason alone": {snap: snapshot("carol", nil, modified("access/prod/carol-1.yaml", carol, strings.Replace(carol, "stuck orders", "orders", 1))),
+			problems: []string{"access/prod/carol-1.yaml:4:9: reason of a live grant cannot be edited: grants are immutable apart from duration; restore it, and open a new request for the change instead"}},
+		"extension by another author": {snap: snapshot("bob", nil, modified("access/prod/carol-1.yaml", carol, strings.Replace(carol, "2h", "3h", 1))),
+			grants:   []grant.GrantChange{{ID: "prod/carol-1", File: "access/prod/carol-1.yaml", Kind: grant.Extended, Requester: "carol", Requirements: prodReqs, Owners: dba}},
+			problems: []string{"access/prod/carol-1.yaml:2:12: requester carol is not the pull request author bob; an extension must be opened by the person it is for"}},
+		// A new grant with wrong fields is still judged by the policies and
+		// the template: all its problems at once.
+		"added grant with several problems": {snap: snapshot("alice", nil, added("access/prod/alice-1.yaml", strings.NewReplacer("2h", "2 h", "INC-1234", "nope", "orders", "Orders!").Replace(prod))),
+			problems: []string{
+				`access/prod/alice-1.yaml:3:11: duration "2 h" is not a duration; write hours and minutes such as 2h, 90m or 1h30m`,
+				`access/prod/alice-1.yaml:5:9: ticket "nope" does not match ^[A-Z]+-[0-9]+$ required by policy prod (policies/prod.hcl:1)`,
+				`access/prod/alice-1.yaml:7:13: scope.database: `}},
 		"adds and deletes together": {snap: snapshot("carol", nil, added("access/prod/carol-2.yaml", carol), deleted("access/prod/carol-1.yaml", carol)),
 			grants: []grant.GrantChange{{ID: "prod/carol-1", File: "access/prod/carol-1.yaml", Kind: grant.Deleted, Requester: "carol",
 				Requirements: grant.Requirements{Policies: []string{"prod"}, Approvals: 1}, Owners: dba},

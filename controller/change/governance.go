@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -115,8 +116,8 @@ func (g *Governance) Template(name string) (*template.Module, error) {
 	return r.module, nil
 }
 
-// templateNames lists the directories under templates/.
-func (g *Governance) templateNames() []string {
+// TemplateNames lists the templates: the directories under templates/, sorted.
+func (g *Governance) TemplateNames() []string {
 	entries, _ := fs.ReadDir(g.fsys, template.Dir)
 	var names []string
 	for _, e := range entries {
@@ -146,21 +147,40 @@ type judgement struct {
 
 func (g *Governance) judge(req grant.Request) judgement {
 	var problems []grant.Problem
-	mod, err := g.Template(req.Template)
-	switch {
-	case errors.Is(err, template.ErrNotFound):
-		problems = append(problems, grant.At(req.File, req.Position("template"), "template %s does not exist (no directory templates/%s); available templates: %s",
-			req.Template, req.Template, strings.Join(g.templateNames(), ", ")))
-	case err != nil:
-		problems = append(problems, grant.At(req.File, req.Position("template"), "%v", err))
-	default:
-		problems = append(problems, mod.CheckScope(req)...)
+	if !req.Bad("template") {
+		mod, err := g.Template(req.Template)
+		switch {
+		case errors.Is(err, template.ErrNotFound):
+			problems = append(problems, g.unknownTemplate(req))
+			// One message for an unknown template: the policies' template
+			// checks would only repeat it.
+			req.Invalid = maps.Clone(req.Invalid)
+			if req.Invalid == nil {
+				req.Invalid = map[string]bool{}
+			}
+			req.Invalid["template"] = true
+		case err != nil:
+			problems = append(problems, grant.At(req.File, req.Position("template"), "%v", err))
+		default:
+			problems = append(problems, mod.CheckScope(req)...)
+		}
 	}
 	reqs, ps := grant.CheckPolicies(req, g.Policies)
 	problems = append(problems, ps...)
 	owners, ps := g.owners(req.File)
 	problems = append(problems, ps...)
 	return judgement{summary: summarize(req, reqs, owners), reqs: reqs, owners: owners, problems: problems}
+}
+
+// unknownTemplate is the one problem of a grant naming a template that does
+// not exist: where it is named, and what exists instead.
+func (g *Governance) unknownTemplate(req grant.Request) grant.Problem {
+	available := strings.Join(g.TemplateNames(), ", ")
+	if available == "" {
+		available = "none (" + template.Dir + "/ has no directories)"
+	}
+	return grant.At(req.File, req.Position("template"), "template %s does not exist (no directory %s/%s); available templates: %s",
+		req.Template, template.Dir, req.Template, available)
 }
 
 // owners returns the code owners of file as written in CODEOWNERS, and a
@@ -209,7 +229,7 @@ func summarize(req grant.Request, reqs grant.Requirements, owners []string) Summ
 // CheckFiles validates the governing files of this tree themselves (for a
 // pull request that changes them). It loads every template in the tree.
 func (g *Governance) CheckFiles() []grant.Problem {
-	for _, name := range g.templateNames() {
+	for _, name := range g.TemplateNames() {
 		_, _ = g.Template(name)
 	}
 	return slices.Clone(g.Problems)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/jitops/jit/controller/internal/counted"
 	"github.com/jitops/jit/controller/pass"
 	"github.com/jitops/jit/controller/reconcile"
 )
@@ -61,7 +63,63 @@ func runApply(ctx context.Context, o IO, args []string) int {
 			}
 		}
 	}
+	if len(grants) == 0 {
+		if note := expiredNote(rep, at, acted); note != "" {
+			results = append(results, note)
+		}
+	}
+	if len(results) == 0 {
+		results = append(results, nothingToDo(rep, at))
+	}
 	return printResults(o, results, failed)
+}
+
+// maxListed bounds the grants a one-line note names.
+const maxListed = 5
+
+// expiredNote says which verified grants at the pass's revision were not
+// applied because they had expired at at (those with no action of the
+// pass), or "" when there are none.
+func expiredNote(rep pass.Report, at time.Time, acted map[string]bool) string {
+	var names []string
+	n := 0
+	for _, g := range rep.Grants {
+		if acted[g.Request.ID] || at.Before(g.ExpiresAt) {
+			continue
+		}
+		n++
+		switch {
+		case n <= maxListed:
+			names = append(names, fmt.Sprintf("%s at %s", g.Request.ID, g.ExpiresAt.UTC().Format(time.RFC3339)))
+		case n == maxListed+1:
+			names = append(names, "…")
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	verb := "have expired (%s) and were not applied"
+	if n == 1 {
+		verb = "has expired (%s) and was not applied"
+	}
+	return fmt.Sprintf("%s "+verb+"; request access again with a new grant file", counted.N(n, "grant", "grants"), strings.Join(names, ", "))
+}
+
+// nothingToDo explains a pass that took no action.
+func nothingToDo(rep pass.Report, at time.Time) string {
+	live := 0
+	for _, g := range rep.Grants {
+		if at.Before(g.ExpiresAt) {
+			live++
+		}
+	}
+	switch {
+	case len(rep.Grants) == 0:
+		return fmt.Sprintf("nothing to do: no verified grant at %s (grant files merged without a verified decision are never applied)", short(rep.Rev))
+	case live == 0:
+		return fmt.Sprintf("nothing to do: none of the %s at %s is unexpired", counted.N(len(rep.Grants), "verified grant", "verified grants"), short(rep.Rev))
+	}
+	return fmt.Sprintf("nothing to do: the %s at %s %s applied already", counted.N(live, "unexpired grant", "unexpired grants"), short(rep.Rev), counted.Noun(live, "is", "are"))
 }
 
 // reportProblems prints, on stderr, the anomalies of a pass and the grant

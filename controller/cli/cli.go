@@ -61,6 +61,7 @@ var commands = map[string]command{
 	"extend":      {"open a pull request changing a grant's duration", runExtend},
 	"list":        {"list the live grants at the default branch, with the time left", runList},
 	"credentials": {"decrypt and print the credentials of your grant", runCredentials},
+	"dev":         {"run a local sandbox (emulated GitHub, the App, PostgreSQL); dev approve PR --as LOGIN", runDev},
 }
 
 // Main runs jit with args (without the program name) and returns the exit code.

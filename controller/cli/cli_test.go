@@ -72,8 +72,29 @@ func TestValidateShippedExamples(t *testing.T) {
 		writeFile(t, dir, p, readFile(t, filepath.Join(repoRoot, p)))
 	}
 	code, out, errOut := run(t, "validate", "--repo", dir)
-	if code != cli.ExitOK || out != "" {
-		t.Fatalf("validate of the shipped examples: exit %d\n%s%s", code, out, errOut)
+	// Success says what was checked, not nothing.
+	if want := "ok: 2 grant files checked against 2 policies and 1 template in " + dir + "\n"; code != cli.ExitOK || out != want || errOut != "" {
+		t.Fatalf("validate of the shipped examples: exit %d\n%s%s\nwant %q", code, out, errOut, want)
+	}
+}
+
+// TestValidateNotAnAccessRepository: a directory with neither access/ nor
+// policies/ is not "valid": it fails, saying what is missing and what to do.
+func TestValidateNotAnAccessRepository(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "main.go", "package main\n")
+	code, out, errOut := run(t, "validate", "--repo", dir)
+	want := "access/:0:0: this is not an access repository: it has neither access/ (grant files) nor policies/ (the policies that judge them); run jit validate in a clone of the access repository, or name one with --repo DIR\n"
+	if code != cli.ExitProblems || out != want || errOut != "jit validate: 1 problem found\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 1, %q", code, out, errOut, want)
+	}
+	// With policies but no grants yet, it is a valid (empty) access repository.
+	writeFile(t, dir, "policies/prod.hcl", readFile(t, filepath.Join(repoRoot, "policies/prod.hcl")))
+	writeFile(t, dir, ".github/CODEOWNERS", "* @acme/dba\n")
+	writeFile(t, dir, "templates/postgres-role/variables.tf", "variable \"database\" {\n  type = string\n}\n")
+	code, out, errOut = run(t, "validate", "--repo", dir)
+	if want := "ok: 0 grant files checked against 1 policy and 1 template in " + dir + "\n"; code != cli.ExitOK || out != want {
+		t.Errorf("policies only: exit %d, stdout %q, stderr %q; want 0, %q", code, out, errOut, want)
 	}
 }
 
@@ -182,10 +203,11 @@ func TestValidateChange(t *testing.T) {
 	g.Commit("pr", "alice", "request", gittest.Start.Add(time.Hour), map[string]string{"access/prod/alice-inc-1.yaml": grantText}, base)
 	g.Commit("pr-bad", "alice", "request", gittest.Start.Add(time.Hour), map[string]string{"access/prod/alice-inc-1.yaml": grantText, "policies/prod.hcl": "# gone\n"}, base)
 
-	if code, out, errOut := run(t, "validate", "--repo", g.Dir, "--base", "main", "--head", "pr", "--author", "alice"); code != cli.ExitOK {
-		t.Errorf("valid change: exit %d\n%s%s", code, out, errOut)
+	code, out, errOut := run(t, "validate", "--repo", g.Dir, "--base", "main", "--head", "pr", "--author", "alice")
+	if want := "ok: change " + base.String()[:12] + ".." + g.Head("pr").String()[:12] + " adds 1 grant, judged by 2 policies and 1 template at main " + base.String()[:12] + "\n"; code != cli.ExitOK || out != want {
+		t.Errorf("valid change: exit %d\n%s%s\nwant %q", code, out, errOut, want)
 	}
-	code, out, _ := run(t, "validate", "--repo", g.Dir, "--base", "main", "--head", "pr", "--author", "mallory")
+	code, out, _ = run(t, "validate", "--repo", g.Dir, "--base", "main", "--head", "pr", "--author", "mallory")
 	if code != cli.ExitProblems || !strings.Contains(out, "access/prod/alice-inc-1.yaml:2:12: requester alice is not the pull request author mallory") {
 		t.Errorf("wrong author: exit %d\n%s", code, out)
 	}
@@ -242,10 +264,31 @@ func TestValidateUsage(t *testing.T) {
 func TestOwners(t *testing.T) {
 	dir := t.TempDir()
 	copyGoverning(t, dir)
-	code, out, errOut := run(t, "owners", "--repo", dir, "access/prod/orders/a.yaml", "access/staging/x.yaml", "/policies/prod.hcl", "README.md")
-	want := "access/prod/orders/a.yaml @acme/dba\naccess/staging/x.yaml @acme/dba @acme/developers\n/policies/prod.hcl @acme/security\nREADME.md\n"
+	writeFile(t, dir, "access/prod/orders/a.yaml", grantText)
+	code, out, errOut := run(t, "owners", "--repo", dir, "access/prod/orders/a.yaml", "access/staging/x.yaml", "/policies/prod.hcl", "README.md", "access/dev/x.yaml")
+	want := "access/prod/orders/a.yaml @acme/dba\n" +
+		"  eligible: these owners, except alice, the requester (nobody approves their own grant); 1 approval needed (policy prod)\n" +
+		"access/staging/x.yaml @acme/dba @acme/developers\n" +
+		"  eligible: these owners, except the grant's requester (nobody approves their own grant); 1 approval needed (policy staging)\n" +
+		"/policies/prod.hcl @acme/security\n" +
+		"README.md\n" +
+		"  nobody is eligible: no CODEOWNERS rule gives this path an owner\n" +
+		"access/dev/x.yaml\n" +
+		"  nobody is eligible: no CODEOWNERS rule gives this path an owner\n"
 	if code != cli.ExitOK || out != want {
 		t.Errorf("exit %d, output:\n%s\nwant:\n%s%s", code, out, want, errOut)
+	}
+	// Approvers lists of the covering policies are named; a path no policy
+	// covers is approvable by nobody, whatever CODEOWNERS says.
+	writeFile(t, dir, "policies/prod.hcl", strings.Replace(readFile(t, filepath.Join(repoRoot, "policies/prod.hcl")), "approvals", "approvers = [\"@acme/dba-leads\"]\n  approvals", 1))
+	writeFile(t, dir, ".github/CODEOWNERS", "/access/ @acme/dba\n")
+	code, out, errOut = run(t, "owners", "--repo", dir, "access/prod/orders/a.yaml", "access/dev/x.yaml")
+	want = "access/prod/orders/a.yaml @acme/dba\n" +
+		"  eligible: these owners, except alice, the requester (nobody approves their own grant); 1 approval needed (policy prod); an approver must also match @acme/dba-leads of policy prod\n" +
+		"access/dev/x.yaml @acme/dba\n" +
+		"  nobody is eligible: no policy covers this path (or policies/ has errors; jit validate lists them), so no grant there can be approved\n"
+	if code != cli.ExitOK || out != want {
+		t.Errorf("with approvers: exit %d, output:\n%s\nwant:\n%s%s", code, out, want, errOut)
 	}
 
 	// At a revision: the file of that revision, not the working tree.
@@ -260,7 +303,10 @@ func TestOwners(t *testing.T) {
 	bad := t.TempDir()
 	writeFile(t, bad, "CODEOWNERS", "* @ok\n/x/ not-an-owner\n")
 	code, out, errOut = run(t, "owners", "--repo", bad, "y")
-	if code != cli.ExitProblems || !strings.Contains(errOut, "CODEOWNERS:2:") || out != "y @ok\n" {
+	// The owners are listed, and the next line says that none of them is
+	// eligible, as the message on stderr does.
+	if code != cli.ExitProblems || !strings.Contains(errOut, "CODEOWNERS:2:") ||
+		out != "y @ok\n  nobody is eligible while CODEOWNERS has errors (listed on stderr); fix them in a pull request of their own\n" {
 		t.Errorf("owners with a bad CODEOWNERS: exit %d, out %q, err %q", code, out, errOut)
 	}
 }

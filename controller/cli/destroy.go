@@ -13,7 +13,7 @@ import (
 func runDestroy(ctx context.Context, o IO, args []string) int {
 	var pf provisionFlags
 	var grants multiFlag
-	fs := newFlagSet(o, "jit destroy", "jit destroy --state SPEC --grant ID... [flags]\n\nDestroy the named grants' resources and workspaces. It needs only the state\n(and the templates at the default branch's tip), not the grant files. A grant with no workspace\nin the state (an unknown id, a wrong --state, or a grant destroyed before) is\nan error, and so is a state that holds no grant workspace at all: destroy\nnever reports success for something it did not find.")
+	fs := newFlagSet(o, "jit destroy", "jit destroy --state SPEC --grant ID... [--repo DIR] [--default-branch NAME] [--rev SHA] [flags]\n\nDestroy the named grants' resources and workspaces, --concurrency at a time. It needs only the state\n(and the templates at the default branch's tip, read from --repo), not the grant files. A grant with no workspace\nin the state (an unknown id, a wrong --state, or a grant destroyed before) is\nan error, and so is a state that holds no grant workspace at all: destroy\nnever reports success for something it did not find.")
 	pf.register(fs, false)
 	fs.Var(&grants, "grant", "grant `ID` to destroy (repeatable, at least one)")
 	if code := parseFlags(fs, args); code >= 0 {
@@ -53,10 +53,13 @@ func runDestroy(ctx context.Context, o IO, args []string) int {
 	failed := false
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	slots := make(chan struct{}, pf.concurrency)
 	for i, id := range grants {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
 			d, err := m.Destroy(ctx, id)
 			switch {
 			case err == nil && d.Existed:

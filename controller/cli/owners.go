@@ -11,7 +11,11 @@ import (
 
 	"github.com/jitops/jit/controller/change"
 	"github.com/jitops/jit/controller/codeowners"
+	"github.com/jitops/jit/controller/grant"
 	"github.com/jitops/jit/controller/history"
+	"github.com/jitops/jit/controller/internal/counted"
+	"github.com/jitops/jit/controller/policy"
+	"github.com/jitops/jit/controller/request"
 )
 
 const ownersUsage = `usage: jit owners [--repo DIR] [--ref REV] PATH...
@@ -21,12 +25,20 @@ Prints one line per PATH: the path, then its code owners separated by spaces
 GitHub would use (.github/CODEOWNERS, then CODEOWNERS, then docs/CODEOWNERS).
 Without --ref the working tree's file is read.
 
+Below a grant file's line (a path under access/), an indented line says who
+among its owners may approve it: never its requester, and only as many and
+whom the policies covering it ask for. Below a path nobody may approve, an
+indented line says why.
+
 A CODEOWNERS file with errors prints the errors and exits 1: jit treats such
 a file as "nobody is eligible". Exit status 2 is a usage or internal error.
 `
 
 func runOwners(ctx context.Context, o IO, args []string) int {
 	flags := flag.NewFlagSet("owners", flag.ContinueOnError)
+	if flagSetCreated != nil {
+		flagSetCreated(flags)
+	}
 	flags.SetOutput(o.Stderr)
 	flags.Usage = func() { fmt.Fprint(o.Stderr, ownersUsage) }
 	repo := flags.String("repo", ".", "the access repository")
@@ -71,6 +83,10 @@ func runOwners(ctx context.Context, o IO, args []string) int {
 		fmt.Fprintf(o.Stderr, "jit owners: CODEOWNERS has errors, so jit considers nobody eligible:\n%v\n", err)
 		code = ExitProblems
 	}
+	policies, policyProblems := policy.Load(fsys)
+	if len(policyProblems) > 0 {
+		policies = nil // broken policies judge nothing: jit fails closed
+	}
 	var b strings.Builder
 	for _, p := range flags.Args() {
 		clean := strings.TrimPrefix(path.Clean("/"+p), "/")
@@ -78,12 +94,56 @@ func runOwners(ctx context.Context, o IO, args []string) int {
 			clean += "/"
 		}
 		b.WriteString(p)
-		for _, owner := range file.Owners(clean) {
+		owners := file.Owners(clean)
+		for _, owner := range owners {
 			b.WriteByte(' ')
 			b.WriteString(owner.String())
 		}
 		b.WriteByte('\n')
+		if note := eligibility(fsys, file, policies, clean, len(owners)); note != "" {
+			b.WriteString("  " + note + "\n")
+		}
 	}
 	fmt.Fprint(o.Stdout, b.String())
 	return code
+}
+
+// eligibility says who among a path's n owners may approve it: for a path
+// nobody may approve, why; for a grant file, that its requester never may,
+// and what the policies covering it require. It is "" for other paths with
+// owners.
+func eligibility(fsys fs.FS, file *codeowners.File, policies []grant.Policy, p string, n int) string {
+	switch {
+	case file == nil:
+		return "nobody is eligible: there is no CODEOWNERS file"
+	case file.Err() != nil:
+		return "nobody is eligible while CODEOWNERS has errors (listed on stderr); fix them in a pull request of their own"
+	case n == 0:
+		return "nobody is eligible: no CODEOWNERS rule gives this path an owner"
+	case !strings.HasPrefix(p, request.Dir+"/"):
+		return ""
+	}
+	who := "these owners, except the grant's requester (nobody approves their own grant)"
+	if req, problems := request.LoadFile(fsys, p); len(problems) == 0 {
+		who = fmt.Sprintf("these owners, except %s, the requester (nobody approves their own grant)", req.Requester)
+	}
+	covering := grant.Applicable(policies, p)
+	if len(covering) == 0 {
+		return "nobody is eligible: no policy covers this path (or policies/ has errors; jit validate lists them), so no grant there can be approved"
+	}
+	approvals, names := 0, make([]string, len(covering))
+	var only []string
+	for i, pol := range covering {
+		names[i] = pol.Name
+		approvals = max(approvals, pol.Approvals)
+		if len(pol.Approvers) > 0 {
+			only = append(only, fmt.Sprintf("%s of policy %s", strings.Join(pol.Approvers, ", "), pol.Name))
+		}
+	}
+	note := fmt.Sprintf("eligible: %s; %s needed (%s %s)", who, counted.N(approvals, "approval", "approvals"),
+		counted.Noun(len(names), "policy", "policies"), strings.Join(names, ", "))
+	if len(only) > 0 {
+		note += "; an approver must also match " + strings.Join(only, " and ")
+	}
+	return note
 }

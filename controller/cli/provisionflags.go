@@ -48,19 +48,24 @@ jit's own JIT_* settings and the variables targets' secrets are read from
 never reach a template.
 `
 
-func (pf *provisionFlags) register(fs *flag.FlagSet, withRepo bool) {
+// register defines the shared flags on fs. Only commands that apply grants
+// (applies) get --new-state, --ssh-keys and --credentials-dir: destroy
+// issues no credentials and needs no new state.
+func (pf *provisionFlags) register(fs *flag.FlagSet, applies bool) {
 	fs.StringVar(&pf.repo, "repo", ".", "`DIR` of a clone of the access repository (grants and templates are read from the default branch's tip, never from its working tree)")
 	fs.StringVar(&pf.branch, "default-branch", "main", "the default branch's `NAME`: its tip (refs/remotes/origin/NAME or refs/heads/NAME, the newer; never a tag) holds the grants, and the templates they are applied with")
 	fs.StringVar(&pf.rev, "rev", "", "full `SHA` the default branch's tip must be (refuses to run on any other revision, so a pass never goes back in history)")
-	if withRepo {
+	if applies {
 		fs.BoolVar(&pf.newState, "new-state", false, "the first pass of a new deployment: allow a --state that has never held a jit workspace although the default branch has grants (without it that is refused as a probably wrong --state)")
 	}
 	fs.StringVar(&pf.state, "state", "", "state backend `SPEC`, required: local:DIR or pg:CONNSTR (one terraform workspace per grant; the connection string reaches only terraform init, through a private file, never a template's environment); there is no default, so a command never works on a state it guessed")
 	fs.StringVar(&pf.workDir, "work-dir", filepath.Join(".jit", "work"), "`DIR` caching initialised templates (safe to delete)")
 	fs.StringVar(&pf.terraform, "terraform", "", "terraform binary `PATH` (default: terraform on PATH; ≥ 1.5)")
-	fs.IntVar(&pf.concurrency, "concurrency", 4, "grants provisioned at once (`N`)")
-	fs.StringVar(&pf.sshKeys, "ssh-keys", "", "`DIR` of LOGIN.pub authorized_keys files, to encrypt credentials to")
-	fs.StringVar(&pf.credentials, "credentials-dir", "", "`DIR` receiving each grant's encrypted credentials (DIR/GRANT-ID.age)")
+	fs.IntVar(&pf.concurrency, "concurrency", 4, "grants applied or destroyed at once (`N`)")
+	if applies {
+		fs.StringVar(&pf.sshKeys, "ssh-keys", "", "`DIR` of LOGIN.pub authorized_keys files, to encrypt credentials to")
+		fs.StringVar(&pf.credentials, "credentials-dir", "", "`DIR` receiving each grant's encrypted credentials (DIR/GRANT-ID.age)")
+	}
 	fs.DurationVar(&pf.timeout, "timeout", 10*time.Minute, "limit for each terraform command")
 	fs.StringVar(&pf.logLevel, "log-level", "warn", "`LEVEL` of logs on stderr: debug, info, warn or error")
 	fs.StringVar(&pf.targets, "targets", "", "`FILE` declaring the named targets grants are applied to (env "+targetsEnv+"; see README \"Targets\"); without it, grants bound to a target fail")
@@ -189,9 +194,17 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// newFlagSet returns a flag set that reports errors to o.Stderr.
+// flagSetCreated, when set (by tests), sees every flag set newFlagSet
+// makes, to compare a command's help with its flags.
+var flagSetCreated func(*flag.FlagSet)
+
+// newFlagSet returns a flag set that reports errors to o.Stderr; its help
+// is usage, the flags, and provisionHelp.
 func newFlagSet(o IO, name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	if flagSetCreated != nil {
+		flagSetCreated(fs)
+	}
 	fs.SetOutput(o.Stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(o.Stderr, "usage: %s\n\nflags:\n", usage)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jitops/jit/controller/internal/counted"
 	"github.com/jitops/jit/controller/pass"
 	"github.com/jitops/jit/controller/reconcile"
 )
@@ -43,7 +44,9 @@ func runReconcile(ctx context.Context, o IO, args []string) int {
 	}
 	problems := reportProblems(o, "jit reconcile", rep, nil)
 	res := rep.Result
+	acted := map[string]bool{}
 	for _, out := range res.Outcomes {
+		acted[out.Grant] = true
 		who := out.Grant
 		if who == "" {
 			who = "workspace " + out.Workspace
@@ -54,7 +57,16 @@ func runReconcile(ctx context.Context, o IO, args []string) int {
 		}
 		fmt.Fprintf(o.Stdout, "%-7s %s (%s)%s\n", out.Action, who, out.Reason, resourceList(out.Resources))
 	}
-	fmt.Fprintf(o.Stdout, "reconciled: %d desired, %d existed, %d actions, %d failed, %d anomalies\n", res.Desired, res.Actual, len(res.Outcomes), len(res.Failed()), len(rep.Anomalies))
+	// What was left alone goes to stderr: stdout is one line per action and
+	// the summary, for scripts.
+	if note := expiredNote(rep, at, acted); note != "" {
+		fmt.Fprintf(o.Stderr, "jit reconcile: %s\n", note)
+	}
+	if len(res.Outcomes) == 0 {
+		fmt.Fprintf(o.Stderr, "jit reconcile: %s\n", nothingToDo(rep, at))
+	}
+	fmt.Fprintf(o.Stdout, "reconciled: %d desired, %d existed, %s, %d failed, %s\n", res.Desired, res.Actual,
+		counted.N(len(res.Outcomes), "action", "actions"), len(res.Failed()), counted.N(len(rep.Anomalies), "anomaly", "anomalies"))
 	if len(res.Failed()) > 0 || problems {
 		return ExitProblems
 	}

@@ -208,6 +208,9 @@ func TestReconcilePostgresRole(t *testing.T) {
 	if code != cli.ExitOK || out != "reconciled: 2 desired, 2 existed, 0 actions, 0 failed, 0 anomalies\n" {
 		t.Fatalf("pass 3 exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
+	if want := "jit reconcile: nothing to do: the 2 unexpired grants at " + repo.Head("main").String()[:12] + " are applied already\n"; errOut != want {
+		t.Errorf("pass 3 stderr %q, want %q", errOut, want)
+	}
 
 	// Pass 3b: alice's grant is extended to 3h (an edit of duration): it is
 	// applied again with the new expiry, and the same password (nothing is
@@ -215,7 +218,7 @@ func TestReconcilePostgresRole(t *testing.T) {
 	provMerge(t, repo, key, t1.Add(4*time.Minute), "access/prod/db/alice-inc-1.yaml", strings.Replace(provAliceGrant, "duration: 2h", "duration: 3h", 1))
 	repo.Checkout("main")
 	code, out, errOut = reconcile(t1.Add(5 * time.Minute))
-	if code != cli.ExitOK || out != "apply   prod/db/alice-inc-1 (extended) (terraform_data.login)\nreconciled: 2 desired, 2 existed, 1 actions, 0 failed, 0 anomalies\n" {
+	if code != cli.ExitOK || out != "apply   prod/db/alice-inc-1 (extended) (terraform_data.login)\nreconciled: 2 desired, 2 existed, 1 action, 0 failed, 0 anomalies\n" {
 		t.Fatalf("pass 3b exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	// The extension's expiry is the signed one: 3h counted from its merge.
@@ -258,7 +261,7 @@ func TestReconcilePostgresRole(t *testing.T) {
 	})
 	repo.Checkout("main")
 	code, out, errOut = reconcile(t1.Add(7 * time.Minute))
-	if code != cli.ExitProblems || !strings.Contains(errOut, "access/prod/db/mallory-1.yaml: not-merged at commit") || out != "reconciled: 2 desired, 2 existed, 0 actions, 0 failed, 1 anomalies\n" {
+	if code != cli.ExitProblems || !strings.Contains(errOut, "access/prod/db/mallory-1.yaml: not-merged at commit") || out != "reconciled: 2 desired, 2 existed, 0 actions, 0 failed, 1 anomaly\n" {
 		t.Fatalf("direct push pass exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	if r := provRoles(t, c, "jit_prod_db_mallory%"); r != "" {
@@ -269,7 +272,7 @@ func TestReconcilePostgresRole(t *testing.T) {
 
 	// Pass 4: bob's 30 minutes are over.
 	code, out, errOut = reconcile(t1.Add(31 * time.Minute))
-	if code != cli.ExitOK || out != "destroy prod/db/bob-2 (expired) (terraform_data.login, terraform_data.role)\nreconciled: 1 desired, 2 existed, 1 actions, 0 failed, 0 anomalies\n" {
+	if code != cli.ExitOK || out != "destroy prod/db/bob-2 (expired) (terraform_data.login, terraform_data.role)\nreconciled: 1 desired, 2 existed, 1 action, 0 failed, 0 anomalies\n" {
 		t.Fatalf("pass 4 exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	if r := provRoles(t, c, "jit_prod_db_bob%"); r != "" {
@@ -280,7 +283,7 @@ func TestReconcilePostgresRole(t *testing.T) {
 	repo.Commit("main", "alice", "revoke", t1.Add(40*time.Minute), map[string]string{"access/prod/db/alice-inc-1.yaml": ""})
 	repo.Checkout("main")
 	code, out, errOut = reconcile(t1.Add(41 * time.Minute))
-	if code != cli.ExitOK || out != "destroy prod/db/alice-inc-1 (removed) (terraform_data.login, terraform_data.role)\nreconciled: 0 desired, 1 existed, 1 actions, 0 failed, 0 anomalies\n" {
+	if code != cli.ExitOK || out != "destroy prod/db/alice-inc-1 (removed) (terraform_data.login, terraform_data.role)\nreconciled: 0 desired, 1 existed, 1 action, 0 failed, 0 anomalies\n" {
 		t.Fatalf("pass 5 exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	if err := c.TryLogin("orders", aliceRole, cred.Password); err == nil {
@@ -289,9 +292,14 @@ func TestReconcilePostgresRole(t *testing.T) {
 	if r := provRoles(t, c, "jit_%"); r != "" {
 		t.Errorf("roles left: %s", r)
 	}
-	code, out, _ = reconcile(t1.Add(42 * time.Minute))
+	code, out, errOut = reconcile(t1.Add(42 * time.Minute))
 	if code != cli.ExitOK || out != "reconciled: 0 desired, 0 existed, 0 actions, 0 failed, 0 anomalies\n" {
 		t.Errorf("final pass exit %d:\n%s", code, out)
+	}
+	// What the pass left alone is said, not silently skipped.
+	if want := "jit reconcile: 1 grant has expired (prod/db/bob-2 at " + t1.Add(30*time.Minute).Format(time.RFC3339) + ") and was not applied; request access again with a new grant file\n" +
+		"jit reconcile: nothing to do: none of the 1 verified grant at " + repo.Head("main").String()[:12] + " is unexpired\n"; errOut != want {
+		t.Errorf("final pass stderr:\n%s\nwant:\n%s", errOut, want)
 	}
 }
 
@@ -322,6 +330,11 @@ func TestApplyAndDestroyCommands(t *testing.T) {
 	code, out, _ = provRun(t, append([]string{"apply", "--grant", "dev/old", "--now=" + t0.Add(2*time.Hour).Format(time.RFC3339)}, common...)...)
 	if code != cli.ExitOK || out != "skipped dev/old: expired at 2026-05-01T10:00:00Z\n" {
 		t.Errorf("apply of an expired grant exit %d:\n%s", code, out)
+	}
+	// Without --grant, the expired grants are named, not silently skipped.
+	code, out, _ = provRun(t, append([]string{"apply", "--now=" + t0.Add(2*time.Hour).Format(time.RFC3339)}, common...)...)
+	if want := "2 grants have expired (dev/a at 2026-05-01T10:00:00Z, dev/old at 2026-05-01T10:00:00Z) and were not applied; request access again with a new grant file\n"; code != cli.ExitProblems || out != want {
+		t.Errorf("apply after expiry exit %d:\n%s\nwant:\n%s", code, out, want)
 	}
 
 	destroy := append([]string{"destroy", "--grant", "dev/a"}, common[2:]...)

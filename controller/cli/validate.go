@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/jitops/jit/controller/history"
+	"github.com/jitops/jit/controller/internal/counted"
 	"github.com/jitops/jit/controller/validate"
 )
 
@@ -30,11 +31,17 @@ of the branch the pull request targets; a pull request that changes access/
 must target the default branch (without --base-ref, --base must be on it).
 
 Exit status: 0 valid, 1 problems found, 2 usage or internal error.
-Text output: one problem per line, "path:line:col: message".
+Text output: one problem per line, "path:line:col: message", and a count
+of them on stderr; when all is valid, one line "ok: ..." saying what was
+checked. A directory with neither access/ nor policies/ is no access
+repository: that is a problem, not "valid".
 `
 
 func runValidate(ctx context.Context, o IO, args []string) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	if flagSetCreated != nil {
+		flagSetCreated(fs)
+	}
 	fs.SetOutput(o.Stderr)
 	fs.Usage = func() { fmt.Fprint(o.Stderr, validateUsage) }
 	repo := fs.String("repo", ".", "the access repository")
@@ -80,6 +87,7 @@ func runValidate(ctx context.Context, o IO, args []string) int {
 	}
 
 	var report validate.Report
+	where := *repo
 	if *base == "" {
 		info, err := os.Stat(*repo)
 		if err != nil || !info.IsDir() {
@@ -94,6 +102,7 @@ func runValidate(ctx context.Context, o IO, args []string) int {
 			return ExitUsage
 		}
 		defer r.Close()
+		where = *defaultBranch
 		report, err = validate.Change(ctx, validate.ChangeInput{Repo: r, Base: *base, Head: *head, Author: *author,
 			DefaultBranch: *defaultBranch, BaseRef: *baseRef})
 		if err != nil {
@@ -106,7 +115,13 @@ func runValidate(ctx context.Context, o IO, args []string) int {
 		return ExitUsage
 	}
 	if !report.Valid {
+		if *format == "text" {
+			fmt.Fprintf(o.Stderr, "jit validate: %s found\n", counted.N(len(report.Problems), "problem", "problems"))
+		}
 		return ExitProblems
+	}
+	if *format == "text" {
+		fmt.Fprintf(o.Stdout, "ok: %s\n", report.Summary(where))
 	}
 	return ExitOK
 }

@@ -1,6 +1,6 @@
 // Package codeowners reads GitHub CODEOWNERS files and answers "who owns this
 // path", holding to GitHub's documented rules ("About code owners",
-// docs.github.com; summarised in shared/github/GITHUB-SEMANTICS.md section A):
+// docs.github.com):
 //
 //   - Location: .github/CODEOWNERS, then CODEOWNERS, then docs/CODEOWNERS; the
 //     first one found is used and files are never merged ([Find]).

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jitops/jit/controller/change"
 	"github.com/jitops/jit/controller/grant"
+	"github.com/jitops/jit/controller/internal/counted"
 )
 
 // Approval is the jit/approval check run: it explains grant.Decide's
@@ -118,11 +119,11 @@ func pendingTitle(d grant.Decision) string {
 	case d.Required == 0:
 		return "Not mergeable yet"
 	case n == 0:
-		return "Waiting for " + plural(d.Required, "approval", "approvals")
+		return "Waiting for " + counted.N(d.Required, "approval", "approvals")
 	case n < d.Required:
-		return fmt.Sprintf("%d of %d approvals", n, d.Required)
+		return fmt.Sprintf("%d of %d %s", n, d.Required, counted.Noun(d.Required, "approval", "approvals"))
 	}
-	return fmt.Sprintf("%d of %d approvals, but not mergeable yet", n, d.Required)
+	return fmt.Sprintf("%d of %d %s, but not mergeable yet", n, d.Required, counted.Noun(d.Required, "approval", "approvals"))
 }
 
 // approvalBlocks is the body of Approval, shared with Status.

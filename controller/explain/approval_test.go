@@ -56,7 +56,7 @@ func TestApproval(t *testing.T) {
 		"no reviews": {
 			grants: []change.Summary{alices()}, ev: evidence(),
 			want:    header{"in_progress", "", "Waiting for 1 approval"},
-			summary: []string{"No reviews yet.", "- 0 of 1 approvals from eligible reviewers"},
+			summary: []string{"No reviews yet.", "- 0 of 1 approval from eligible reviewers"},
 		},
 		"waiting for two": {
 			grants: []change.Summary{twoNeeded}, ev: evidence(),
@@ -64,7 +64,7 @@ func TestApproval(t *testing.T) {
 		},
 		"enough approvals but blocked": {
 			grants: []change.Summary{alices()}, ev: evidence(approve("bob", 1), review("dave", grant.ReviewChangesRequested, head, 2)),
-			want: header{"in_progress", "", "1 of 1 approvals, but not mergeable yet"},
+			want: header{"in_progress", "", "1 of 1 approval, but not mergeable yet"},
 			summary: []string{"| `dave` | changes requested | `1111111` (current head) | no | `dave` requested changes, which blocks the merge until they approve or the review is dismissed. |",
 				"- dave requested changes; the pull request waits until they approve or their review is dismissed"},
 		},

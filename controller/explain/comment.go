@@ -8,6 +8,7 @@ import (
 
 	"github.com/jitops/jit/controller/change"
 	"github.com/jitops/jit/controller/grant"
+	"github.com/jitops/jit/controller/internal/counted"
 )
 
 // Comment is the sticky comment for approvers. It starts with
@@ -23,13 +24,13 @@ func Comment(pr PullRequest, grants []change.Summary, problems []grant.Problem) 
 	blocks := []block{}
 	if len(problems) > 0 {
 		blocks = append(blocks, para(line{strong("This pull request is not valid yet:"),
-			lit(" " + plural(len(problems), "problem", "problems") + "; the jit/validate check lists each one at its line. Fix them and push again before reviewing.")}))
+			lit(" " + counted.N(len(problems), "problem", "problems") + "; the jit/validate check lists each one at its line. Fix them and push again before reviewing.")}))
 	}
 	switch {
 	case len(grants) == 0 && len(problems) == 0:
 		blocks = append(blocks, para(words("This pull request changes no grant file, so there is nothing to approve here.")))
 	case len(grants) > 0:
-		blocks = append(blocks, para(line{literal(pr.Author), lit(" opened this pull request. It changes " + plural(len(grants), "grant", "grants") +
+		blocks = append(blocks, para(line{literal(pr.Author), lit(" opened this pull request. It changes " + counted.N(len(grants), "grant", "grants") +
 			"; read each one below, then approve the current head if it is right. The jit/approval check says whether it may merge.")}))
 	}
 	for _, g := range grants {

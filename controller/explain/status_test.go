@@ -35,7 +35,7 @@ jit/approval: pending: Waiting for 1 approval
     Reviewer  State     Commit                          Counted  Why
     bob       approved  2222222 (stale: an older head)  no       Stale: approved 2222222, head is now 1111111.
   Why it cannot merge yet:
-    - 0 of 1 approvals from eligible reviewers
+    - 0 of 1 approval from eligible reviewers
   Who may approve:
   Code owners are those of the default branch's CODEOWNERS, teams through their members:
     - prod/db/alice-inc-1234: a code owner of access/prod/db/alice-inc-1234.yaml, one of @acme/dba

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jitops/jit/controller/change"
 	"github.com/jitops/jit/controller/grant"
+	"github.com/jitops/jit/controller/internal/counted"
 )
 
 // maxTitleGrants is how many grants a title names before "and N more".
@@ -99,7 +100,7 @@ func problemsTitle(problems []grant.Problem) string {
 			files[p.File], one = true, p.File
 		}
 	}
-	n := plural(len(problems), "problem", "problems")
+	n := counted.N(len(problems), "problem", "problems")
 	switch len(files) {
 	case 0:
 		return title("%s", n)
@@ -124,7 +125,7 @@ func validTitle(grants []change.Summary) string {
 		}
 		names = append(names, fmt.Sprintf("%s (%s)", cutBytes(g.ID, 60), cutBytes(strings.Join(detail, ", "), 80)))
 	}
-	return title("%s valid: %s", plural(len(grants), "grant", "grants"), strings.Join(names, ", "))
+	return title("%s valid: %s", counted.N(len(grants), "grant", "grants"), strings.Join(names, ", "))
 }
 
 // annotations places each problem that names a file at its line and column
@@ -166,12 +167,4 @@ func duration(seconds int64) string {
 		return "no duration"
 	}
 	return grant.FormatDuration(time.Duration(seconds) * time.Second)
-}
-
-// plural is "1 grant" or "2 grants".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // The emulator has its own small CODEOWNERS reader, written from GitHub's
-// documentation (shared/github/GITHUB-SEMANTICS.md, section A), not the
+// documentation ("About code owners", docs.github.com), not the
 // product's: it must agree with GitHub, not with our code.
 
 // coRule is one CODEOWNERS line: a pattern and its owners.

@@ -3,7 +3,7 @@ package ghemu
 // docsURLs maps each emulated route ("METHOD /path/{param}") to the
 // documentation_url GitHub puts in its error bodies for that operation. The
 // values come from GitHub's REST description (rest-api-description, MIT),
-// as listed in shared/github/rest/operations-index.json.
+// operation by operation.
 var docsURLs = map[string]string{
 	"GET /app": "https://docs.github.com/rest/apps/apps#get-the-authenticated-app",
 	"GET /app/installations/{installation_id}":                                             "https://docs.github.com/rest/apps/apps#get-an-installation-for-the-authenticated-app",

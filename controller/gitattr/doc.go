@@ -1,5 +1,5 @@
 // Package gitattr checks .gitattributes files so that no git attribute can
-// apply to grant files or governing files (DESIGN.md "Approval rules"):
+// apply to grant files or governing files (docs/contract.md "Approval rules"):
 // attributes can hide a diff from reviewers (-diff, linguist-generated) or
 // change what a checkout shows (filter, eol, working-tree-encoding), so a
 // .gitattributes anywhere whose patterns could match them is rejected, in

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/jitops/jit/controller/internal/counted"
 )
 
 // Outcome is the verdict on a pull request.
@@ -188,7 +190,7 @@ func Decide(c Change, ev Evidence, now time.Time) Decision {
 		waits = append(waits, fmt.Sprintf("%s requested changes; the pull request waits until they approve or their review is dismissed", b))
 	}
 	if len(d.Approvals) < d.Required {
-		waits = append(waits, fmt.Sprintf("%d of %d approvals from eligible reviewers", len(d.Approvals), d.Required))
+		waits = append(waits, fmt.Sprintf("%d of %d %s from eligible reviewers", len(d.Approvals), d.Required, counted.Noun(d.Required, "approval", "approvals")))
 	}
 	d.Outcome = Approved
 	if len(waits) > 0 {

@@ -16,7 +16,7 @@ const (
 	olderSHA = "2222222222222222222222222222222222222222"
 	commit1  = "3333333333333333333333333333333333333333"
 	commit2  = "4444444444444444444444444444444444444444"
-	quorum1  = "0 of 1 approvals from eligible reviewers"
+	quorum1  = "0 of 1 approval from eligible reviewers"
 	stale    = "stale: approved 2222222, head is now 1111111"
 	readOnly = "read-only access (read); approvals need write, maintain or admin"
 	blocking = "requested changes, which blocks the merge until they approve or the review is dismissed"

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -14,6 +15,9 @@ var durationSyntax = regexp.MustCompile(`^(?:([0-9]{1,4})h)?(?:([0-9]{1,5})m)?$`
 // days, so that a duration means the same to every reader.
 func ParseDuration(s string) (time.Duration, error) {
 	m := durationSyntax.FindStringSubmatch(s)
+	if s != "" && strings.Trim(s, "0123456789") == "" {
+		return 0, fmt.Errorf("duration %q has no unit; units are required: write hours or minutes such as 2h, 90m or 1h30m", s)
+	}
 	if s == "" || m == nil {
 		return 0, fmt.Errorf("duration %q is not a duration; write hours and minutes such as 2h, 90m or 1h30m", s)
 	}

@@ -94,7 +94,8 @@ func Applicable(policies []Policy, file string) []Policy {
 // (no matching policy is a problem), requires that some matching policy
 // names the grant's template and that no matching policy excludes it, and
 // checks duration, ticket and break-glass limits. Problems point into the
-// grant file and name the policy that set the limit.
+// grant file and name the policy that set the limit. What depends on a field
+// req marks Invalid is not checked (its problem is already reported).
 func CheckPolicies(req Request, policies []Policy) (Requirements, []Problem) {
 	var problems []Problem
 	add := func(field, format string, args ...any) {
@@ -109,7 +110,7 @@ func CheckPolicies(req Request, policies []Policy) (Requirements, []Problem) {
 	named := false
 	for _, p := range matching {
 		r.Policies = append(r.Policies, p.Name)
-		if len(p.Templates) > 0 {
+		if len(p.Templates) > 0 && !req.Bad("template") {
 			if slices.Contains(p.Templates, req.Template) {
 				named = true
 			} else {
@@ -130,7 +131,7 @@ func CheckPolicies(req Request, policies []Policy) (Requirements, []Problem) {
 		if r.MaxDuration < 0 || limit < r.MaxDuration {
 			r.MaxDuration = limit
 		}
-		if req.Duration > limit {
+		if req.Duration > limit && !req.Bad("duration") {
 			kind := "max_duration"
 			if req.BreakGlass {
 				kind = "break_glass max_duration"
@@ -143,7 +144,7 @@ func CheckPolicies(req Request, policies []Policy) (Requirements, []Problem) {
 		if len(p.Approvers) > 0 {
 			r.ApproverSets = append(r.ApproverSets, p.Approvers)
 		}
-		if p.Ticket != nil {
+		if p.Ticket != nil && !req.Bad("ticket") {
 			switch {
 			case req.Ticket == "":
 				add("", "policy %s (%s) requires a ticket matching %s; add ticket: to the grant", p.Name, p.Where(), p.Ticket)
@@ -152,15 +153,17 @@ func CheckPolicies(req Request, policies []Policy) (Requirements, []Problem) {
 			}
 		}
 	}
-	if !named {
+	if !named && !req.Bad("template") {
 		add("template", "template %s may not be used under %s: no policy covering this path names it in its templates", req.Template, req.File)
 	}
 	if req.BreakGlass {
 		r.Approvals = 0
 	}
-	target, ps := ResolveTarget(req, matching)
-	r.Target = target
-	problems = append(problems, ps...)
+	if !req.Bad("target") {
+		target, ps := ResolveTarget(req, matching)
+		r.Target = target
+		problems = append(problems, ps...)
+	}
 	if r.ReviewWindow < 0 {
 		r.ReviewWindow = 0
 	}

@@ -141,6 +141,15 @@ func TestDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) succeeded, want an error", bad)
 		}
 	}
+	for in, want := range map[string]string{
+		"3600": `duration "3600" has no unit; units are required: write hours or minutes such as 2h, 90m or 1h30m`,
+		"2 h":  `duration "2 h" is not a duration; write hours and minutes such as 2h, 90m or 1h30m`,
+		"0m":   `duration "0m" is zero; ask for at least 1m`,
+	} {
+		if _, err := grant.ParseDuration(in); err == nil || err.Error() != want {
+			t.Errorf("ParseDuration(%q) error = %v, want %q", in, err, want)
+		}
+	}
 	for d, want := range map[time.Duration]string{time.Hour: "1h", 90 * time.Minute: "1h30m", 45 * time.Minute: "45m"} {
 		if got := grant.FormatDuration(d); got != want {
 			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)

@@ -34,7 +34,17 @@ type Request struct {
 	// Pos gives the position of each top-level field ("template", "scope",
 	// "scope.database", ...) so that problems can point at the right line.
 	Pos map[string]Pos
+	// Invalid names the fields ("duration", "scope.database", ...) that a
+	// lenient parse found missing or wrong, whose values here are zero. It
+	// is nil in every complete Request and non-nil (possibly empty) in a
+	// partial one: only a Request that already failed validation has it, so that later checks report their own problems
+	// without repeating the parser's (CheckPolicies skips what depends on
+	// an invalid field).
+	Invalid map[string]bool
 }
+
+// Bad reports whether field was missing or wrong (see Invalid).
+func (r Request) Bad(field string) bool { return r.Invalid[field] }
 
 // Position returns where field was written in the grant file, or the
 // beginning of the file when the field is absent.

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/jitops/jit/controller/grant"
 	"github.com/jitops/jit/controller/request"
 )
@@ -33,6 +35,19 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(head + "reason: |\r\n  a\r\n  b\r\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		req, problems := request.Parse("access/f/x.yaml", data)
+		// The lenient parse finds the same problems, and returns the same
+		// request when there are none; otherwise a request (if any) marked
+		// as invalid, so that it can never pass for a complete one.
+		lenient, lenientProblems := request.ParseLenient("access/f/x.yaml", data)
+		if !cmp.Equal(problems, lenientProblems) {
+			t.Fatalf("ParseLenient problems %v, Parse %v", lenientProblems, problems)
+		}
+		if len(problems) == 0 && !cmp.Equal(req, lenient) {
+			t.Fatalf("ParseLenient %+v, Parse %+v", lenient, req)
+		}
+		if len(problems) > 0 && lenient.File != "" && lenient.Invalid == nil {
+			t.Fatalf("a partial request not marked as one: %+v for %v", lenient, problems)
+		}
 		// YAML also breaks lines at a lone CR, NEL, LS and PS.
 		lines := 1
 		for _, sep := range []string{"\n", "\r", "\u0085", "\u2028", "\u2029"} {

@@ -19,6 +19,18 @@ var ignoredFiles = map[string]bool{"README.md": true, ".gitkeep": true, ".keep":
 // are problems, never silently skipped. A missing access/ directory means no
 // grants.
 func Load(fsys fs.FS) ([]grant.Request, []grant.Problem) {
+	return load(fsys, false)
+}
+
+// LoadLenient is Load for reports: it also returns, among the requests, the
+// files that decoded but have problems, as ParseLenient returns them (their
+// Invalid set is non-nil). Such requests must never be provisioned or
+// approved.
+func LoadLenient(fsys fs.FS) ([]grant.Request, []grant.Problem) {
+	return load(fsys, true)
+}
+
+func load(fsys fs.FS, lenient bool) ([]grant.Request, []grant.Problem) {
 	var reqs []grant.Request
 	var problems []grant.Problem
 	err := fs.WalkDir(fsys, Dir, func(p string, d fs.DirEntry, err error) error {
@@ -47,12 +59,11 @@ func Load(fsys fs.FS) ([]grant.Request, []grant.Problem) {
 		if ignoredFiles[d.Name()] {
 			return nil
 		}
-		r, ps := LoadFile(fsys, p)
-		if len(ps) > 0 {
-			problems = append(problems, ps...)
-			return nil
+		r, ps := loadFile(fsys, p, lenient)
+		problems = append(problems, ps...)
+		if len(ps) == 0 || (lenient && r.File != "") {
+			reqs = append(reqs, r)
 		}
-		reqs = append(reqs, r)
 		return nil
 	})
 	if err != nil {
@@ -65,6 +76,10 @@ func Load(fsys fs.FS) ([]grant.Request, []grant.Problem) {
 // LoadFile reads and parses one grant file from fsys, refusing files larger
 // than MaxFileSize before reading them.
 func LoadFile(fsys fs.FS, p string) (grant.Request, []grant.Problem) {
+	return loadFile(fsys, p, false)
+}
+
+func loadFile(fsys fs.FS, p string, lenient bool) (grant.Request, []grant.Problem) {
 	if _, msg := IDFromPath(p); msg != "" {
 		return grant.Request{}, []grant.Problem{{File: p, Line: 1, Column: 1, Message: msg}}
 	}
@@ -79,6 +94,9 @@ func LoadFile(fsys fs.FS, p string) (grant.Request, []grant.Problem) {
 	data, err := fs.ReadFile(fsys, p)
 	if err != nil {
 		return grant.Request{}, []grant.Problem{{File: p, Message: fmt.Sprintf("reading: %v", err)}}
+	}
+	if lenient {
+		return ParseLenient(path.Clean(p), data)
 	}
 	return Parse(path.Clean(p), data)
 }

@@ -54,18 +54,45 @@ var fields = []struct {
 // Either the Request is complete and the problems are empty, or the problems
 // say everything found wrong.
 func Parse(file string, data []byte) (grant.Request, []grant.Problem) {
-	p := parser{file: file}
-	req := p.parse(data)
-	if len(p.problems) > 0 {
-		grant.SortProblems(p.problems)
-		return grant.Request{}, p.problems
+	req, problems := ParseLenient(file, data)
+	if len(problems) > 0 {
+		return grant.Request{}, problems
 	}
 	return req, nil
+}
+
+// ParseLenient parses one grant file like Parse, for reporting every problem
+// of a file at once. When the file decodes as one YAML mapping, the Request
+// it returns holds every field that parsed cleanly and marks each missing or
+// wrong field in its Invalid set, even when there are problems, so that the
+// checks of templates and policies can run on the rest. When it does not
+// decode, the Request is the zero value (its File is empty). A Request with
+// problems must never be provisioned or approved: it only feeds reports.
+func ParseLenient(file string, data []byte) (grant.Request, []grant.Problem) {
+	p := parser{file: file, invalid: map[string]bool{}}
+	req := p.parse(data)
+	if len(p.problems) == 0 {
+		req.Invalid = nil
+		return req, nil
+	}
+	grant.SortProblems(p.problems)
+	if req.File != "" {
+		req.Invalid = p.invalid
+	}
+	return req, p.problems
 }
 
 type parser struct {
 	file     string
 	problems []grant.Problem
+	// invalid collects the fields found missing or wrong.
+	invalid map[string]bool
+}
+
+// bad reports a problem with field's value and marks the field invalid.
+func (p *parser) bad(field string, pos grant.Pos, format string, args ...any) {
+	p.invalid[field] = true
+	p.add(pos, format, args...)
 }
 
 func (p *parser) add(pos grant.Pos, format string, args ...any) {
@@ -136,7 +163,7 @@ func (p *parser) parse(data []byte) grant.Request {
 	}
 	for _, f := range fields {
 		if _, ok := values[f.name]; !ok && f.required {
-			p.add(grant.Pos{Line: 1, Column: 1}, "missing required field %q", f.name)
+			p.bad(f.name, grant.Pos{Line: 1, Column: 1}, "missing required field %q", f.name)
 		}
 	}
 	for name, kv := range values {
@@ -151,25 +178,27 @@ func (p *parser) parse(data []byte) grant.Request {
 
 	if kv, ok := values["template"]; ok {
 		if s, ok := p.str(kv, "template"); ok {
-			if !templateName.MatchString(s) {
-				p.add(nodePos(kv.value), "template %q is not a valid template name: lower-case letters, digits, '-' and '_', naming a directory under templates/", s)
+			if templateName.MatchString(s) {
+				req.Template = s
+			} else {
+				p.bad("template", nodePos(kv.value), "template %q is not a valid template name: lower-case letters, digits, '-' and '_', naming a directory under templates/", s)
 			}
-			req.Template = s
 		}
 	}
 	if kv, ok := values["requester"]; ok {
 		if s, ok := p.str(kv, "requester"); ok {
-			if !loginPattern.MatchString(s) {
-				p.add(nodePos(kv.value), "requester %q is not a GitHub login: letters, digits and single hyphens, at most 39 characters", s)
+			if loginPattern.MatchString(s) {
+				req.Requester = s
+			} else {
+				p.bad("requester", nodePos(kv.value), "requester %q is not a GitHub login: letters, digits and single hyphens, at most 39 characters", s)
 			}
-			req.Requester = s
 		}
 	}
 	if kv, ok := values["duration"]; ok {
 		if s, ok := p.str(kv, "duration"); ok {
 			d, err := grant.ParseDuration(s)
 			if err != nil {
-				p.add(nodePos(kv.value), "%v", err)
+				p.bad("duration", nodePos(kv.value), "%v", err)
 			}
 			req.Duration = d
 		}
@@ -178,9 +207,9 @@ func (p *parser) parse(data []byte) grant.Request {
 		if s, ok := p.str(kv, "reason"); ok {
 			switch {
 			case strings.TrimSpace(s) == "":
-				p.add(nodePos(kv.value), "reason is empty; say why you need the access")
+				p.bad("reason", nodePos(kv.value), "reason is empty; say why you need the access")
 			case utf8.RuneCountInString(s) > MaxReasonLength:
-				p.add(nodePos(kv.value), "reason is %d characters; at most %d are allowed", utf8.RuneCountInString(s), MaxReasonLength)
+				p.bad("reason", nodePos(kv.value), "reason is %d characters; at most %d are allowed", utf8.RuneCountInString(s), MaxReasonLength)
 			}
 			req.Reason = s
 		}
@@ -188,43 +217,47 @@ func (p *parser) parse(data []byte) grant.Request {
 	if kv, ok := values["ticket"]; ok {
 		if s, ok := p.str(kv, "ticket"); ok {
 			if strings.TrimSpace(s) == "" || len(s) > 100 || strings.ContainsAny(s, "\n\r") {
-				p.add(nodePos(kv.value), "ticket must be a single-line reference of at most 100 characters, such as INC-1234")
+				p.bad("ticket", nodePos(kv.value), "ticket must be a single-line reference of at most 100 characters, such as INC-1234")
+			} else {
+				req.Ticket = s
 			}
-			req.Ticket = s
 		}
 	}
 	if kv, ok := values["target"]; ok {
 		if s, ok := p.str(kv, "target"); ok {
-			if !templateName.MatchString(s) {
-				p.add(nodePos(kv.value), "target %q is not a valid target name: lower-case letters, digits, '-' and '_', as the policies covering the grant list it", s)
+			if templateName.MatchString(s) {
+				req.Target = s
+			} else {
+				p.bad("target", nodePos(kv.value), "target %q is not a valid target name: lower-case letters, digits, '-' and '_', as the policies covering the grant list it", s)
 			}
-			req.Target = s
 		}
 	}
 	if kv, ok := values["break_glass"]; ok {
 		if kv.value.Kind != yaml.ScalarNode || kv.value.ShortTag() != "!!bool" {
-			p.add(nodePos(kv.value), "break_glass must be true or false")
+			p.bad("break_glass", nodePos(kv.value), "break_glass must be true or false")
 		} else {
-			req.BreakGlass = kv.value.Value == "true"
+			req.BreakGlass = yamlTrue(kv.value)
 		}
 	}
 	if kv, ok := values["scope"]; ok {
 		if kv.value.Kind != yaml.MappingNode {
-			p.add(nodePos(kv.value), "scope must be a mapping of the template's input names to values")
+			p.bad("scope", nodePos(kv.value), "scope must be a mapping of the template's input names to values")
 		} else {
 			req.Scope = map[string]any{}
 			for name, skv := range p.mapping(kv.value, "scope.") {
 				req.Pos["scope."+name] = valuePos(skv)
 				if !scopeKey.MatchString(name) {
-					p.add(nodePos(skv.key), "scope key %q is not a template input name: lower-case letters, digits and '_'", name)
+					p.bad("scope."+name, nodePos(skv.key), "scope key %q is not a template input name: lower-case letters, digits and '_'", name)
 					continue
 				}
 				if grant.IsReservedInput(name) {
-					p.add(nodePos(skv.key), "scope key %q is supplied by the controller and may not be set in a grant", name)
+					p.bad("scope."+name, nodePos(skv.key), "scope key %q is supplied by the controller and may not be set in a grant", name)
 					continue
 				}
 				if v, ok := p.value(skv.value, 1); ok {
 					req.Scope[name] = v
+				} else {
+					p.invalid["scope."+name] = true
 				}
 			}
 		}
@@ -267,14 +300,24 @@ func (p *parser) str(kv keyValue, field string) (string, bool) {
 	v := kv.value
 	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" {
 		hint := ""
-		if v.Kind == yaml.ScalarNode {
+		switch {
+		case field == "duration" && (v.ShortTag() == "!!int" || v.ShortTag() == "!!float"):
+			hint = "; durations need a unit: write hours or minutes such as duration: 1h or duration: 90m"
+		case field == "duration" && v.Kind == yaml.ScalarNode:
+			hint = "; write hours or minutes such as duration: 1h or duration: 90m"
+		case v.Kind == yaml.ScalarNode:
 			hint = fmt.Sprintf("; quote it: %s: %q", field, v.Value)
 		}
-		p.add(nodePos(v), "%s must be a string, got %s%s", field, describe(v), hint)
+		p.bad(field, nodePos(v), "%s must be a string, got %s%s", field, describe(v), hint)
 		return "", false
 	}
 	return v.Value, true
 }
+
+// yamlTrue reports whether n, a node yaml.v3 resolved as !!bool (true,
+// True, TRUE, false, False or FALSE), means true. Comparing with "true"
+// alone would read True and TRUE as false.
+func yamlTrue(n *yaml.Node) bool { return strings.EqualFold(n.Value, "true") }
 
 // value converts a scope value node into plain Go values.
 func (p *parser) value(n *yaml.Node, depth int) (any, bool) {
@@ -288,7 +331,7 @@ func (p *parser) value(n *yaml.Node, depth int) (any, bool) {
 		case "!!str":
 			return n.Value, true
 		case "!!bool":
-			return n.Value == "true", true
+			return yamlTrue(n), true
 		case "!!int":
 			i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
 			if err != nil {

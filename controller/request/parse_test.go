@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/jitops/jit/controller/grant"
 	"github.com/jitops/jit/controller/request"
@@ -66,6 +67,24 @@ func TestParseScopeValueTypes(t *testing.T) {
 	}
 }
 
+// TestParseBoolSpellings: YAML's other spellings of true and false mean
+// what they say (True and TRUE were once read as false).
+func TestParseBoolSpellings(t *testing.T) {
+	for _, tc := range []struct {
+		spelling string
+		want     bool
+	}{{"true", true}, {"True", true}, {"TRUE", true}, {"false", false}, {"False", false}, {"FALSE", false}} {
+		src := "template: t\nrequester: bob\nduration: 1h\nreason: r\nbreak_glass: " + tc.spelling + "\nscope:\n  b: " + tc.spelling + "\n"
+		got, problems := request.Parse("access/x.yaml", []byte(src))
+		if len(problems) > 0 {
+			t.Fatalf("%s: unexpected problems: %v", tc.spelling, problems)
+		}
+		if got.BreakGlass != tc.want || got.Scope["b"] != tc.want {
+			t.Errorf("%s: break_glass=%v scope.b=%v, want %v", tc.spelling, got.BreakGlass, got.Scope["b"], tc.want)
+		}
+	}
+}
+
 // TestParseRejects holds one case per rejected input; each checks the
 // problem's line, column and message.
 func TestParseRejects(t *testing.T) {
@@ -93,6 +112,14 @@ func TestParseRejects(t *testing.T) {
 		"requester not login":  {file, "template: postgres-role\nrequester: al ice\nduration: 2h\nreason: r\n", 2, 12, `requester "al ice" is not a GitHub login`},
 		"bad duration":         {file, "template: postgres-role\nrequester: alice\nduration: 2 days\nreason: r\n", 3, 11, `duration "2 days" is not a duration`},
 		"seconds duration":     {file, "template: postgres-role\nrequester: alice\nduration: 30s\nreason: r\n", 3, 11, `duration "30s" is not a duration`},
+		// The hint for a number must lead to a valid duration, and a quoted
+		// number must say that the unit is what is missing.
+		"number duration": {file, "template: postgres-role\nrequester: alice\nduration: 3600\nreason: r\n", 3, 11,
+			"duration must be a string, got the number 3600; durations need a unit: write hours or minutes such as duration: 1h or duration: 90m"},
+		"quoted number duration": {file, "template: postgres-role\nrequester: alice\nduration: \"3600\"\nreason: r\n", 3, 11,
+			`duration "3600" has no unit; units are required: write hours or minutes such as 2h, 90m or 1h30m`},
+		"boolean duration": {file, "template: postgres-role\nrequester: alice\nduration: true\nreason: r\n", 3, 11,
+			"duration must be a string, got the boolean true; write hours or minutes such as duration: 1h or duration: 90m"},
 		"zero duration":        {file, "template: postgres-role\nrequester: alice\nduration: 0h\nreason: r\n", 3, 11, `duration "0h" is zero`},
 		"empty reason":         {file, "template: postgres-role\nrequester: alice\nduration: 2h\nreason: \"  \"\n", 4, 9, "reason is empty"},
 		"bad template name":    {file, "template: ../etc\nrequester: alice\nduration: 2h\nreason: r\n", 1, 11, `template "../etc" is not a valid template name`},
@@ -161,6 +188,32 @@ func TestParseCollectsEveryProblem(t *testing.T) {
 		if problems[i-1].Line > problems[i].Line {
 			t.Errorf("problems not sorted by line: %v", problems)
 		}
+	}
+}
+
+// TestParseLenient: what parsed cleanly is kept and every missing or wrong
+// field is marked, so that later checks neither miss the rest nor repeat
+// the parser's problems; a file that does not decode yields nothing.
+func TestParseLenient(t *testing.T) {
+	src := "template: postgres-role\nrequester: 42\nduration: \"3600\"\nticket: INC-1\nscope:\n  database: orders\n  grant_id: x\n  size: ~\n"
+	got, problems := request.ParseLenient(file, []byte(src))
+	if len(problems) != 5 {
+		t.Errorf("want 5 problems (requester, duration, reason, grant_id, size), got %v", problems)
+	}
+	want := grant.Request{ID: "prod/db/alice-inc-1234", File: file, Template: "postgres-role", Ticket: "INC-1",
+		Scope:   map[string]any{"database": "orders"},
+		Invalid: map[string]bool{"requester": true, "duration": true, "reason": true, "scope.grant_id": true, "scope.size": true}}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(grant.Request{}, "Pos")); diff != "" {
+		t.Errorf("ParseLenient (-want +got):\n%s", diff)
+	}
+	if strict, _ := request.Parse(file, []byte(src)); strict.File != "" {
+		t.Errorf("Parse returned a partial request: %+v", strict)
+	}
+	if none, ps := request.ParseLenient(file, []byte("scope: {a: [}\n")); none.File != "" || none.Invalid != nil || len(ps) != 1 {
+		t.Errorf("a file that does not decode: got %+v, %v", none, ps)
+	}
+	if ok, ps := request.ParseLenient(file, []byte(valid)); len(ps) != 0 || ok.Invalid != nil || ok.File != file {
+		t.Errorf("a valid file: got %+v, %v", ok, ps)
 	}
 }
 

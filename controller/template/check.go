@@ -20,6 +20,8 @@ import (
 // every value must have the declared type (strictly: a string input takes a
 // YAML string, not a number); and no validation rule of the template that can
 // be evaluated here may reject the value. Problems point into the grant file.
+// An input the request marks Invalid (its problem already reported) is not
+// reported missing.
 func (m *Module) CheckScope(req grant.Request) []grant.Problem {
 	var problems []grant.Problem
 	vals := map[string]cty.Value{}
@@ -39,7 +41,7 @@ func (m *Module) CheckScope(req grant.Request) []grant.Problem {
 	}
 	for _, name := range m.ScopeInputs() {
 		in := m.Inputs[name]
-		if _, set := req.Scope[name]; !set && in.Required() {
+		if _, set := req.Scope[name]; !set && in.Required() && !req.Bad("scope") && !req.Bad("scope."+name) {
 			problems = append(problems, grant.At(req.File, req.Position("scope"),
 				"template %s requires input %q (%s); add it under scope:", m.Name, name, in.TypeString()))
 		}

@@ -104,6 +104,8 @@ func Change(ctx context.Context, in ChangeInput) (Report, error) {
 	res := change.Classify(snap)
 	rep := newReport(res.Change.Problems, res.Summaries)
 	rep.Change = res.Change
+	rep.Checked = Checked{GrantFiles: res.GrantFiles, Policies: res.Policies, Templates: res.Templates,
+		MergeBase: mergeBase, Head: head, DefaultTip: tip}
 	return rep, nil
 }
 

@@ -106,3 +106,64 @@ func problemLines(r validate.Report) string {
 	}
 	return b.String()
 }
+
+// TestTreeReportsEveryProblemAtOnce is the regression test for a grant whose
+// problems took several rounds to see: once its YAML decodes, field, duration,
+// template, scope, policy and ticket problems all come in one run, each at
+// its line and column, and no problem is a consequence of another.
+func TestTreeReportsEveryProblemAtOnce(t *testing.T) {
+	const file = `template: pg
+requester: "not a login"
+duration: 3600
+reason: ""
+ticket: nope
+colour: blue
+scope:
+  database: 42
+  extra: x
+`
+	r := validate.Tree(mapFS(tree(map[string]string{"access/prod/a.yaml": file})))
+	want := []string{
+		`access/prod/a.yaml:2:12: requester "not a login" is not a GitHub login: letters, digits and single hyphens, at most 39 characters`,
+		`access/prod/a.yaml:3:11: duration must be a string, got the number 3600; durations need a unit: write hours or minutes such as duration: 1h or duration: 90m`,
+		`access/prod/a.yaml:4:9: reason is empty; say why you need the access`,
+		`access/prod/a.yaml:5:9: ticket "nope" does not match ^[A-Z]+-[0-9]+$ required by policy prod (policies/prod.hcl:1)`,
+		`access/prod/a.yaml:6:1: unknown field "colour"; allowed fields are template, requester, duration, reason, ticket, target, break_glass, scope`,
+		`access/prod/a.yaml:8:13: scope.database: must be a string, got the number 42`,
+		`access/prod/a.yaml:9:10: template pg has no input "extra"; its inputs are: database, privileges`,
+	}
+	if diff := cmp.Diff(want, problemStrings(r)); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+	if len(r.Grants) != 0 {
+		t.Errorf("a grant file with problems is listed among the grants: %+v", r.Grants)
+	}
+}
+
+// TestTreeUnknownTemplateOnce: an unknown template is one problem, at
+// template:, listing the templates that exist (not also two policy problems
+// saying the same).
+func TestTreeUnknownTemplateOnce(t *testing.T) {
+	for name, tc := range map[string]struct {
+		files map[string]string
+		want  []string
+	}{
+		"templates exist": {map[string]string{"access/prod/a.yaml": strings.Replace(prodGrant, "template: pg", "template: mysql", 1)},
+			[]string{"access/prod/a.yaml:1:11: template mysql does not exist (no directory templates/mysql); available templates: pg"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := validate.Tree(mapFS(tree(tc.files)))
+			if diff := cmp.Diff(tc.want, problemStrings(r)); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func problemStrings(r validate.Report) []string {
+	var out []string
+	for _, p := range r.Problems {
+		out = append(out, p.String())
+	}
+	return out
+}

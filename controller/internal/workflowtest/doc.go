@@ -1,5 +1,5 @@
 // Package workflowtest is test-only: its tests hold the repository's GitHub
-// Actions workflows to the trust rules (DESIGN.md "Trust").
+// Actions workflows to the trust rules (docs/contract.md "Trust: what makes a grant real").
 //
 // Every workflow: no pull_request_target or workflow_run trigger, a
 // read-only GITHUB_TOKEN, no ${{ }} inside run scripts (event values go

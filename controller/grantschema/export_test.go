@@ -1,0 +1,4 @@
+package grantschema
+
+// Properties exposes properties to the tests.
+var Properties = properties
