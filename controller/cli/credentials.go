@@ -91,7 +91,7 @@ func runCredentials(ctx context.Context, o IO, args []string) int {
 		fmt.Fprintf(o.Stderr, "%s: the credentials on pull request #%d are for grant %s, not %s; ask the operators\n", cmd, g.PullRequest, p.Grant, id)
 		return ExitProblems
 	}
-	fmt.Fprint(o.Stdout, presentPayload(p, time.Now()))
+	fmt.Fprint(o.Stdout, credential.Present(p, g.Request.Template, time.Now()))
 	return ExitOK
 }
 
@@ -203,33 +203,4 @@ func unlockKey(pemBytes []byte, file string, ask *prompter) ([]byte, error) {
 		return nil, fmt.Errorf("re-reading %s: %w", file, err)
 	}
 	return pem.EncodeToMemory(block), nil
-}
-
-// presentPayload prints decrypted credentials plainly.
-//
-// TODO(credschema): replace with the presentation in
-// controller/credential/present.go (a psql connection string for
-// postgres-role) once it lands; this stand-in prints the fields as they are.
-func presentPayload(p credential.Payload, now time.Time) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "grant:     %s (%s)\n", p.Grant, p.Template)
-	keys := make([]string, 0, len(p.Connection))
-	for k := range p.Connection {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%-10s %s\n", k+":", p.Connection[k])
-	}
-	fmt.Fprintf(&b, "password:  %s\n", p.Password)
-	fmt.Fprintf(&b, "expires:   %s", p.ExpiresAt)
-	if t, err := time.Parse(time.RFC3339, p.ExpiresAt); err == nil {
-		if left := t.Sub(now); left > 0 {
-			fmt.Fprintf(&b, " (in %s)", left.Truncate(time.Minute))
-		} else {
-			b.WriteString(" (expired)")
-		}
-	}
-	b.WriteString("\nAfter the expiry, logging in fails with \"password authentication failed\": that means the grant expired, not that the password is wrong.\n")
-	return b.String()
 }

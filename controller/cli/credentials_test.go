@@ -85,8 +85,8 @@ func TestCredentials(t *testing.T) {
 	if code != cli.ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"db.internal", "5432", "orders", "jit_alice_1", "s3cret-from-the-app", expires.Format(time.RFC3339),
-		`"password authentication failed"`, "the grant expired, not that the password is wrong"} {
+	for _, want := range []string{"connect:   PGPASSWORD='s3cret-from-the-app' psql 'postgresql://jit_alice_1@db.internal:5432/orders'",
+		"expires:   " + expires.Format("2006-01-02 15:04:05 UTC"), "password authentication failed", "the grant expired, not that the password is wrong"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
