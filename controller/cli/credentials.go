@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,11 +32,7 @@ disk.
 
 func runCredentials(ctx context.Context, o IO, args []string) int {
 	const cmd = "jit credentials"
-	var uf userFlags
-	fl := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fl.SetOutput(o.Stderr)
-	fl.Usage = func() { fmt.Fprint(o.Stderr, credentialsUsage, "\nflags:\n"); fl.PrintDefaults() }
-	uf.register(fl)
+	fl, uf := newUserFlagSet(o, cmd, credentialsUsage)
 	identity := fl.String("identity", "", "your SSH private key `FILE` (default ~/.ssh/id_ed25519, then ~/.ssh/id_rsa)")
 	id, code := parseWithID(fl, args, cmd)
 	if code >= 0 {
@@ -48,12 +43,7 @@ func runCredentials(ctx context.Context, o IO, args []string) int {
 		fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
 		return ExitUsage
 	}
-	s, err := uf.open(ctx)
-	if err != nil {
-		fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
-		return ExitUsage
-	}
-	st, err := s.desired(ctx)
+	s, st, err := uf.openState(ctx)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
 		return ExitUsage

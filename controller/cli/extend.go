@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"reflect"
 	"strings"
@@ -22,11 +21,7 @@ always, from the merge), and is approved again like a request.
 
 func runExtend(ctx context.Context, o IO, args []string) int {
 	const cmd = "jit extend"
-	var uf userFlags
-	fl := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fl.SetOutput(o.Stderr)
-	fl.Usage = func() { fmt.Fprint(o.Stderr, extendUsage, "\nflags:\n"); fl.PrintDefaults() }
-	uf.register(fl)
+	fl, uf := newUserFlagSet(o, cmd, extendUsage)
 	dur := fl.String("for", "", "the new duration, such as 2h (`DURATION`, required)")
 	reason := fl.String("reason", "", "why (`TEXT`, for the pull request)")
 	id, code := parseWithID(fl, args, cmd)
@@ -41,7 +36,7 @@ func runExtend(ctx context.Context, o IO, args []string) int {
 		fmt.Fprintf(o.Stderr, "%s: --for: %v\n", cmd, err)
 		return ExitUsage
 	}
-	s, file, data, code := openGrant(ctx, o, cmd, &uf, id)
+	s, file, data, code := openGrant(ctx, o, cmd, uf, id)
 	if code >= 0 {
 		return code
 	}

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -35,22 +34,13 @@ type listedGrant struct {
 
 func runList(ctx context.Context, o IO, args []string) int {
 	const cmd = "jit list"
-	var uf userFlags
-	fl := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fl.SetOutput(o.Stderr)
-	fl.Usage = func() { fmt.Fprint(o.Stderr, listUsage, "\nflags:\n"); fl.PrintDefaults() }
-	uf.register(fl)
+	fl, uf := newUserFlagSet(o, cmd, listUsage)
 	mine := fl.Bool("mine", false, "only your own grants")
 	asJSON := fl.Bool("json", false, "print a JSON array instead of a table")
 	if code := parseFlags(fl, args); code >= 0 {
 		return code
 	}
-	s, err := uf.open(ctx)
-	if err != nil {
-		fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
-		return ExitUsage
-	}
-	st, err := s.desired(ctx)
+	s, st, err := uf.openState(ctx)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
 		return ExitUsage
@@ -79,18 +69,23 @@ func runList(ctx context.Context, o IO, args []string) int {
 	return ExitOK
 }
 
-// desired reads the verified desired state at the default branch's tip.
-func (s *userSession) desired(ctx context.Context) (desired.State, error) {
+// openState opens the session and reads the verified desired state at the
+// default branch's tip.
+func (u *userFlags) openState(ctx context.Context) (*userSession, desired.State, error) {
+	s, err := u.open(ctx)
+	if err != nil {
+		return nil, desired.State{}, err
+	}
 	h, err := s.history()
 	if err != nil {
-		return desired.State{}, err
+		return nil, desired.State{}, err
 	}
 	defer h.Close()
 	st, err := desired.Read(ctx, desired.FromHistory(h), s.tip)
 	if err != nil {
-		return desired.State{}, fmt.Errorf("reading the grants at %s (%s): %w", s.branch, short(s.tip), err)
+		return nil, desired.State{}, fmt.Errorf("reading the grants at %s (%s): %w", s.branch, short(s.tip), err)
 	}
-	return st, nil
+	return s, st, nil
 }
 
 // liveGrants are the grants not expired at now, only login's when mine,

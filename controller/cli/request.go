@@ -65,6 +65,17 @@ type userFlags struct {
 	repo, githubURL, githubRepo string
 }
 
+// newUserFlagSet returns the flag set of a requester-side command, its
+// shared flags registered and -h printing usage and then the flags.
+func newUserFlagSet(o IO, cmd, usage string) (*flag.FlagSet, *userFlags) {
+	fl := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fl.SetOutput(o.Stderr)
+	fl.Usage = func() { fmt.Fprint(o.Stderr, usage, "\nflags:\n"); fl.PrintDefaults() }
+	uf := &userFlags{}
+	uf.register(fl)
+	return fl, uf
+}
+
 func (u *userFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&u.repo, "repo", ".", "your clone of the access repository `DIR`")
 	fs.StringVar(&u.githubURL, "github-url", "", "GitHub REST API base `URL` (default JIT_GITHUB_URL, else "+userapi.DefaultAPIURL+")")
@@ -269,12 +280,8 @@ func (s *scopeFlag) Set(v string) error {
 
 func runRequest(ctx context.Context, o IO, args []string) int {
 	const cmd = "jit request"
-	var uf userFlags
 	var scopes scopeFlag
-	fl := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fl.SetOutput(o.Stderr)
-	fl.Usage = func() { fmt.Fprint(o.Stderr, requestUsage, "\nflags:\n"); fl.PrintDefaults() }
-	uf.register(fl)
+	fl, uf := newUserFlagSet(o, cmd, requestUsage)
 	tmpl := fl.String("template", "", "the `TEMPLATE` to provision (a directory under templates/)")
 	fl.Var(&scopes, "scope", "a template input `NAME=VALUE` (repeatable)")
 	dur := fl.String("for", "", "how long access lasts, such as 2h or 30m (`DURATION`)")

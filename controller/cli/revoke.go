@@ -21,17 +21,13 @@ merged, jit destroys the grant's access.
 
 func runRevoke(ctx context.Context, o IO, args []string) int {
 	const cmd = "jit revoke"
-	var uf userFlags
-	fl := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fl.SetOutput(o.Stderr)
-	fl.Usage = func() { fmt.Fprint(o.Stderr, revokeUsage, "\nflags:\n"); fl.PrintDefaults() }
-	uf.register(fl)
+	fl, uf := newUserFlagSet(o, cmd, revokeUsage)
 	reason := fl.String("reason", "", "why the access ends early (`TEXT`, for the pull request)")
 	id, code := parseWithID(fl, args, cmd)
 	if code >= 0 {
 		return code
 	}
-	s, file, _, code := openGrant(ctx, o, cmd, &uf, id)
+	s, file, _, code := openGrant(ctx, o, cmd, uf, id)
 	if code >= 0 {
 		return code
 	}
