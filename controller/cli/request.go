@@ -7,11 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -606,21 +607,12 @@ func scopeSummary(scope map[string]any, id string) string {
 	if len(scope) == 0 {
 		return id
 	}
-	keys := sortedKeys(scope)
+	keys := slices.Sorted(maps.Keys(scope))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s=%v", k, scope[k])
 	}
 	return strings.Join(parts, ", ")
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // grantFields are the fields of a grant file jit request writes.
@@ -663,7 +655,7 @@ func (f grantFields) YAML() ([]byte, error) {
 	}
 	if len(f.Scope) > 0 {
 		b.WriteString("scope:\n")
-		for _, k := range sortedKeys(f.Scope) {
+		for _, k := range slices.Sorted(maps.Keys(f.Scope)) {
 			v, err := yamlFlow(f.Scope[k], 1)
 			if err != nil {
 				return nil, fmt.Errorf("scope %s: %w", k, err)
@@ -764,7 +756,7 @@ func yamlFlow(v any, depth int) (string, error) {
 		}
 		return "[" + strings.Join(parts, ", ") + "]", nil
 	case map[string]any:
-		keys := sortedKeys(x)
+		keys := slices.Sorted(maps.Keys(x))
 		parts := make([]string, len(keys))
 		for i, k := range keys {
 			s, err := yamlFlow(x[k], depth+1)

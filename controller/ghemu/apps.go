@@ -139,22 +139,7 @@ func (s *Server) getUser(c *call) {
 		c.notFound()
 		return
 	}
-	o := s.userJSON(a)
-	var name, email any
-	if a.name != "" {
-		name = a.name
-	}
-	if a.email != "" {
-		email = a.email
-	}
-	for k, v := range map[string]any{
-		"name": name, "company": nil, "blog": "", "location": nil, "email": email, "hireable": nil,
-		"bio": nil, "public_repos": 0, "public_gists": 0, "followers": 0, "following": 0,
-		"created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z",
-	} {
-		o[k] = v
-	}
-	c.json(http.StatusOK, o)
+	c.json(http.StatusOK, s.publicUserJSON(a))
 }
 
 // userParam returns the user named by the path's {username}, or answers

@@ -17,15 +17,21 @@ func (s *Server) getAuthenticatedUser(c *call) {
 		return
 	}
 	s.mu.Lock()
-	o := s.userJSON(c.id.acct)
+	defer s.mu.Unlock()
+	c.json(http.StatusOK, s.publicUserJSON(c.id.acct))
+}
+
+// publicUserJSON is GitHub's public-user object for a: the simple user and
+// the profile fields. The caller holds s.mu.
+func (s *Server) publicUserJSON(a *account) obj {
+	o := s.userJSON(a)
 	var name, email any
-	if c.id.acct.name != "" {
-		name = c.id.acct.name
+	if a.name != "" {
+		name = a.name
 	}
-	if c.id.acct.email != "" {
-		email = c.id.acct.email
+	if a.email != "" {
+		email = a.email
 	}
-	s.mu.Unlock()
 	for k, v := range map[string]any{
 		"name": name, "company": nil, "blog": "", "location": nil, "email": email, "hireable": nil,
 		"bio": nil, "public_repos": 0, "public_gists": 0, "followers": 0, "following": 0,
@@ -33,5 +39,5 @@ func (s *Server) getAuthenticatedUser(c *call) {
 	} {
 		o[k] = v
 	}
-	c.json(http.StatusOK, o)
+	return o
 }
