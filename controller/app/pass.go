@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jitops/jit/controller/coord"
@@ -13,7 +14,13 @@ import (
 // anything is applied), a drift pass when the drift timer asked for one, a
 // full pass otherwise. The next pass is scheduled for the next expiry or
 // retry.
+//
+// Pushes of what the last pass left the branch at (its own records) need
+// no pass: when they are all a batch holds, it is skipped.
 func (a *App) pass(ctx context.Context, items []work) error {
+	if !slices.ContainsFunc(items, func(it work) bool { return it.push == nil || !a.cfg.Lifecycle.Settled(it.push.after) }) {
+		return nil
+	}
 	opts := reconcile.Options{}
 	startup := false
 	for _, it := range items {

@@ -40,6 +40,10 @@ type DeletionPR struct {
 	Branch  string // ExpireBranch(grant id); its grant's file must be among Paths
 	Base    string // the branch the pull request goes into (the default branch)
 	BaseSHA string // Base's tip the deletion commit is made on (40 hex)
+	// BaseTree is BaseSHA's tree when the caller knows it (its local copy
+	// does), saving GitHub the question; "" asks. It must be BaseSHA's own
+	// tree: the deletion commit carries it less Paths.
+	BaseTree string
 	// Paths are the grant files to delete ("access/prod/db/x.yaml"), at most 100, no repeats.
 	Paths         []string
 	CommitMessage string // the deletion commit's message; required
@@ -71,9 +75,11 @@ func (c *Client) OpenDeletionPR(ctx context.Context, d DeletionPR) (PullRequest,
 	fail := func(err error) (PullRequest, error) {
 		return PullRequest{}, fmt.Errorf("opening the deletion pull request %s: %w", d.Branch, err)
 	}
-	baseTree, err := c.treeOf(ctx, d.BaseSHA)
-	if err != nil {
-		return fail(err)
+	baseTree := d.BaseTree
+	if baseTree == "" {
+		if baseTree, err = c.treeOf(ctx, d.BaseSHA); err != nil {
+			return fail(err)
+		}
 	}
 	tree, err := c.deletionTree(ctx, baseTree, paths)
 	if err != nil {
@@ -98,6 +104,7 @@ func (c *Client) OpenDeletionPR(ctx context.Context, d DeletionPR) (PullRequest,
 	switch {
 	case err == nil:
 		c.log.Info("made the deletion branch", logKeyBranch, d.Branch, logKeySHA, cm.GetSHA())
+		c.newCommit(cm.GetSHA())
 		p, err := c.createDeletionPull(ctx, d)
 		if err != nil {
 			return fail(err)
@@ -148,6 +155,8 @@ func checkDeletion(d DeletionPR) ([]string, error) {
 		return nil, fmt.Errorf("%s: base %q is not a branch name; give the default branch", where, d.Base)
 	case !isSHA(d.BaseSHA):
 		return nil, fmt.Errorf("%s: BaseSHA %q is not 40 lower-case hex digits; give the full sha of %s's tip", where, d.BaseSHA, d.Base)
+	case d.BaseTree != "" && !isSHA(d.BaseTree):
+		return nil, fmt.Errorf("%s: BaseTree %q is not 40 lower-case hex digits; give the full sha of %s's tree, or leave it empty", where, d.BaseTree, d.BaseSHA)
 	case len(d.Paths) == 0 || len(d.Paths) > maxDeletionPaths:
 		return nil, fmt.Errorf("%s: %d paths; give between 1 and %d grant files", where, len(d.Paths), maxDeletionPaths)
 	case strings.TrimSpace(d.CommitMessage) == "":
