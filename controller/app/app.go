@@ -133,6 +133,9 @@ type work struct {
 	review bool
 	// push is set for pushes to the default branch.
 	push *pushInfo
+	// at is the default branch's commit a pass is asked for (a push's
+	// head, the App's own merge); "" for any other reason.
+	at string
 }
 
 type pushInfo struct{ before, after string }

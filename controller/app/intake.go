@@ -102,7 +102,7 @@ func (a *App) pushed(ctx context.Context, items []work) error {
 	}
 	if a.cfg.Lifecycle != nil && len(defaults) > 0 {
 		last := defaults[len(defaults)-1]
-		a.enqueue(keyPass, work{trigger: "push", received: last.received, delivery: last.delivery, push: last.push})
+		a.enqueue(keyPass, work{trigger: "push", received: last.received, delivery: last.delivery, at: last.push.after})
 	}
 	if since.IsZero() {
 		since = time.Now()

@@ -15,10 +15,12 @@ import (
 // full pass otherwise. The next pass is scheduled for the next expiry or
 // retry.
 //
-// Pushes of what the last pass left the branch at (its own records) need
-// no pass: when they are all a batch holds, it is skipped.
+// A commit the last pass has settled (the merge it applied, its own
+// records) needs no other: a batch asking only for such commits is
+// skipped, so one merge makes one pass, whichever of the App's merge and
+// the push webhooks comes first.
 func (a *App) pass(ctx context.Context, items []work) error {
-	if !slices.ContainsFunc(items, func(it work) bool { return it.push == nil || !a.cfg.Lifecycle.Settled(it.push.after) }) {
+	if !slices.ContainsFunc(items, func(it work) bool { return it.at == "" || !a.cfg.Lifecycle.Settled(it.at) }) {
 		return nil
 	}
 	opts := reconcile.Options{}

@@ -236,10 +236,10 @@ func (a *App) merge(ctx context.Context, as *Assessment, delivery string) error 
 	}
 	a.m.Merges.WithLabelValues("merged").Inc()
 	if a.cfg.Lifecycle != nil {
-		// Apply at once: the merge's push webhook would come later, and
-		// its pass then finds this one's work done.
+		// Apply at once: the merge's push webhook comes later, and finds
+		// the merge settled.
 		a.cfg.Lifecycle.KnownMerge(pr.Number, sha)
-		a.enqueue(keyPass, work{trigger: "merge", received: a.cfg.Now(), delivery: delivery})
+		a.enqueue(keyPass, work{trigger: "merge", received: a.cfg.Now(), delivery: delivery, at: sha})
 	}
 	a.log.Info("merged", append(logAttrs(pr, as), "delivery", delivery, "merge", sha, "approved_by", strings.Join(as.Decision.ApprovedBy(), ","),
 		"break_glass", rec.breakGlass)...)

@@ -287,7 +287,7 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 	err = repo.Read(ctx, func(r *history.Repo) error {
 		var err error
 		rep.Report, err = pass.RunRepo(ctx, r, e.passConfig(now, prs), opts)
-		rep.Result.Outcomes = append(early, rep.Result.Outcomes...)
+		rep.Result.Outcomes = append(e.stillDue(early, rep.Grants, now), rep.Result.Outcomes...)
 		if err != nil {
 			return err
 		}
@@ -377,6 +377,23 @@ func (e *Engine) due(now time.Time) bool {
 		}
 	}
 	return false
+}
+
+// stillDue returns the destroys of early whose grants the fetched branch
+// still has expired by now. One it extended meanwhile is not revoked: this
+// pass applies it again (with new credentials), and only says so here.
+func (e *Engine) stillDue(early []reconcile.Outcome, grants []desired.Grant, now time.Time) []reconcile.Outcome {
+	var out []reconcile.Outcome
+	for _, o := range early {
+		i := slices.IndexFunc(grants, func(g desired.Grant) bool { return g.Request.ID == o.Grant })
+		if i >= 0 && now.Before(grants[i].ExpiresAt) {
+			e.log.Warn("a grant destroyed at its expiry was extended meanwhile; it is applied again, with new credentials", "grant", o.Grant,
+				"expires_at", grants[i].ExpiresAt)
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 // destroyDue destroys what is due as of the copy of the branch fetched

@@ -451,6 +451,45 @@ func TestFetchCoalesces(t *testing.T) {
 	}
 }
 
+// TestFetchSinceSharesRunning: a caller that needs only what the remote
+// held at a time before the running fetch started shares that fetch; one
+// that needs more (since after it started, or Fetch) waits for the next.
+func TestFetchSinceSharesRunning(t *testing.T) {
+	r := newRig(t)
+	inner := r.m.token
+	release := make(chan struct{})
+	started := make(chan struct{}, 10)
+	r.m.token = func(ctx context.Context) (string, error) {
+		started <- struct{}{}
+		<-release
+		return inner(ctx)
+	}
+	before := gitFetches(r.srv)
+	asked := time.Now()
+	first := make(chan error, 1)
+	go func() { first <- r.m.Fetch(context.Background()) }()
+	<-started
+
+	shared := make(chan error, 1)
+	go func() { shared <- r.m.FetchSince(context.Background(), asked) }()
+	later := make(chan error, 1)
+	go func() { later <- r.m.FetchSince(context.Background(), time.Now().Add(time.Hour)) }()
+	waitFor(t, func() bool {
+		r.m.mu.Lock()
+		defer r.m.mu.Unlock()
+		return r.m.current != nil && r.m.current.waiters == 2 && r.m.pending != nil && r.m.pending.waiters == 1
+	})
+	close(release)
+	for _, c := range []chan error{first, shared, later} {
+		if err := <-c; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := gitFetches(r.srv) - before; n != 2 {
+		t.Errorf("the emulator served %d fetches, want 2: the running one, shared, and the next", n)
+	}
+}
+
 // TestFetchCallerCancelled: a caller whose context ends returns at once;
 // the fetch it alone waited for is cancelled and the mirror still works.
 func TestFetchCallerCancelled(t *testing.T) {
