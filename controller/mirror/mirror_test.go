@@ -398,19 +398,26 @@ func gitFetches(srv *ghemu.Server) int {
 	return n
 }
 
-// TestFetchCoalesces: while one fetch runs, 200 callers ask; they share the
-// one next fetch, and none returns before a fetch that started after it
-// asked has completed.
-func TestFetchCoalesces(t *testing.T) {
-	r := newRig(t)
+// gate holds every fetch at its start: each signals started, then waits
+// until release is closed.
+func (r *rig) gate() (started chan struct{}, release chan struct{}) {
 	inner := r.m.token
-	release := make(chan struct{})
-	started := make(chan struct{}, 10)
+	release = make(chan struct{})
+	started = make(chan struct{}, 10)
 	r.m.token = func(ctx context.Context) (string, error) {
 		started <- struct{}{}
 		<-release
 		return inner(ctx)
 	}
+	return started, release
+}
+
+// TestFetchCoalesces: while one fetch runs, 200 callers ask; they share the
+// one next fetch, and none returns before a fetch that started after it
+// asked has completed.
+func TestFetchCoalesces(t *testing.T) {
+	r := newRig(t)
+	started, release := r.gate()
 	before := gitFetches(r.srv)
 
 	first := make(chan error, 1)
@@ -456,14 +463,7 @@ func TestFetchCoalesces(t *testing.T) {
 // that needs more (since after it started, or Fetch) waits for the next.
 func TestFetchSinceSharesRunning(t *testing.T) {
 	r := newRig(t)
-	inner := r.m.token
-	release := make(chan struct{})
-	started := make(chan struct{}, 10)
-	r.m.token = func(ctx context.Context) (string, error) {
-		started <- struct{}{}
-		<-release
-		return inner(ctx)
-	}
+	started, release := r.gate()
 	before := gitFetches(r.srv)
 	asked := time.Now()
 	first := make(chan error, 1)
