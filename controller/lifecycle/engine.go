@@ -315,8 +315,12 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 	if fetchErr != nil {
 		// The copy may miss records another controller wrote since the last
 		// fetch: writing any now could write one twice. The next pass that
-		// can fetch records what this one destroyed.
+		// can fetch records what this one destroyed: it is due at
+		// RetryBase, as a retry.
 		rep.NextAt = e.next(rep, now)
+		if soon := now.Add(e.cfg.RetryBase); len(rep.Result.Outcomes) > 0 && (rep.NextAt.IsZero() || soon.Before(rep.NextAt)) {
+			rep.NextAt = soon
+		}
 		e.overdue(ctx, repo)
 		return rep, fetchErr
 	}
