@@ -618,7 +618,9 @@ func (e *Engine) bookkeep(ctx context.Context, b *books, now time.Time) {
 
 // revoked finishes a grant whose resources are gone: for an expired grant
 // whose file is still on the branch, the expiry pull request; then the
-// revoked record, once.
+// revoked record, once. When this call opened the expiry pull request, the
+// record is left to the next pass (the one its merge's push brings, or the
+// one due at RetryBase), which writes it with these resources.
 func (e *Engine) revoked(ctx context.Context, b *books, id string, resources []string, onBranch bool, g desired.Grant) {
 	if onBranch && e.expiryDue(id) {
 		r := e.expiry(g)
