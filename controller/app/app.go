@@ -124,12 +124,18 @@ type work struct {
 	trigger  string // "pull_request.opened", "resync", "governance", ...
 	delivery string
 	received time.Time
+	// arrived is when a push was delivered, by the local clock (a fetch
+	// that started later holds it); zero for anything else.
+	arrived time.Time
 	// pr is the pull request as the event showed it; nil means ask GitHub.
 	pr *ghapi.PullRequest
 	// review is set for pull_request_review events.
 	review bool
 	// push is set for pushes to the default branch.
 	push *pushInfo
+	// at is the default branch's commit a pass is asked for (a push's
+	// head, the App's own merge); "" for any other reason.
+	at string
 }
 
 type pushInfo struct{ before, after string }

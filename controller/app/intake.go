@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 
@@ -61,6 +62,7 @@ func (a *App) accept(ev webhook.Event) error {
 	case "push":
 		// Every push brings the mirror up to date at once, so that the
 		// pull request events that follow a push find its head there.
+		w.arrived = time.Now()
 		if ev.Ref == "refs/heads/"+a.cfg.DefaultBranch {
 			w.push = &pushInfo{before: ev.Before, after: ev.After}
 		}
@@ -83,21 +85,33 @@ func (a *App) accept(ev webhook.Event) error {
 // branch changed what judges pull requests (CODEOWNERS, policies,
 // templates, .gitattributes, the signing key), every open pull request is
 // evaluated again.
+//
+// A push to the default branch queues a pass first: the pass fetches for
+// itself, and the fetch here then shares the pass's when it started after
+// the push arrived.
 func (a *App) pushed(ctx context.Context, items []work) error {
-	if err := a.cfg.Mirror.Fetch(ctx); err != nil {
-		return fmt.Errorf("fetching the access repository: %w", err)
-	}
 	var defaults []work
+	since := items[0].arrived
 	for _, it := range items {
 		if it.push != nil {
 			defaults = append(defaults, it)
 		}
+		if it.arrived.Before(since) {
+			since = it.arrived
+		}
+	}
+	if a.cfg.Lifecycle != nil && len(defaults) > 0 {
+		last := defaults[len(defaults)-1]
+		a.enqueue(keyPass, work{trigger: "push", received: last.received, delivery: last.delivery, at: last.push.after})
+	}
+	if since.IsZero() {
+		since = time.Now()
+	}
+	if err := a.cfg.Mirror.FetchSince(ctx, since); err != nil {
+		return fmt.Errorf("fetching the access repository: %w", err)
 	}
 	if len(defaults) == 0 {
 		return nil
-	}
-	if a.cfg.Lifecycle != nil {
-		a.enqueue(keyPass, work{trigger: "push", received: defaults[len(defaults)-1].received, delivery: defaults[len(defaults)-1].delivery})
 	}
 	before, after := defaults[0].push.before, defaults[len(defaults)-1].push.after
 	governing := true

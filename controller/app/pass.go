@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jitops/jit/controller/coord"
@@ -13,7 +14,15 @@ import (
 // anything is applied), a drift pass when the drift timer asked for one, a
 // full pass otherwise. The next pass is scheduled for the next expiry or
 // retry.
+//
+// A commit the last pass has settled (the merge it applied, its own
+// records) needs no other: a batch asking only for such commits is
+// skipped, so one merge makes one pass, whichever of the App's merge and
+// the push webhooks comes first.
 func (a *App) pass(ctx context.Context, items []work) error {
+	if !slices.ContainsFunc(items, func(it work) bool { return it.at == "" || !a.cfg.Lifecycle.Settled(it.at) }) {
+		return nil
+	}
 	opts := reconcile.Options{}
 	startup := false
 	for _, it := range items {

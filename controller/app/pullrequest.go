@@ -154,19 +154,24 @@ func (a *App) merge(ctx context.Context, as *Assessment, delivery string) error 
 	// A webhook's pull request is a snapshot, and deliveries come late or
 	// out of order: GitHub merges into the base and state of now, so they
 	// must be those that were judged.
+	// The mirror's fetch (did the default branch move?) runs meanwhile.
+	fetched := make(chan error, 1)
+	go func() { fetched <- a.cfg.Mirror.Fetch(ctx) }()
 	cur, err := a.gh.PullRequest(ctx, pr.Number)
 	if err != nil {
+		<-fetched
 		return fmt.Errorf("reading pull request #%d before merging: %w", pr.Number, err)
 	}
 	if cur.State != "open" || cur.Draft || cur.HeadSHA != pr.HeadSHA || cur.BaseRef != pr.BaseRef || !grant.SameLogin(cur.Author, pr.Author) {
 		a.log.Info("the pull request changed since the event judged; evaluating it again", append(logAttrs(pr, as),
 			"state", cur.State, "draft", cur.Draft, "now_head", cur.HeadSHA, "base", pr.BaseRef, "now_base", cur.BaseRef)...)
+		<-fetched
 		a.enqueue(prKey(pr.Number), work{trigger: "stale", received: a.cfg.Now()})
 		return nil
 	}
 	pr.Labels = cur.Labels
 	as.PR.Labels = cur.Labels
-	if err := a.cfg.Mirror.Fetch(ctx); err != nil {
+	if err := <-fetched; err != nil {
 		return fmt.Errorf("fetching the access repository before merging #%d: %w", pr.Number, err)
 	}
 	ev := a.evaluator()
@@ -231,7 +236,10 @@ func (a *App) merge(ctx context.Context, as *Assessment, delivery string) error 
 	}
 	a.m.Merges.WithLabelValues("merged").Inc()
 	if a.cfg.Lifecycle != nil {
+		// Apply at once: the merge's push webhook comes later, and finds
+		// the merge settled.
 		a.cfg.Lifecycle.KnownMerge(pr.Number, sha)
+		a.enqueue(keyPass, work{trigger: "merge", received: a.cfg.Now(), delivery: delivery, at: sha})
 	}
 	a.log.Info("merged", append(logAttrs(pr, as), "delivery", delivery, "merge", sha, "approved_by", strings.Join(as.Decision.ApprovedBy(), ","),
 		"break_glass", rec.breakGlass)...)

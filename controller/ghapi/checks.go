@@ -46,7 +46,8 @@ type shaChecks struct {
 // PutCheckRun makes the check run named Name on HeadSHA show cr: the first call for a
 // (HeadSHA, Name) in this process lists the ref's check runs once (GET
 // /commits/{sha}/check-runs, one call serving every name for that sha, filtered to this App's
-// own runs) and updates ours if it exists, else creates one; later calls PATCH the known id,
+// own runs; not for a commit the client made itself on a new branch, which has none) and
+// updates ours if it exists, else creates one; later calls PATCH the known id,
 // and a call whose content equals what was last written makes no request at all. GitHub takes
 // at most 50 annotations per request: send the rest in further PATCHes. Summary ≤ 65535 chars
 // (truncate with a note). Returns the check run id.
@@ -116,6 +117,17 @@ func (c *Client) PutCheckRun(ctx context.Context, cr CheckRun) (int64, error) {
 	}
 	st.written[cr.Name] = cr
 	return id, nil
+}
+
+// newCommit notes that sha is a commit this client has just made and put on
+// a branch that did not exist: no check run of this App can be on it yet,
+// so PutCheckRun creates its runs without listing first.
+func (c *Client) newCommit(sha string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.checks[sha] == nil {
+		c.checks[sha] = &shaChecks{listed: true, ids: map[string]int64{}, written: map[string]CheckRun{}}
+	}
 }
 
 // ownCheckRuns lists the check runs on sha made by this App: name → id (the

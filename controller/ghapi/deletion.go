@@ -40,6 +40,10 @@ type DeletionPR struct {
 	Branch  string // ExpireBranch(grant id); its grant's file must be among Paths
 	Base    string // the branch the pull request goes into (the default branch)
 	BaseSHA string // Base's tip the deletion commit is made on (40 hex)
+	// BaseTree is BaseSHA's tree when the caller knows it (its local copy
+	// does), saving GitHub the question; "" asks. It must be BaseSHA's own
+	// tree: the deletion commit carries it less Paths.
+	BaseTree string
 	// Paths are the grant files to delete ("access/prod/db/x.yaml"), at most 100, no repeats.
 	Paths         []string
 	CommitMessage string // the deletion commit's message; required
@@ -54,7 +58,9 @@ type DeletionPR struct {
 // It is idempotent, because a controller can stop between any two calls: when the branch
 // exists already it is reused only if its tip is a commit authored by the App, with one parent
 // on d.Base's history, whose tree is that parent's without exactly d.Paths (recomputed, not
-// trusted); anything else is ErrBranchTampered and the branch is left alone. An open pull
+// trusted); anything else is ErrBranchTampered and the branch is left alone. Such a branch
+// made on an older tip of d.Base (an expiry opened before an extension rewrote the grant's
+// file, with which it would conflict) is moved to the deletion made on BaseSHA. An open pull
 // request from the branch is then returned as it is (it must be the App's and go into d.Base,
 // or it is an error); GitHub's 422 "A pull request already exists" finds and returns it too.
 // A path BaseSHA does not hold is not deleted; when it holds none of them, it is an error and
@@ -71,9 +77,11 @@ func (c *Client) OpenDeletionPR(ctx context.Context, d DeletionPR) (PullRequest,
 	fail := func(err error) (PullRequest, error) {
 		return PullRequest{}, fmt.Errorf("opening the deletion pull request %s: %w", d.Branch, err)
 	}
-	baseTree, err := c.treeOf(ctx, d.BaseSHA)
-	if err != nil {
-		return fail(err)
+	baseTree := d.BaseTree
+	if baseTree == "" {
+		if baseTree, err = c.treeOf(ctx, d.BaseSHA); err != nil {
+			return fail(err)
+		}
 	}
 	tree, err := c.deletionTree(ctx, baseTree, paths)
 	if err != nil {
@@ -98,6 +106,7 @@ func (c *Client) OpenDeletionPR(ctx context.Context, d DeletionPR) (PullRequest,
 	switch {
 	case err == nil:
 		c.log.Info("made the deletion branch", logKeyBranch, d.Branch, logKeySHA, cm.GetSHA())
+		c.newCommit(cm.GetSHA())
 		p, err := c.createDeletionPull(ctx, d)
 		if err != nil {
 			return fail(err)
@@ -106,9 +115,20 @@ func (c *Client) OpenDeletionPR(ctx context.Context, d DeletionPR) (PullRequest,
 	case !alreadyExists(err):
 		return fail(wrap(refRoute, err))
 	}
-	checked, err := c.checkDeletionBranch(ctx, d, paths, baseTree, tree)
+	checked, parent, err := c.checkDeletionBranch(ctx, d, paths, baseTree, tree)
 	if err != nil {
 		return fail(err)
+	}
+	if parent != d.BaseSHA && checked != cm.GetSHA() {
+		// The App's deletion, but on an older tip of d.Base: what changed
+		// there since (an extension rewriting the grant's file) would
+		// conflict with it. The branch moves to the deletion just made on
+		// BaseSHA, and an open pull request from it follows.
+		if err := c.moveBranch(ctx, d.Branch, cm.GetSHA()); err != nil {
+			return fail(err)
+		}
+		c.log.Info("moved the stale deletion branch onto the current tip", logKeyBranch, d.Branch, logKeySHA, cm.GetSHA())
+		checked = cm.GetSHA()
 	}
 	p, ok, err := c.findDeletionPull(ctx, d)
 	if err != nil {
@@ -148,6 +168,8 @@ func checkDeletion(d DeletionPR) ([]string, error) {
 		return nil, fmt.Errorf("%s: base %q is not a branch name; give the default branch", where, d.Base)
 	case !isSHA(d.BaseSHA):
 		return nil, fmt.Errorf("%s: BaseSHA %q is not 40 lower-case hex digits; give the full sha of %s's tip", where, d.BaseSHA, d.Base)
+	case d.BaseTree != "" && !isSHA(d.BaseTree):
+		return nil, fmt.Errorf("%s: BaseTree %q is not 40 lower-case hex digits; give the full sha of %s's tree, or leave it empty", where, d.BaseTree, d.BaseSHA)
 	case len(d.Paths) == 0 || len(d.Paths) > maxDeletionPaths:
 		return nil, fmt.Errorf("%s: %d paths; give between 1 and %d grant files", where, len(d.Paths), maxDeletionPaths)
 	case strings.TrimSpace(d.CommitMessage) == "":
@@ -207,58 +229,75 @@ func (c *Client) deletionTree(ctx context.Context, base string, paths []string) 
 	return t.GetSHA(), nil
 }
 
-// checkDeletionBranch returns d.Branch's tip, and nil when that tip is the App's deletion of
-// exactly paths from a commit on d.Base's history, else an error wrapping
-// ErrBranchTampered (or the error that kept it from finding out). baseTree is
+// checkDeletionBranch returns d.Branch's tip and that tip's parent, and nil when the tip is
+// the App's deletion of exactly paths from a commit on d.Base's history, else an error
+// wrapping ErrBranchTampered (or the error that kept it from finding out). baseTree is
 // d.BaseSHA's tree and tree that tree without paths.
-func (c *Client) checkDeletionBranch(ctx context.Context, d DeletionPR, paths []string, baseTree, tree string) (string, error) {
+func (c *Client) checkDeletionBranch(ctx context.Context, d DeletionPR, paths []string, baseTree, tree string) (string, string, error) {
 	tip, err := c.BranchTip(ctx, d.Branch)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return tip, c.checkDeletionTip(ctx, d, paths, baseTree, tree, tip)
+	parent, err := c.checkDeletionTip(ctx, d, paths, baseTree, tree, tip)
+	return tip, parent, err
 }
 
-// checkDeletionTip is checkDeletionBranch for the branch's tip, tip.
-func (c *Client) checkDeletionTip(ctx context.Context, d DeletionPR, paths []string, baseTree, tree, tip string) error {
+// checkDeletionTip is checkDeletionBranch for the branch's tip, tip; it
+// returns the tip's parent.
+func (c *Client) checkDeletionTip(ctx context.Context, d DeletionPR, paths []string, baseTree, tree, tip string) (string, error) {
 	tampered := func(format string, args ...any) error {
 		return fmt.Errorf("branch %s at %s: %s: %w", d.Branch, tip, fmt.Sprintf(format, args...), ErrBranchTampered)
 	}
 	cm, err := c.gitCommit(ctx, tip)
 	if err != nil {
-		return err
+		return "", err
 	}
 	bot, err := c.bot(ctx)
 	if err != nil {
-		return fmt.Errorf("checking who made branch %s: %w", d.Branch, err)
+		return "", fmt.Errorf("checking who made branch %s: %w", d.Branch, err)
 	}
 	if a := cm.GetAuthor().GetName(); !strings.EqualFold(a, bot) {
-		return tampered("its tip is authored by %q, not by the App (%s)", a, bot)
+		return "", tampered("its tip is authored by %q, not by the App (%s)", a, bot)
 	}
 	if len(cm.Parents) != 1 {
-		return tampered("its tip has %d parents, not one", len(cm.Parents))
+		return "", tampered("its tip has %d parents, not one", len(cm.Parents))
 	}
 	parent := cm.Parents[0].GetSHA()
 	want := tree
 	if parent != d.BaseSHA {
 		onBase, err := c.onHistory(ctx, parent, d.Base)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if !onBase {
-			return tampered("its tip's parent %s is not on %s's history", parent, d.Base)
+			return "", tampered("its tip's parent %s is not on %s's history", parent, d.Base)
 		}
 		ptree, err := c.treeOf(ctx, parent)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if want, err = c.deletionTree(ctx, ptree, paths); err != nil {
-			return err
+			return "", err
 		}
 		baseTree = ptree
 	}
 	if got := cm.GetTree().GetSHA(); got != want || want == baseTree {
-		return tampered("its tip's tree %s is not its parent's without exactly %s (that is %s)", got, strings.Join(paths, ", "), want)
+		return "", tampered("its tip's tree %s is not its parent's without exactly %s (that is %s)", got, strings.Join(paths, ", "), want)
+	}
+	return parent, nil
+}
+
+// moveBranch points branch at sha, whatever it pointed at (PATCH git/refs
+// with force: the App's own deletion branch, just checked, moving off an
+// older base).
+//
+// https://docs.github.com/rest/git/refs#update-a-reference
+func (c *Client) moveBranch(ctx context.Context, branch, sha string) error {
+	const route = "PATCH /repos/{owner}/{repo}/git/refs/{ref}"
+	_, _, err := c.gh.Git.UpdateRef(withRoute(ctx, route), c.owner, c.repo,
+		&github.Reference{Ref: github.String("heads/" + branch), Object: &github.GitObject{SHA: &sha}}, true)
+	if err != nil {
+		return fmt.Errorf("moving branch %s to %s: %w", branch, sha, wrap(route, err))
 	}
 	return nil
 }

@@ -188,6 +188,49 @@ func TestOpenDeletionPR(t *testing.T) {
 	}
 }
 
+// TestOpenDeletionPRKnownTree: with the base's tree given, nothing is read
+// before the deletion is made, and the check runs then posted on the new
+// head are created without listing the head's runs (it can have none).
+func TestOpenDeletionPRKnownTree(t *testing.T) {
+	e := newDeletionEnv(t)
+	ctx := context.Background()
+	d := e.expiry(t)
+	gh, err := e.srv.InstallationClient(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _, err := gh.Git.GetCommit(ctx, "acme", "access", d.BaseSHA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.BaseTree = base.GetTree().GetSHA()
+	e.srv.ResetRequests()
+	p, err := e.c.OpenDeletionPR(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"jit/validate", "jit/approval"} {
+		if _, err := e.c.PutCheckRun(ctx, ghapi.CheckRun{Name: name, HeadSHA: p.HeadSHA, Status: "completed", Conclusion: "success", Title: "ok", Summary: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var routes []string
+	for _, r := range e.srv.APIRequests() {
+		routes = append(routes, fmt.Sprintf("%s %d", r.Route, r.Status))
+	}
+	want := []string{
+		"POST /repos/{owner}/{repo}/git/trees 201", "POST /repos/{owner}/{repo}/git/commits 201", refsRoute + " 201", pullsRoute + " 201",
+		"POST /repos/{owner}/{repo}/check-runs 201", "POST /repos/{owner}/{repo}/check-runs 201",
+	}
+	if diff := cmp.Diff(want, routes); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	d.BaseTree = "not-a-tree"
+	if _, err := e.c.OpenDeletionPR(ctx, d); err == nil || !strings.Contains(err.Error(), `BaseTree "not-a-tree" is not 40 lower-case hex digits`) {
+		t.Errorf("OpenDeletionPR with a bad BaseTree = %v, want it refused", err)
+	}
+}
+
 // TestOpenDeletionPRCrashBeforePull: the branch was made, then the
 // controller stopped before opening the pull request; the next one reuses
 // the branch as it is.
@@ -298,13 +341,7 @@ func TestOpenDeletionPRTampered(t *testing.T) {
 		branch func(t *testing.T, e *env, d ghapi.DeletionPR) string // makes the branch's tip
 		err    string                                                // "" when it is reused
 	}{
-		"the App's deletion on an older main is reused": {branch: func(t *testing.T, e *env, d ghapi.DeletionPR) string {
-			old := d.BaseSHA
-			if _, err := e.srv.Commit(ctx, "access", ghemu.Change{Author: "bob", Message: "later", Files: map[string]string{"access/x.yaml": "x\n"}}); err != nil {
-				t.Fatal(err)
-			}
-			return e.appCommit(t, []string{old}, []string{aliceGrant}, nil)
-		}},
+
 		"someone else's commit": {err: `its tip is authored by "alice", not by the App (jit[bot])`, branch: func(t *testing.T, e *env, d ghapi.DeletionPR) string {
 			sha, err := e.srv.Commit(ctx, "access", ghemu.Change{Branch: d.Branch, Author: "alice", Message: "jit: expire", Delete: []string{aliceGrant}})
 			if err != nil {
@@ -344,9 +381,6 @@ func TestOpenDeletionPRTampered(t *testing.T) {
 			if now, _ := e.c.BranchTip(ctx, d.Branch); now != tip {
 				e.setBranch(t, d.Branch, tip)
 			}
-			if name == "the App's deletion on an older main is reused" {
-				d = e.expiry(t) // main moved: the caller's BaseSHA is the new tip
-			}
 			p, err := e.c.OpenDeletionPR(ctx, d)
 			if now, _ := e.c.BranchTip(ctx, d.Branch); now != tip {
 				t.Errorf("branch moved from %s to %s, want it left alone", tip, now)
@@ -367,6 +401,44 @@ func TestOpenDeletionPRTampered(t *testing.T) {
 				t.Errorf("%d pull requests opened, want none", n)
 			}
 		})
+	}
+}
+
+// TestOpenDeletionPRStale: the expiry pull request was opened, then an
+// extension rewrote the grant's file on main (the deletion made on the old
+// main would now conflict with it); opening it again moves the branch to the
+// deletion on the current tip, and the open pull request follows.
+func TestOpenDeletionPRStale(t *testing.T) {
+	e, old, p := openedDeletionEnv(t)
+	ctx := context.Background()
+	if _, err := e.srv.Commit(ctx, "access", ghemu.Change{Author: "bob", Message: "extend", Files: map[string]string{aliceGrant: "template: pg\nduration: 4h\n"}}); err != nil {
+		t.Fatal(err)
+	}
+	d := e.expiry(t)
+	if d.BaseSHA == old.BaseSHA {
+		t.Fatal("main did not move")
+	}
+	got, err := e.c.OpenDeletionPR(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tip, err := e.c.BranchTip(ctx, d.Branch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Number != p.Number || got.HeadSHA != tip || tip == p.HeadSHA {
+		t.Errorf("got #%d at %s, branch at %s, want #%d moved off %s to the branch's new tip", got.Number, got.HeadSHA, tip, p.Number, p.HeadSHA)
+	}
+	dir := e.clone(t)
+	br := "origin/" + d.Branch
+	if got := runGit(t, dir, "log", "--format=%P %an", "-1", br); got != d.BaseSHA+" jit[bot]" {
+		t.Errorf("branch tip %q, want the App's commit on main's tip %s", got, d.BaseSHA)
+	}
+	if got := runGit(t, dir, "diff", "--name-status", "origin/main", br); got != "D\t"+aliceGrant {
+		t.Errorf("main..%s changes %q, want only %s deleted", d.Branch, got, aliceGrant)
+	}
+	if n := len(e.srv.PullRequests("access")); n != 1 {
+		t.Errorf("%d pull requests, want the one", n)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -71,9 +72,10 @@ type Tip struct{ Commit, Tree string }
 // ExpiryRequest asks for the expiry pull request of one grant.
 type ExpiryRequest struct {
 	Grant, Path string
-	// Base is the default branch's commit the deletion is made on.
-	Base        string
-	Title, Body string
+	// Base is the default branch's commit the deletion is made on, and
+	// BaseTree its tree when known ("": asked of GitHub).
+	Base, BaseTree string
+	Title, Body    string
 	// Message returns the merge's headline and body (the signed expire
 	// event last) for the pull request's head.
 	Message func(head string) (headline, body string, err error)
@@ -138,7 +140,23 @@ type Engine struct {
 	// pass, so a pass asks again only after RetryMax.
 	expiring map[string]time.Time
 	flagged  map[string]bool // commits already flagged by this process
+	// unrecorded holds the revocations whose record waits for the merge of
+	// their expiry pull request (see revoked), with the resources destroyed.
+	unrecorded map[string]unrecorded
+	// live are the grants whose resources existed after the last pass, and
+	// their expiry: a pass finding one of them due destroys it before
+	// anything else (see Pass).
+	live map[string]time.Time
+	// settled are the revision the last pass read and its own records on
+	// it, when it left nothing to do (else none).
+	settled  []string
 	passOnce sync.Mutex
+}
+
+// unrecorded is a revocation done whose record is yet to be written.
+type unrecorded struct {
+	resources []string
+	since     time.Time
 }
 
 // failure is a grant whose last action failed, and when to try again.
@@ -177,7 +195,19 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.RetryMax <= 0 {
 		cfg.RetryMax = 5 * time.Minute
 	}
-	return &Engine{cfg: cfg, log: cfg.Logger, failing: map[string]*failure{}, failedNow: map[string]bool{}, expiring: map[string]time.Time{}, flagged: map[string]bool{}}, nil
+	return &Engine{cfg: cfg, log: cfg.Logger, failing: map[string]*failure{}, failedNow: map[string]bool{}, expiring: map[string]time.Time{},
+		flagged: map[string]bool{}, unrecorded: map[string]unrecorded{}, live: map[string]time.Time{}}, nil
+}
+
+// Settled reports whether commit is the revision the last pass read, or
+// one of the records it wrote on it, when that pass left nothing to do:
+// every record written, nothing failed, the branch moved only by its own
+// records. A push of such a commit (the merge the pass applied, the
+// webhook of its own record) needs no pass.
+func (e *Engine) Settled(commit string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return commit != "" && slices.Contains(e.settled, commit)
 }
 
 // KnownMerge tells the engine that pull request number was just merged as
@@ -219,6 +249,12 @@ type Written struct {
 // and then records on the branch what happened and what an earlier pass
 // left unrecorded: activations, failures, revocations, and the expiry pull
 // requests of expired grants. opts narrows the pass as for jit reconcile.
+//
+// When a grant the last pass left live is due, its destroy comes first,
+// from the copy of the branch fetched last: nothing on GitHub, not even
+// the fetch, stands between an expiry and its destroy (destroying what is
+// due is always safe; at worst an extension merged since the last fetch
+// is applied again, with new credentials, by the same pass).
 func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Options) (Report, error) {
 	e.passOnce.Lock()
 	defer e.passOnce.Unlock()
@@ -228,6 +264,13 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 		return Report{}, fmt.Errorf("waiting for the pass lock: %w", err)
 	}
 	defer unlock()
+	e.mu.Lock()
+	e.settled = nil
+	e.mu.Unlock()
+	var early []reconcile.Outcome
+	if !opts.NoApply && e.due(e.cfg.Now()) {
+		early = e.destroyDue(ctx, repo, opts)
+	}
 	var fetchErr error
 	if err := repo.Fetch(ctx); err != nil {
 		// GitHub out of reach: destroying what is due is always safe, from
@@ -242,34 +285,9 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 	var tip Tip
 	prs := &prIndex{}
 	err = repo.Read(ctx, func(r *history.Repo) error {
-		pc := pass.Config{
-			Branch:      e.cfg.Branch,
-			Provision:   e.cfg.Provision,
-			NewState:    e.cfg.NewState,
-			Now:         func() time.Time { return now },
-			Logger:      e.log,
-			Concurrency: e.cfg.Concurrency,
-			OnDesired:   prs.set,
-			Activated: func(ctx context.Context, r *history.Repo, st desired.State) (string, error) {
-				l, err := ReadLedger(ctx, r, st.Rev, st.Grants, e.cfg.Lookback)
-				if err != nil {
-					return "", err
-				}
-				for _, g := range st.Grants {
-					if en, ok := l.Activation(g.Request.ID, g.ExpiresAt); ok && en.Kind == trailer.Activated {
-						return g.Request.ID, nil
-					}
-				}
-				return "", nil
-			},
-			Vet: func(ctx context.Context, g desired.Grant) error {
-				return e.cfg.GitHub.Merged(ctx, g.PullRequest, g.Decision)
-			},
-		}
-		pc.Provision.Keys = keySource{e.cfg.GitHub}
-		pc.Provision.Sink = &commentSink{gh: e.cfg.GitHub, prs: prs}
 		var err error
-		rep.Report, err = pass.RunRepo(ctx, r, pc, opts)
+		rep.Report, err = pass.RunRepo(ctx, r, e.passConfig(now, prs), opts)
+		rep.Result.Outcomes = append(e.stillDue(early, rep.Grants, now), rep.Result.Outcomes...)
 		if err != nil {
 			return err
 		}
@@ -284,25 +302,123 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 		tip = Tip{Commit: c.Hash, Tree: c.Tree}
 		return nil
 	})
+	e.mu.Lock()
+	for _, o := range rep.Result.Outcomes {
+		if o.Action == reconcile.Destroy && o.Err == nil {
+			delete(e.live, o.Grant)
+		}
+	}
+	e.mu.Unlock()
 	if err != nil {
 		return rep, err
 	}
 	if fetchErr != nil {
 		// The copy may miss records another controller wrote since the last
 		// fetch: writing any now could write one twice. The next pass that
-		// can fetch records what this one destroyed.
+		// can fetch records what this one destroyed: it is due at
+		// RetryBase, as a retry.
 		rep.NextAt = e.next(rep, now)
+		if soon := now.Add(e.cfg.RetryBase); len(rep.Result.Outcomes) > 0 && (rep.NextAt.IsZero() || soon.Before(rep.NextAt)) {
+			rep.NextAt = soon
+		}
 		e.overdue(ctx, repo)
 		return rep, fetchErr
 	}
-	b := &books{rep: &rep, l: ledger, tip: tip}
+	b := &books{rep: &rep, l: ledger, tip: tip, chain: []string{tip.Commit}}
 	e.bookkeep(ctx, b, now)
 	rep.NextAt = e.next(rep, now)
 	e.cfg.Metrics.PastExpiry(rep.PastExpiry)
 	if rep.PastExpiry > 0 {
 		e.log.Warn("grants past their expiry still exist; destroys are being retried", "count", rep.PastExpiry)
 	}
+	e.mu.Lock()
+	if b.tip.Commit != "" && len(rep.Errors) == 0 && len(rep.Result.Failed()) == 0 && len(e.unrecorded) == 0 && len(e.failing) == 0 {
+		e.settled = b.chain
+	}
+	e.mu.Unlock()
 	return rep, nil
+}
+
+// passConfig is the configuration of one run of package pass at now, whose
+// credentials go to the pull requests prs learns.
+func (e *Engine) passConfig(now time.Time, prs *prIndex) pass.Config {
+	pc := pass.Config{
+		Branch:      e.cfg.Branch,
+		Provision:   e.cfg.Provision,
+		NewState:    e.cfg.NewState,
+		Now:         func() time.Time { return now },
+		Logger:      e.log,
+		Concurrency: e.cfg.Concurrency,
+		OnDesired:   prs.set,
+		Activated: func(ctx context.Context, r *history.Repo, st desired.State) (string, error) {
+			l, err := ReadLedger(ctx, r, st.Rev, st.Grants, e.cfg.Lookback)
+			if err != nil {
+				return "", err
+			}
+			for _, g := range st.Grants {
+				if en, ok := l.Activation(g.Request.ID, g.ExpiresAt); ok && en.Kind == trailer.Activated {
+					return g.Request.ID, nil
+				}
+			}
+			return "", nil
+		},
+		Vet: func(ctx context.Context, g desired.Grant) error {
+			return e.cfg.GitHub.Merged(ctx, g.PullRequest, g.Decision)
+		},
+	}
+	pc.Provision.Keys = keySource{e.cfg.GitHub}
+	pc.Provision.Sink = &commentSink{gh: e.cfg.GitHub, prs: prs}
+	return pc
+}
+
+// due reports whether a grant the last pass left live has expired by now.
+func (e *Engine) due(now time.Time) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, at := range e.live {
+		if !now.Before(at) {
+			return true
+		}
+	}
+	return false
+}
+
+// stillDue returns the destroys of early whose grants the fetched branch
+// still has expired by now. One it extended meanwhile is not revoked: this
+// pass applies it again (with new credentials), and only says so here.
+func (e *Engine) stillDue(early []reconcile.Outcome, grants []desired.Grant, now time.Time) []reconcile.Outcome {
+	var out []reconcile.Outcome
+	for _, o := range early {
+		i := slices.IndexFunc(grants, func(g desired.Grant) bool { return g.Request.ID == o.Grant })
+		if i >= 0 && now.Before(grants[i].ExpiresAt) {
+			e.log.Warn("a grant destroyed at its expiry was extended meanwhile; it is applied again, with new credentials", "grant", o.Grant,
+				"expires_at", grants[i].ExpiresAt)
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// destroyDue destroys what is due as of the copy of the branch fetched
+// last (applying nothing), and returns the destroys that succeeded: the
+// pass that follows records them. A failed one is left to that pass,
+// which tries it again at once.
+func (e *Engine) destroyDue(ctx context.Context, repo Repository, opts reconcile.Options) []reconcile.Outcome {
+	var done []reconcile.Outcome
+	err := repo.Read(ctx, func(r *history.Repo) error {
+		rep, err := pass.RunRepo(ctx, r, e.passConfig(e.cfg.Now(), &prIndex{}), reconcile.Options{NoApply: true, Grants: opts.Grants})
+		for _, o := range rep.Result.Outcomes {
+			if o.Action == reconcile.Destroy && o.Err == nil {
+				done = append(done, o)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		e.log.Error("destroying what is due before fetching failed; the pass goes on and tries again", "error", err)
+	}
+	return done
 }
 
 // overdue makes a pass that could not run (its lock or GitHub out of
@@ -450,9 +566,22 @@ func (e *Engine) bookkeep(ctx context.Context, b *books, now time.Time) {
 			continue // its destroy failed or is yet to come
 		}
 		if en, ok := l.Revocation(id); !ok || en.Kind != trailer.Revoked {
-			e.record(ctx, b, trailer.Event{Kind: trailer.Revoked, Grants: []string{id}})
+			e.recordRevoked(ctx, b, id, nil)
+		} else {
+			e.mu.Lock()
+			delete(e.unrecorded, id)
+			e.mu.Unlock()
 		}
 	}
+	// A revocation left for later whose grant is neither on the branch nor
+	// removed within the ledger's window cannot be recorded by a pass: drop it.
+	e.mu.Lock()
+	for id := range e.unrecorded {
+		if _, on := grants[id]; !on && removed[id] == "" {
+			delete(e.unrecorded, id)
+		}
+	}
+	e.mu.Unlock()
 	for _, a := range rep.Anomalies {
 		e.flag(ctx, b, a)
 	}
@@ -465,6 +594,14 @@ func (e *Engine) bookkeep(ctx context.Context, b *books, now time.Time) {
 		}
 	}
 	clear(e.failedNow)
+	e.mu.Unlock()
+	e.mu.Lock()
+	clear(e.live)
+	for id := range exists {
+		if g, ok := grants[id]; ok && now.Before(g.ExpiresAt) {
+			e.live[id] = g.ExpiresAt
+		}
+	}
 	e.mu.Unlock()
 	for id, a := range exists {
 		g, ok := grants[id]
@@ -481,11 +618,13 @@ func (e *Engine) bookkeep(ctx context.Context, b *books, now time.Time) {
 
 // revoked finishes a grant whose resources are gone: for an expired grant
 // whose file is still on the branch, the expiry pull request; then the
-// revoked record, once.
+// revoked record, once. When this call opened the expiry pull request, the
+// record is left to the next pass (the one its merge's push brings, or the
+// one due at RetryBase), which writes it with these resources.
 func (e *Engine) revoked(ctx context.Context, b *books, id string, resources []string, onBranch bool, g desired.Grant) {
 	if onBranch && e.expiryDue(id) {
 		r := e.expiry(g)
-		r.Base = b.tip.Commit
+		r.Base, r.BaseTree = b.tip.Commit, b.tip.Tree
 		n, err := e.cfg.GitHub.Expire(ctx, r)
 		if err != nil {
 			b.rep.Errors = append(b.rep.Errors, fmt.Errorf("grant %s: opening its expiry pull request: %w", id, err))
@@ -496,15 +635,45 @@ func (e *Engine) revoked(ctx context.Context, b *books, id string, resources []s
 			// GitHub may have merged it already, moving the branch: the
 			// next record reads the tip rather than fail on the old one.
 			b.tip = Tip{}
+			now := e.cfg.Now()
 			e.mu.Lock()
-			e.expiring[id] = e.cfg.Now()
+			e.expiring[id] = now
+			if en, ok := b.l.Revocation(id); !ok || en.Kind != trailer.Revoked {
+				// The record waits for the expiry's merge: the pass its
+				// push brings knows the branch's new tip and tree, which
+				// a record written now would first have to ask GitHub
+				// for. Should the merge not come, the pass due at
+				// RetryBase records it on the branch as it is.
+				e.unrecorded[id] = unrecorded{resources: resources, since: now}
+				e.mu.Unlock()
+				return
+			}
 			e.mu.Unlock()
 		}
 	}
 	if en, ok := b.l.Revocation(id); ok && en.Kind == trailer.Revoked {
+		e.mu.Lock()
+		delete(e.unrecorded, id)
+		e.mu.Unlock()
 		return
 	}
-	e.record(ctx, b, trailer.Event{Kind: trailer.Revoked, Grants: []string{id}, Resources: resources})
+	e.recordRevoked(ctx, b, id, resources)
+}
+
+// recordRevoked writes grant id's revoked record, naming resources, or the
+// resources of its destroy when the record was left for later.
+func (e *Engine) recordRevoked(ctx context.Context, b *books, id string, resources []string) {
+	e.mu.Lock()
+	u, ok := e.unrecorded[id]
+	e.mu.Unlock()
+	if ok && resources == nil {
+		resources = u.resources
+	}
+	if e.record(ctx, b, trailer.Event{Kind: trailer.Revoked, Grants: []string{id}, Resources: resources}) {
+		e.mu.Lock()
+		delete(e.unrecorded, id)
+		e.mu.Unlock()
+	}
 }
 
 // failed records the first failure of a streak (activation-failed or
@@ -570,8 +739,9 @@ func (e *Engine) succeeded(id string) {
 	e.mu.Unlock()
 }
 
-// record writes one signed controller commit for ev and notes it in l.
-func (e *Engine) record(ctx context.Context, b *books, ev trailer.Event) {
+// record writes one signed controller commit for ev and notes it in l; it
+// reports whether the record was written.
+func (e *Engine) record(ctx context.Context, b *books, ev trailer.Event) bool {
 	id := ev.Grants[0]
 	var onto string
 	sha, err := e.cfg.GitHub.Record(ctx, b.tip, func(parent string) (string, error) {
@@ -593,12 +763,13 @@ func (e *Engine) record(ctx context.Context, b *books, ev trailer.Event) {
 		b.rep.Errors = append(b.rep.Errors, fmt.Errorf("grant %s: recording %s: %w", id, ev.Kind, err))
 		e.retryLater(id)
 		e.log.Error("recording failed; the next pass records it", "grant", id, "event", ev.Kind, "error", err)
-		return
+		return false
 	}
 	b.l.Note(id, Entry{Kind: ev.Kind, Commit: sha, ExpiresAt: ev.ExpiresAt, Error: ev.Error})
 	if onto == b.tip.Commit {
 		// A record changes no file: the next one goes on top, same tree.
 		b.tip.Commit = sha
+		b.chain = append(b.chain, sha)
 	} else {
 		// The branch had moved (a merge meanwhile): the record went on
 		// another tip, whose tree the pass does not know. The next record
@@ -608,6 +779,7 @@ func (e *Engine) record(ctx context.Context, b *books, ev trailer.Event) {
 	}
 	b.rep.Records = append(b.rep.Records, Written{Kind: ev.Kind, Grant: id, Commit: sha})
 	e.log.Info("recorded", "grant", id, "event", ev.Kind, "commit", sha)
+	return true
 }
 
 // flag reports a grant file that is never applied: in the log, in metrics,
@@ -640,6 +812,9 @@ type books struct {
 	rep *Report
 	l   *Ledger
 	tip Tip
+	// chain is the revision read and the records written on it, while
+	// nothing else moved the branch.
+	chain []string
 }
 
 // next is when the next pass should run.
@@ -656,6 +831,11 @@ func (e *Engine) next(rep Report, now time.Time) time.Time {
 		}
 	}
 	e.mu.Lock()
+	if len(e.unrecorded) > 0 {
+		// A record waiting for a merge: RetryBase from now, the soonest a
+		// retry runs (below).
+		earlier(now.Add(e.cfg.RetryBase))
+	}
 	for _, f := range e.failing {
 		// Never sooner than RetryBase: a retry time already past must not
 		// make passes run back to back.

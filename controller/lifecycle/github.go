@@ -94,13 +94,14 @@ func (g *gitHub) Flag(ctx context.Context, sha, description string) error {
 func (g *gitHub) Expire(ctx context.Context, r ExpiryRequest) (int, error) {
 	base := r.Base
 	if base == "" {
+		r.BaseTree = ""
 		var err error
 		if base, err = g.c.BranchTip(ctx, g.branch); err != nil {
 			return 0, err
 		}
 	}
 	pr, err := g.c.OpenDeletionPR(ctx, ghapi.DeletionPR{
-		Branch: ghapi.ExpireBranch(r.Grant), Base: g.branch, BaseSHA: base, Paths: []string{r.Path},
+		Branch: ghapi.ExpireBranch(r.Grant), Base: g.branch, BaseSHA: base, BaseTree: r.BaseTree, Paths: []string{r.Path},
 		CommitMessage: "Expire " + r.Grant, Title: r.Title, Body: r.Body,
 	})
 	if err != nil {

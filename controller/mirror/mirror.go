@@ -70,6 +70,8 @@ type Mirror struct {
 
 // round is one fetch shared by every caller that asked for it.
 type round struct {
+	// started is when the fetch began (zero while it waits its turn).
+	started time.Time
 	ctx     context.Context
 	cancel  context.CancelFunc
 	waiters int           // callers still waiting; none left cancels it
@@ -206,11 +208,22 @@ func (m *Mirror) Dir() string { return m.dir }
 // that starts after it. A caller whose ctx ends stops waiting; the fetch is
 // cancelled only when no caller waits for it any more.
 func (m *Mirror) Fetch(ctx context.Context) error {
+	return m.FetchSince(ctx, time.Now())
+}
+
+// FetchSince is Fetch for a caller that needs only what the remote held at
+// since (a webhook's arrival: GitHub had moved the ref before sending it):
+// a fetch running now that started at or after since serves it, so it
+// waits for that one instead of the next.
+func (m *Mirror) FetchSince(ctx context.Context, since time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	r := m.pending
+	if cur := m.current; cur != nil && !cur.started.Before(since) && cur.ctx.Err() == nil {
+		r = cur
+	}
 	if r == nil {
 		rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		r = &round{ctx: rctx, cancel: cancel, done: make(chan struct{})}
@@ -246,6 +259,7 @@ func (m *Mirror) work(r *round) {
 	for r != nil {
 		m.mu.Lock()
 		m.current = r
+		r.started = time.Now()
 		m.mu.Unlock()
 		r.err = m.fetch(r.ctx)
 		r.cancel()

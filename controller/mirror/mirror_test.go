@@ -398,19 +398,26 @@ func gitFetches(srv *ghemu.Server) int {
 	return n
 }
 
-// TestFetchCoalesces: while one fetch runs, 200 callers ask; they share the
-// one next fetch, and none returns before a fetch that started after it
-// asked has completed.
-func TestFetchCoalesces(t *testing.T) {
-	r := newRig(t)
+// gate holds every fetch at its start: each signals started, then waits
+// until release is closed.
+func (r *rig) gate() (started chan struct{}, release chan struct{}) {
 	inner := r.m.token
-	release := make(chan struct{})
-	started := make(chan struct{}, 10)
+	release = make(chan struct{})
+	started = make(chan struct{}, 10)
 	r.m.token = func(ctx context.Context) (string, error) {
 		started <- struct{}{}
 		<-release
 		return inner(ctx)
 	}
+	return started, release
+}
+
+// TestFetchCoalesces: while one fetch runs, 200 callers ask; they share the
+// one next fetch, and none returns before a fetch that started after it
+// asked has completed.
+func TestFetchCoalesces(t *testing.T) {
+	r := newRig(t)
+	started, release := r.gate()
 	before := gitFetches(r.srv)
 
 	first := make(chan error, 1)
@@ -448,6 +455,38 @@ func TestFetchCoalesces(t *testing.T) {
 	}
 	if !r.m.Has(t.Context(), sha) {
 		t.Error("callers that asked during the first fetch returned without the commit pushed meanwhile")
+	}
+}
+
+// TestFetchSinceSharesRunning: a caller that needs only what the remote
+// held at a time before the running fetch started shares that fetch; one
+// that needs more (since after it started, or Fetch) waits for the next.
+func TestFetchSinceSharesRunning(t *testing.T) {
+	r := newRig(t)
+	started, release := r.gate()
+	before := gitFetches(r.srv)
+	asked := time.Now()
+	first := make(chan error, 1)
+	go func() { first <- r.m.Fetch(context.Background()) }()
+	<-started
+
+	shared := make(chan error, 1)
+	go func() { shared <- r.m.FetchSince(context.Background(), asked) }()
+	later := make(chan error, 1)
+	go func() { later <- r.m.FetchSince(context.Background(), time.Now().Add(time.Hour)) }()
+	waitFor(t, func() bool {
+		r.m.mu.Lock()
+		defer r.m.mu.Unlock()
+		return r.m.current != nil && r.m.current.waiters == 2 && r.m.pending != nil && r.m.pending.waiters == 1
+	})
+	close(release)
+	for _, c := range []chan error{first, shared, later} {
+		if err := <-c; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := gitFetches(r.srv) - before; n != 2 {
+		t.Errorf("the emulator served %d fetches, want 2: the running one, shared, and the next", n)
 	}
 }
 
