@@ -91,7 +91,7 @@ func usage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("usage: jit COMMAND [flags]\n\ncommands:\n")
 	for _, n := range names {
-		fmt.Fprintf(&b, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(&b, "  %-12s %s\n", n, commands[n].summary)
 	}
 	b.WriteString("\nRun 'jit COMMAND -h' for a command's flags.\n")
 	io.WriteString(w, b.String())
