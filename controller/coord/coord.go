@@ -33,6 +33,13 @@ type Coordinator interface {
 	// process or another one sharing the backend. unlock releases it; calling
 	// unlock again does nothing.
 	Lock(ctx context.Context, key string) (unlock func(), err error)
+	// Holds returns nil when this process still holds the lock named key,
+	// taken with Lock and not unlocked, and an error saying why not
+	// otherwise: never locked, unlocked, or lost while held (the pg state
+	// backend's session ended or could not be asked, which frees the lock
+	// for others). Work done under the lock that others must not repeat
+	// (writing a record) asks it first.
+	Holds(ctx context.Context, key string) error
 	// TryLead tries once to become the one holder of the lease named name
 	// ("expiry-timer"). It returns ok=false, err=nil when another holder (in
 	// this process or another one) has it, and an error when it cannot tell.

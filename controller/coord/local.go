@@ -29,6 +29,7 @@ type local struct {
 
 	mu     sync.Mutex
 	leases map[string]*lease // held leases by name; nil once closed
+	held   map[string]int    // locks held, by key
 }
 
 // OpenLocal returns the Coordinator for terraform's local state directory
@@ -62,7 +63,7 @@ func OpenLocal(dir string) (Coordinator, error) {
 		f.Close()
 		return nil, fmt.Errorf("writing this process's pid into %s: %w", path, err)
 	}
-	return &local{file: f, closed: make(chan struct{}), leases: map[string]*lease{}}, nil
+	return &local{file: f, closed: make(chan struct{}), leases: map[string]*lease{}, held: map[string]int{}}, nil
 }
 
 // flock takes an exclusive, non-blocking flock on f, retrying when a signal
@@ -115,8 +116,31 @@ func (c *local) Lock(ctx context.Context, key string) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("locking %q: %w", key, err)
 	}
+	c.mu.Lock()
+	c.held[key]++
+	c.mu.Unlock()
 	var once sync.Once
-	return func() { once.Do(release) }, nil
+	return func() {
+		once.Do(func() {
+			c.mu.Lock()
+			if c.held[key]--; c.held[key] <= 0 {
+				delete(c.held, key)
+			}
+			c.mu.Unlock()
+			release()
+		})
+	}, nil
+}
+
+// Holds implements Coordinator. A local lock lives in this process (and the
+// state directory's flock with it), so it is lost only by unlocking it.
+func (c *local) Holds(_ context.Context, key string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.held[key] == 0 {
+		return fmt.Errorf("the lock %q is not held by this process", key)
+	}
+	return nil
 }
 
 // TryLead implements Coordinator.

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -229,4 +230,28 @@ func assertClosed(t *testing.T, ch <-chan struct{}, what string) {
 func TestLocalLockExclusion(t *testing.T) {
 	c := openLocal(t, t.TempDir())
 	testLockExclusion(t, c, c)
+}
+
+func TestLocalHolds(t *testing.T) {
+	c := openLocal(t, t.TempDir())
+	ctx := context.Background()
+	if err := c.Holds(ctx, "pass"); err == nil || !strings.Contains(err.Error(), `the lock "pass" is not held by this process`) {
+		t.Fatalf("Holds before Lock = %v, want not held", err)
+	}
+	unlock := mustLock(t, c, "pass")
+	if err := c.Holds(ctx, "pass"); err != nil {
+		t.Fatalf("Holds while held = %v", err)
+	}
+	if err := c.Holds(ctx, "other"); err == nil {
+		t.Fatal("Holds of a key never locked = nil")
+	}
+	unlock()
+	unlock() // a second unlock changes nothing
+	if err := c.Holds(ctx, "pass"); err == nil {
+		t.Fatal("Holds after unlock = nil")
+	}
+	mustLock(t, c, "pass")()
+	if err := c.Holds(ctx, "pass"); err == nil {
+		t.Fatal("Holds after a second lock and unlock = nil")
+	}
 }

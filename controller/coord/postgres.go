@@ -76,6 +76,14 @@ type postgres struct {
 	closed bool
 	idle   []*pgx.Conn
 	leases map[*lease]*leaseHolder
+	held   map[string]*heldLock // locks held, by key
+}
+
+// heldLock is a lock taken by Lock and not yet unlocked: the session that
+// holds it, used by nothing else until the unlock.
+type heldLock struct {
+	mu   sync.Mutex
+	conn *pgx.Conn
 }
 
 // OpenPostgres returns the Coordinator for terraform's pg state backend whose
@@ -93,7 +101,7 @@ type postgres struct {
 // not, or the check fails, Lost is closed. A holder that dies, or whose
 // backend is terminated, frees its locks and lease at once. A held lock
 // whose connection breaks is freed too, and its holder only learns so at
-// unlock, which logs a warning: Lock has no Lost of its own.
+// unlock, which logs a warning, or when it asks Holds.
 //
 // connString is a secret: it is never logged, and errors show neither it nor
 // its password. log receives warnings (a lock lost while held) and lease
@@ -135,6 +143,7 @@ func OpenPostgres(ctx context.Context, connString, schema string, log *slog.Logg
 		life:    life,
 		end:     end,
 		leases:  map[*lease]*leaseHolder{},
+		held:    map[string]*heldLock{},
 	}
 	conn, err := c.dial(ctx)
 	if err != nil {
@@ -209,13 +218,56 @@ func (c *postgres) Lock(ctx context.Context, key string) (func(), error) {
 		release()
 		return nil, fmt.Errorf("locking %q: %w", key, err)
 	}
+	h := &heldLock{conn: conn}
+	c.mu.Lock()
+	c.held[key] = h
+	c.mu.Unlock()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
+			c.mu.Lock()
+			delete(c.held, key)
+			c.mu.Unlock()
+			h.mu.Lock()
+			defer h.mu.Unlock()
 			c.unlockOnServer(conn, key)
 			release()
 		})
 	}, nil
+}
+
+// Holds implements Coordinator: it asks the lock's own session whether it
+// still holds the advisory lock (one query, bounded by pingTimeout).
+func (c *postgres) Holds(ctx context.Context, key string) error {
+	c.mu.Lock()
+	h := c.held[key]
+	c.mu.Unlock()
+	if h == nil {
+		return fmt.Errorf("the lock %q is not held by this process", key)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := holdsAdvisory(ctx, h.conn, lockKey(c.schema, key)); err != nil {
+		return fmt.Errorf("the lock %q was lost: %w", key, c.secrets.redact(err))
+	}
+	return nil
+}
+
+// holdsAdvisory asks conn's session whether it holds the session advisory
+// lock k. pg_locks shows a bigint advisory key as its high and low 32 bits
+// in classid and objid, with objsubid 1.
+func holdsAdvisory(ctx context.Context, conn *pgx.Conn, k int64) error {
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	var held bool
+	err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
+WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+  AND classid::int8 = $1 AND objid::int8 = $2 AND objsubid = 1)`,
+		int64(uint64(k)>>32), int64(uint64(k)&0xffffffff)).Scan(&held)
+	if err == nil && !held {
+		err = errors.New("the session no longer holds its lock")
+	}
+	return err
 }
 
 // lockOnServer takes a connection slot and waits on it for the advisory
@@ -366,25 +418,13 @@ func (h *leaseHolder) watch() {
 }
 
 // check asks the server whether this session still holds the lease's lock.
-// pg_locks shows a bigint advisory key as its high and low 32 bits in
-// classid and objid, with objsubid 1.
 func (h *leaseHolder) check() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.conn == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
-	defer cancel()
-	var held bool
-	err := h.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
-WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
-  AND classid::int8 = $1 AND objid::int8 = $2 AND objsubid = 1)`,
-		int64(uint64(h.key)>>32), int64(uint64(h.key)&0xffffffff)).Scan(&held)
-	if err == nil && !held {
-		err = errors.New("the session no longer holds its lock")
-	}
-	return err
+	return holdsAdvisory(context.Background(), h.conn, h.key)
 }
 
 // release gives the lock back and closes the connection; it runs once, after

@@ -496,3 +496,35 @@ func TestLockKeys(t *testing.T) {
 		distinct[k.key] = k.what
 	}
 }
+
+// Holds tells a holder whose session ended that its lock is gone, before
+// it writes anything others may write too; and it says nothing is held
+// before Lock and after unlock.
+func TestPostgresHolds(t *testing.T) {
+	t.Parallel()
+	d := newDB(t)
+	a := d.open(t, DefaultSchema, nil)
+	ctx := context.Background()
+	if err := a.Holds(ctx, "pass"); err == nil || !strings.Contains(err.Error(), `the lock "pass" is not held by this process`) {
+		t.Fatalf("Holds before Lock = %v, want not held", err)
+	}
+	unlock := mustLock(t, a, "pass")
+	if err := a.Holds(ctx, "pass"); err != nil {
+		t.Fatalf("Holds while held = %v", err)
+	}
+	d.terminate(t, d.holder(t, lockKey(DefaultSchema, "pass")))
+	err := a.Holds(ctx, "pass")
+	if err == nil || !strings.Contains(err.Error(), `the lock "pass" was lost`) {
+		t.Fatalf("Holds after the session was terminated = %v, want lost", err)
+	}
+	unlock()
+	if err := a.Holds(ctx, "pass"); err == nil || !strings.Contains(err.Error(), "not held") {
+		t.Fatalf("Holds after unlock = %v, want not held", err)
+	}
+	// Another session's lock is not ours.
+	b := d.open(t, DefaultSchema, nil)
+	defer mustLock(t, b, "pass")()
+	if err := a.Holds(ctx, "pass"); err == nil {
+		t.Fatal("a.Holds while only b holds the lock = nil, want an error")
+	}
+}

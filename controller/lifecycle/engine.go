@@ -27,6 +27,10 @@ import (
 // directory's lock).
 type Locker interface {
 	Lock(ctx context.Context, key string) (unlock func(), err error)
+	// Holds returns nil while this process still holds the lock key, and
+	// an error once it lost it (its session to the state backend ended,
+	// which frees it for another controller).
+	Holds(ctx context.Context, key string) error
 }
 
 // PassLock is the name of the lock every pass holds from its fetch to its
@@ -327,6 +331,9 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 	b := &books{rep: &rep, l: ledger, tip: tip, chain: []string{tip.Commit}}
 	e.bookkeep(ctx, b, now)
 	rep.NextAt = e.next(rep, now)
+	if soon := now.Add(e.cfg.RetryBase); b.lost != nil && (rep.NextAt.IsZero() || soon.Before(rep.NextAt)) {
+		rep.NextAt = soon // the next pass writes what this one could not
+	}
 	e.cfg.Metrics.PastExpiry(rep.PastExpiry)
 	if rep.PastExpiry > 0 {
 		e.log.Warn("grants past their expiry still exist; destroys are being retried", "count", rep.PastExpiry)
@@ -623,6 +630,9 @@ func (e *Engine) bookkeep(ctx context.Context, b *books, now time.Time) {
 // one due at RetryBase), which writes it with these resources.
 func (e *Engine) revoked(ctx context.Context, b *books, id string, resources []string, onBranch bool, g desired.Grant) {
 	if onBranch && e.expiryDue(id) {
+		if !e.holdsLock(ctx, b) {
+			return
+		}
 		r := e.expiry(g)
 		r.Base, r.BaseTree = b.tip.Commit, b.tip.Tree
 		n, err := e.cfg.GitHub.Expire(ctx, r)
@@ -743,6 +753,9 @@ func (e *Engine) succeeded(id string) {
 // reports whether the record was written.
 func (e *Engine) record(ctx context.Context, b *books, ev trailer.Event) bool {
 	id := ev.Grants[0]
+	if !e.holdsLock(ctx, b) {
+		return false
+	}
 	var onto string
 	sha, err := e.cfg.GitHub.Record(ctx, b.tip, func(parent string) (string, error) {
 		onto = parent
@@ -782,6 +795,24 @@ func (e *Engine) record(ctx context.Context, b *books, ev trailer.Event) bool {
 	return true
 }
 
+// holdsLock reports whether the pass still holds PassLock, asking the
+// Locker before each write to GitHub that another controller could also be
+// making. Once it is lost the pass writes nothing more: it logs the loss
+// once, reports it as an error and leaves the rest to the next pass, which
+// takes the lock again and reads what others wrote meanwhile.
+func (e *Engine) holdsLock(ctx context.Context, b *books) bool {
+	if b.lost != nil {
+		return false
+	}
+	if err := e.cfg.Lock.Holds(ctx, PassLock); err != nil {
+		b.lost = err
+		b.rep.Errors = append(b.rep.Errors, fmt.Errorf("the pass lock was lost; this pass writes nothing more and the next one finishes its work: %w", err))
+		e.log.Error("the pass lock was lost while the pass held it (another controller may act now); this pass writes no more records or expiry pull requests", "error", err)
+		return false
+	}
+	return true
+}
+
 // flag reports a grant file that is never applied: in the log, in metrics,
 // and as a failed commit status on the commit that shows it (once per
 // process and commit).
@@ -812,6 +843,10 @@ type books struct {
 	rep *Report
 	l   *Ledger
 	tip Tip
+	// lost is why the pass lock is no longer held, once a write found it
+	// so: the pass writes nothing more, since another controller may be
+	// writing the same records.
+	lost error
 	// chain is the revision read and the records written on it, while
 	// nothing else moved the branch.
 	chain []string

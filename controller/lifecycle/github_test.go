@@ -80,5 +80,6 @@ func TestMergedAsksGitHub(t *testing.T) {
 type nopLock struct{}
 
 func (nopLock) Lock(context.Context, string) (func(), error) { return func() {}, nil }
+func (nopLock) Holds(context.Context, string) error          { return nil }
 
 func testSigner(t *testing.T) ssh.Signer { return decisiontest.NewKey(t).Signer }
