@@ -176,7 +176,8 @@ func (m *Manager) destroyIn(ctx context.Context, admin *prepared, st terraform.S
 		if err != nil {
 			return out, err
 		}
-		dd, err := m.selectWorkspace(ctx, p, who, ws, false)
+		// st was just read from the backend: ws exists.
+		dd, err := m.enterWorkspace(p, who, ws)
 		if err != nil {
 			return out, err
 		}
