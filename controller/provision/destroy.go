@@ -192,11 +192,45 @@ func (m *Manager) destroyIn(ctx context.Context, admin *prepared, st terraform.S
 		}
 		m.forget(p, ws)
 	}
-	err := m.tf.WorkspaceDelete(ctx, m.tfDir(who, admin.config, admin.data, m.base), ws)
-	if err != nil && !errors.Is(err, terraform.ErrWorkspaceMissing) && !strings.Contains(err.Error(), "doesn't exist") {
+	if err := m.deleteWorkspace(ctx, admin, who, ws); err != nil {
 		return out, err
 	}
 	m.forget(admin, ws)
 	log.Info("destroyed grant", "resources", out.Resources)
 	return out, nil
+}
+
+// deleteWorkspace deletes the workspace ws of grant who, whose resources are
+// destroyed: straight in the pg backend's table when it can be reached (see
+// pgDeleteWorkspace), else with `terraform workspace delete` in the admin
+// directory. A workspace already gone is success.
+func (m *Manager) deleteWorkspace(ctx context.Context, admin *prepared, who, ws string) error {
+	if m.backend.Kind == "pg" {
+		handled, err := m.pgDeleteWorkspace(ctx, ws)
+		// A state lock held elsewhere (another controller's terraform) is
+		// waited for a little, as the runner waits for terraform's.
+		for pause := 200 * time.Millisecond; handled && errors.Is(err, terraform.ErrLocked) && pause <= 800*time.Millisecond; pause *= 2 {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("grant %s: %w", who, err)
+			case <-time.After(pause):
+			}
+			handled, err = m.pgDeleteWorkspace(ctx, ws)
+		}
+		if handled {
+			if err != nil {
+				return fmt.Errorf("grant %s: %w", who, err)
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		m.log.Debug("deleting the workspace without terraform did not work; asking terraform", LogKeyWorkspace, ws, "error", err)
+	}
+	err := m.tf.WorkspaceDelete(ctx, m.tfDir(who, admin.config, admin.data, m.base), ws)
+	if err != nil && !errors.Is(err, terraform.ErrWorkspaceMissing) && !strings.Contains(err.Error(), "doesn't exist") {
+		return err
+	}
+	return nil
 }

@@ -152,6 +152,26 @@ func (m *Manager) pgNames(ctx context.Context) ([]string, error) {
 // pgQuery connects to the pg backend, runs the query query makes with the
 // quoted name of the states table, and calls row for each row.
 func (m *Manager) pgQuery(ctx context.Context, query func(conn *pgx.Conn, table string) (pgx.Rows, error), row func(pgx.Rows) error) error {
+	return m.pgConn(ctx, func(conn *pgx.Conn, table string, fail func(error) error) error {
+		rows, err := query(conn, table)
+		if err != nil {
+			return fail(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := row(rows); err != nil {
+				return fail(err)
+			}
+		}
+		return fail(rows.Err())
+	})
+}
+
+// pgConn connects to the pg backend and calls fn with the connection, the
+// quoted name of the states table, and fail, which turns an error of the
+// connection into one that says which table and never quotes the
+// connection string (nil stays nil).
+func (m *Manager) pgConn(ctx context.Context, fn func(conn *pgx.Conn, table string, fail func(error) error) error) error {
 	schema := m.backend.Schema
 	if schema == "" {
 		schema = render.DefaultSchema
@@ -179,22 +199,15 @@ func (m *Manager) pgQuery(ctx context.Context, query func(conn *pgx.Conn, table 
 		defer cancel()
 		_ = conn.Close(cctx)
 	}()
+	fail := func(err error) error {
+		if err == nil {
+			return nil
+		}
+		return fmt.Errorf("reading %s.states: %w", schema, redact(err, m.backend.ConnStr, cfg.Password))
+	}
 	// The schema is an identifier, which SQL cannot take as a parameter:
 	// it is quoted (and was checked above), never pasted in raw.
-	rows, err := query(conn, pgx.Identifier{schema, "states"}.Sanitize())
-	if err != nil {
-		return fmt.Errorf("reading %s.states: %w", schema, redact(err, m.backend.ConnStr, cfg.Password))
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := row(rows); err != nil {
-			return fmt.Errorf("reading %s.states: %w", schema, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reading %s.states: %w", schema, redact(err, m.backend.ConnStr, cfg.Password))
-	}
-	return nil
+	return fn(conn, pgx.Identifier{schema, "states"}.Sanitize(), fail)
 }
 
 // redact removes the connection string and its password from err's text.
@@ -367,4 +380,55 @@ func (m *Manager) directWorkspaces(ctx context.Context) ([]Workspace, error) {
 	}
 	sortWorkspaces(out)
 	return out, nil
+}
+
+// pgDeleteWorkspace deletes the row of grant workspace ws from
+// <schema>.states, as `terraform workspace delete` does, saving its
+// process: only when the state holds no managed resource and no terraform
+// holds the workspace's state lock. In one transaction it locks the row
+// (FOR UPDATE, so no terraform writes it meanwhile), takes the advisory
+// lock terraform's pg backend locks a state with (the row's id) for the
+// transaction, and deletes the row; a lock held elsewhere is
+// terraform.ErrLocked, which is retryable, never success. A workspace
+// already gone is success. handled is false when the database could not be
+// reached this way; the caller then asks terraform.
+func (m *Manager) pgDeleteWorkspace(ctx context.Context, ws string) (handled bool, err error) {
+	err = m.pgConn(ctx, func(conn *pgx.Conn, table string, fail func(error) error) error {
+		handled = true
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		defer tx.Rollback(context.WithoutCancel(ctx))
+		var (
+			id   int64
+			data []byte
+		)
+		err = tx.QueryRow(ctx, "SELECT id, data FROM "+table+" WHERE name = $1 FOR UPDATE", ws).Scan(&id, &data)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fail(err)
+		}
+		var locked bool
+		if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock($1)", id).Scan(&locked); err != nil {
+			return fail(err)
+		}
+		if !locked {
+			return fmt.Errorf("deleting workspace %s: %w", ws, terraform.ErrLocked)
+		}
+		st, err := terraform.ParseState(data)
+		if err != nil {
+			return fmt.Errorf("deleting workspace %s: its state does not parse: %w", ws, err)
+		}
+		if n := len(st.Resources); n > 0 {
+			return fmt.Errorf("deleting workspace %s: it still holds %d resources, so it was kept: destroy them first", ws, n)
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM "+table+" WHERE id = $1", id); err != nil {
+			return fail(err)
+		}
+		return fail(tx.Commit(ctx))
+	})
+	return handled, err
 }
