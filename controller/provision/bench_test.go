@@ -79,6 +79,69 @@ func BenchmarkBareTerraformApply(b *testing.B) {
 	}
 }
 
+// The new-apply benchmarks apply one new grant per iteration (what an
+// approval costs before the role logs in): BenchmarkApplyNew through the
+// Manager, BenchmarkBareTerraformApplyNew with plain `terraform workspace
+// new` and `terraform apply -auto-approve` on the same configuration:
+//
+//	go test ./controller/provision -run '^$' -bench 'ApplyNew' -benchtime 20x
+func BenchmarkApplyNew(b *testing.B) {
+	e := newEnv(b)
+	m := e.manager()
+	ctx := context.Background()
+	if _, err := m.Apply(ctx, dataGrant("bench/new/init", "v", ""), expiry); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := m.Apply(ctx, dataGrant(fmt.Sprintf("bench/new/g%04d", i), "v", ""), expiry); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBareTerraformApplyNew(b *testing.B) {
+	e := newEnv(b)
+	m := e.manager()
+	ctx := context.Background()
+	req := dataGrant("bench/barenew", "v", "")
+	if _, err := m.Apply(ctx, req, expiry); err != nil {
+		b.Fatal(err)
+	}
+	dataDirs, _ := filepath.Glob(filepath.Join(e.work, "*", "data-*", "grants", render.WorkspaceName(req.ID)))
+	if len(dataDirs) != 1 {
+		b.Fatalf("found data directories %v", dataDirs)
+	}
+	dd := dataDirs[0]
+	config := filepath.Join(filepath.Dir(filepath.Dir(dd)), "config")
+	vars, err := os.ReadFile(filepath.Join(dd, render.VarsFileName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	varFile := filepath.Join(b.TempDir(), "vars.tfvars.json")
+	if err := os.WriteFile(varFile, vars, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	rc := filepath.Join(b.TempDir(), "terraformrc")
+	if err := os.WriteFile(rc, []byte("disable_checkpoint = true\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	tf := terraformPath(b)
+	run := func(args ...string) {
+		cmd := exec.Command(tf, args...)
+		cmd.Dir = config
+		cmd.Env = append(os.Environ(), "TF_DATA_DIR="+dd, "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("terraform %s: %v\n%s", args[0], err, out)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		run("workspace", "new", "-no-color", fmt.Sprintf("bare-%04d", i))
+		run("apply", "-auto-approve", "-input=false", "-no-color", "-var-file="+varFile)
+	}
+}
+
 // BenchmarkApply100 applies 100 new grants, serially and with concurrency 4
 // (each iteration in a fresh state):
 //
