@@ -83,39 +83,22 @@ var errNoDirect = errors.New("this state backend cannot be read without terrafor
 func (m *Manager) storedStates(ctx context.Context) ([]storedState, error) {
 	switch m.backend.Kind {
 	case "pg":
-		return m.pgStates(ctx)
+		return m.pgStates(ctx, nil)
 	case "local":
 		return m.localStates(ctx)
 	}
 	return nil, errNoDirect
 }
 
-// pgStates reads every grant workspace's row of <schema>.states in one query.
-func (m *Manager) pgStates(ctx context.Context) ([]storedState, error) {
+// pgStates reads, in one query, the rows of <schema>.states of the
+// workspaces names (those that exist) or, when names is nil, of every grant
+// workspace.
+func (m *Manager) pgStates(ctx context.Context, names []string) ([]storedState, error) {
 	var out []storedState
 	err := m.pgQuery(ctx, func(conn *pgx.Conn, table string) (pgx.Rows, error) {
-		return conn.Query(ctx, "SELECT name, data FROM "+table+" WHERE name <> 'default'")
-	}, func(rows pgx.Rows) error {
-		var (
-			name string
-			data []byte
-		)
-		if err := rows.Scan(&name, &data); err != nil {
-			return err
+		if names == nil {
+			return conn.Query(ctx, "SELECT name, data FROM "+table+" WHERE name <> 'default'")
 		}
-		if render.IsWorkspaceName(name) {
-			out = append(out, parsedState(name, data))
-		}
-		return nil
-	})
-	return out, err
-}
-
-// pgStatesOf reads the rows of the workspaces names (those that exist) of
-// <schema>.states in one query.
-func (m *Manager) pgStatesOf(ctx context.Context, names []string) ([]storedState, error) {
-	var out []storedState
-	err := m.pgQuery(ctx, func(conn *pgx.Conn, table string) (pgx.Rows, error) {
 		return conn.Query(ctx, "SELECT name, data FROM "+table+" WHERE name = ANY($1)", names)
 	}, func(rows pgx.Rows) error {
 		var (
@@ -125,7 +108,9 @@ func (m *Manager) pgStatesOf(ctx context.Context, names []string) ([]storedState
 		if err := rows.Scan(&name, &data); err != nil {
 			return err
 		}
-		out = append(out, parsedState(name, data))
+		if names != nil || render.IsWorkspaceName(name) {
+			out = append(out, parsedState(name, data))
+		}
 		return nil
 	})
 	return out, err
@@ -287,7 +272,7 @@ func (m *Manager) storedNames(ctx context.Context) ([]string, error) {
 func (m *Manager) storedStatesOf(ctx context.Context, names []string) ([]storedState, error) {
 	switch m.backend.Kind {
 	case "pg":
-		return m.pgStatesOf(ctx, names)
+		return m.pgStates(ctx, names)
 	case "local":
 		return m.localStatesOf(ctx, names)
 	}
