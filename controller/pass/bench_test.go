@@ -36,11 +36,13 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 //
 //	go test ./controller/pass -run '^$' -bench . -benchtime 1x
 //
-// BenchmarkPassNothingToDo1000 measures a pass with 1,000 live, completely
-// applied grants (target: 2 s). BenchmarkPassDestroyExpired measures a
-// pass (NoApply, the default concurrency) at a time when all of its grants
+// BenchmarkPassNothingToDo1000 measures a pass with 1,000 (JIT_BENCH_LIVE)
+// live, completely applied grants (target: 2 s), which must run no
+// terraform process. BenchmarkPassDestroyExpired measures a pass (NoApply,
+// the default concurrency) at a time when all of its grants
 // (JIT_BENCH_EXPIRED, default 100) have expired: each is destroyed through
-// terraform.
+// terraform; its metrics say, per terraform step, the seconds and the
+// processes each grant cost.
 //
 // Setup applies benchReal grants through pass.Run and terraform and copies
 // the first one's state for the others, with the grant id and the lineage
@@ -54,6 +56,8 @@ func BenchmarkPassNothingToDo1000(b *testing.B) {
 	n := benchCount(b, "JIT_BENCH_LIVE", 1000)
 	cfg := benchDeployment(b, n)
 	cfg.Now = func() time.Time { return benchT0.Add(30 * time.Minute) }
+	steps := newStepTimes()
+	cfg.Provision.Terraform = terraform.NewRunner(cfg.Provision.Terraform.Path(), slog.New(steps.handler()))
 	ctx := context.Background()
 	for b.Loop() {
 		rep, err := pass.Run(ctx, cfg, reconcile.Options{})
@@ -63,6 +67,10 @@ func BenchmarkPassNothingToDo1000(b *testing.B) {
 		if len(rep.Grants) != n || len(rep.Actual) != n || len(rep.Result.Outcomes) != 0 || len(rep.Anomalies) != 0 {
 			b.Fatalf("%d grants, %d workspaces, %d actions, %d anomalies; want %d, %d, 0, 0: %+v", len(rep.Grants), len(rep.Actual), len(rep.Result.Outcomes), len(rep.Anomalies), n, n, rep.Result.Outcomes)
 		}
+	}
+	// Nothing to do costs no terraform process at all.
+	if len(steps.count) != 0 {
+		b.Errorf("a pass with nothing to do ran terraform: %v", steps.count)
 	}
 }
 
