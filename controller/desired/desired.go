@@ -229,7 +229,7 @@ type verifier struct {
 	policies map[string]policiesAt
 	signers  map[string]signersAt
 	ever     map[string]string // nil until first needed
-	replayed map[string]bool // nil until first needed
+	replayed map[string]bool   // nil until first needed
 }
 
 func (v *verifier) verify(ctx context.Context, req grant.Request, commit string) (Grant, *Anomaly, error) {
