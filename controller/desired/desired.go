@@ -48,11 +48,15 @@ type Repo interface {
 	// differs from its first parent's at that path: the commit that brought
 	// in the file's current content.
 	LastChanged(ctx context.Context, rev string, paths []string) (map[string]string, error)
-	// IsAncestor reports whether commit a is b or one of b's ancestors.
-	IsAncestor(ctx context.Context, a, b string) (bool, error)
+	// ReplayedMerges returns the merges along the first-parent history of
+	// tip whose second parent is their first parent or one of its
+	// ancestors (the approved head was already on the branch), keyed by
+	// full hash. It is read once per Read, whatever the number of grants.
+	ReplayedMerges(ctx context.Context, tip string) (map[string]bool, error)
 	// EverExisted returns the grant ids that existed at any commit along
-	// the first-parent history of commit hash.
-	EverExisted(ctx context.Context, hash string) (map[string]bool, error)
+	// the first-parent history of commit hash, each with the full hash of
+	// the oldest commit of that history that added its file.
+	EverExisted(ctx context.Context, hash string) (map[string]string, error)
 }
 
 // Grant is a grant that should exist: its file is on the branch and the
@@ -184,7 +188,7 @@ func Read(ctx context.Context, repo Repo, rev string) (State, error) {
 	if err != nil {
 		return State{}, fmt.Errorf("reading the history of %s: %w", short(tip), err)
 	}
-	v := verifier{repo: repo, tip: tip, policies: map[string]policiesAt{}, signers: map[string]signersAt{}, ever: map[string]map[string]bool{}}
+	v := verifier{repo: repo, tip: tip, policies: map[string]policiesAt{}, signers: map[string]signersAt{}}
 	for _, r := range reqs {
 		if bad[r.File] {
 			continue
@@ -224,7 +228,8 @@ type verifier struct {
 	tip      string
 	policies map[string]policiesAt
 	signers  map[string]signersAt
-	ever     map[string]map[string]bool
+	ever     map[string]string // nil until first needed
+	replayed map[string]bool   // nil until first needed
 }
 
 func (v *verifier) verify(ctx context.Context, req grant.Request, commit string) (Grant, *Anomaly, error) {
@@ -271,11 +276,13 @@ func (v *verifier) verify(ctx context.Context, req grant.Request, commit string)
 	case d.BreakGlass != req.BreakGlass:
 		return anomaly(BadDecision, "the signed break-glass flag (%t) differs from the file's (%t)", d.BreakGlass, req.BreakGlass)
 	}
-	replayed, err := v.repo.IsAncestor(ctx, d.Head, c.Parents[0])
+	// d.Head is the merge's second parent (checked above), so this is
+	// whether the approved head is the first parent or one of its ancestors.
+	replayed, err := v.replayedMerges(ctx)
 	if err != nil {
 		return Grant{}, nil, err
 	}
-	if replayed {
+	if replayed[commit] {
 		return anomaly(Replayed, "the approved head %s was already on the branch before this merge: the decision was used before, and a merge of the same head cannot bring a grant back", short(d.Head))
 	}
 	before, err := v.repo.BlobID(ctx, c.Parents[0], req.File)
@@ -283,11 +290,20 @@ func (v *verifier) verify(ctx context.Context, req grant.Request, commit string)
 		return Grant{}, nil, err
 	}
 	if before == "" {
-		ever, err := v.everAt(ctx, c.Parents[0])
+		// The merge is on the tip's first-parent history and adds the file:
+		// the id existed before it exactly when that history added the
+		// file at an older commit, so one read for the tip answers for
+		// every grant.
+		ever, err := v.everAtTip(ctx)
 		if err != nil {
 			return Grant{}, nil, err
 		}
-		if ever[req.ID] {
+		first, ok := ever[req.ID]
+		if !ok {
+			// Impossible unless the history index lies: fail closed.
+			return anomaly(Resurrected, "the history of %s does not record when grant id %s was added, so it cannot be told from an id used before: delete the jit directory in the clone's git directory (a cache) and run again", short(v.tip), req.ID)
+		}
+		if first != commit {
 			return anomaly(Resurrected, "grant id %s existed on the branch before this merge; ids are never reused", req.ID)
 		}
 	}
@@ -342,17 +358,34 @@ func (v *verifier) signersAt(ctx context.Context, commit string) (trailer.Allowe
 	return s.signers, s.err
 }
 
-// everAt returns the ids that existed along commit's first-parent history,
-// reading them once per commit (grants merged together share it).
-func (v *verifier) everAt(ctx context.Context, commit string) (map[string]bool, error) {
-	if ever, ok := v.ever[commit]; ok {
-		return ever, nil
+// replayedMerges returns the tip's merges of an approved head that was
+// already on the branch, read on first use (one walk for all grants).
+func (v *verifier) replayedMerges(ctx context.Context) (map[string]bool, error) {
+	if v.replayed != nil {
+		return v.replayed, nil
 	}
-	ever, err := v.repo.EverExisted(ctx, commit)
+	r, err := v.repo.ReplayedMerges(ctx, v.tip)
+	if err != nil {
+		return nil, fmt.Errorf("reading which merges of %s merged a head already on it: %w", short(v.tip), err)
+	}
+	if r == nil {
+		r = map[string]bool{}
+	}
+	v.replayed = r
+	return r, nil
+}
+
+// everAtTip returns the ids that existed along the tip's first-parent
+// history, each with the oldest commit that added its file, read once.
+func (v *verifier) everAtTip(ctx context.Context) (map[string]string, error) {
+	if v.ever != nil {
+		return v.ever, nil
+	}
+	ever, err := v.repo.EverExisted(ctx, v.tip)
 	if err != nil {
 		return nil, err
 	}
-	v.ever[commit] = ever
+	v.ever = ever
 	return ever, nil
 }
 

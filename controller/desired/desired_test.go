@@ -194,6 +194,16 @@ func TestAnomalies(t *testing.T) {
 			d.Head = head.String()
 			f.g.Commit("main", "mallory", f.key.Message(t, d), at.Add(20*time.Minute), map[string]string{grantFile: grantYAML}, f.g.Head("main"), head)
 		}, []string{"replayed " + grantFile}},
+		"replayed after commits whose clocks lie (dated before the approved head)": {func(f *fixture) {
+			head := f.request("pr", at, map[string]string{grantFile: grantYAML})
+			f.key.Merge(t, f.g, "main", at, head, decision(at))
+			past := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+			f.g.Commit("main", "security", "revoke early", past, map[string]string{grantFile: ""})
+			f.g.Commit("main", "mallory", "more", past, map[string]string{"README.md": "y"})
+			d := decision(at)
+			d.Head = head.String()
+			f.g.Commit("main", "mallory", f.key.Message(t, d), past, map[string]string{grantFile: grantYAML}, f.g.Head("main"), head)
+		}, []string{"replayed " + grantFile}},
 		"revoked, then added again under the same id with a signed decision": {func(f *fixture) {
 			head := f.request("pr", at, map[string]string{grantFile: grantYAML})
 			f.key.Merge(t, f.g, "main", at, head, decision(at))

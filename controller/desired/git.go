@@ -65,18 +65,18 @@ func (g gitRepo) LastChanged(ctx context.Context, rev string, paths []string) (m
 	return out, nil
 }
 
-func (g gitRepo) IsAncestor(ctx context.Context, a, b string) (bool, error) {
-	return g.r.IsAncestor(ctx, a, b)
+func (g gitRepo) ReplayedMerges(ctx context.Context, tip string) (map[string]bool, error) {
+	return g.r.ReplayedMerges(ctx, tip)
 }
 
-func (g gitRepo) EverExisted(ctx context.Context, hash string) (map[string]bool, error) {
+func (g gitRepo) EverExisted(ctx context.Context, hash string) (map[string]string, error) {
 	ever, err := g.r.EverExisted(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]bool, len(ever))
-	for id := range ever {
-		out[id] = true
+	out := make(map[string]string, len(ever))
+	for id, a := range ever {
+		out[id] = a.Commit
 	}
 	return out, nil
 }

@@ -212,3 +212,79 @@ func (q nodeQueue) hasNonStale() bool {
 	}
 	return false
 }
+
+// ReplayedMerges returns the commits along the first-parent history of the
+// commit tip (full hash) that have two or more parents and whose second
+// parent already was their first parent or one of its ancestors: merges
+// that brought in nothing new, as when a pull request's old head is merged
+// a second time. For each such merge m it answers exactly what
+// IsAncestor(m^2, m^1) answers, without relying on committer times (a
+// clock-skewed history gets the exact answer too).
+//
+// It reads every commit reachable from tip once: walking the first-parent
+// history from the root forwards, it keeps the set of commits reachable
+// from the current one, and adds to it what each merge brings in, so the
+// whole answer costs one walk however many merges there are.
+func (r *Repo) ReplayedMerges(ctx context.Context, tip string) (map[string]bool, error) {
+	h, err := parseHash(tip)
+	if err != nil {
+		return nil, err
+	}
+	// The first-parent chain, newest first.
+	var chain []*commitHead
+	for {
+		if len(chain)%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		c, err := r.readCommit(h)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, c)
+		if len(c.parents) == 0 {
+			break
+		}
+		h = c.parents[0]
+	}
+	seen := make(map[plumbing.Hash]struct{}, 2*len(chain))
+	out := map[string]bool{}
+	var stack []plumbing.Hash
+	for i := len(chain) - 1; i >= 0; i-- {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		c := chain[i]
+		// seen is now every ancestor of c's first parent (itself included).
+		if len(c.parents) >= 2 {
+			if _, ok := seen[c.parents[1]]; ok {
+				out[c.hash.String()] = true
+			}
+			for _, p := range c.parents[1:] {
+				if _, ok := seen[p]; !ok {
+					stack = append(stack, p)
+				}
+			}
+		}
+		for len(stack) > 0 {
+			x := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if _, ok := seen[x]; ok {
+				continue
+			}
+			seen[x] = struct{}{}
+			xc, err := r.readCommit(x)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range xc.parents {
+				if _, ok := seen[p]; !ok {
+					stack = append(stack, p)
+				}
+			}
+		}
+		seen[c.hash] = struct{}{}
+	}
+	return out, nil
+}

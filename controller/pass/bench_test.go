@@ -3,10 +3,13 @@ package pass_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,11 +36,13 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 //
 //	go test ./controller/pass -run '^$' -bench . -benchtime 1x
 //
-// BenchmarkPassNothingToDo1000 measures a pass with 1,000 live, completely
-// applied grants (target: 2 s). BenchmarkPassDestroyExpired measures a
-// pass (NoApply, the default concurrency) at a time when all of its grants
+// BenchmarkPassNothingToDo1000 measures a pass with 1,000 (JIT_BENCH_LIVE)
+// live, completely applied grants (target: 2 s), which must run no
+// terraform process. BenchmarkPassDestroyExpired measures a pass (NoApply,
+// the default concurrency) at a time when all of its grants
 // (JIT_BENCH_EXPIRED, default 100) have expired: each is destroyed through
-// terraform.
+// terraform; its metrics say, per terraform step, the seconds and the
+// processes each grant cost.
 //
 // Setup applies benchReal grants through pass.Run and terraform and copies
 // the first one's state for the others, with the grant id and the lineage
@@ -51,6 +56,8 @@ func BenchmarkPassNothingToDo1000(b *testing.B) {
 	n := benchCount(b, "JIT_BENCH_LIVE", 1000)
 	cfg := benchDeployment(b, n)
 	cfg.Now = func() time.Time { return benchT0.Add(30 * time.Minute) }
+	steps := newStepTimes()
+	cfg.Provision.Terraform = terraform.NewRunner(cfg.Provision.Terraform.Path(), slog.New(steps.handler()))
 	ctx := context.Background()
 	for b.Loop() {
 		rep, err := pass.Run(ctx, cfg, reconcile.Options{})
@@ -61,14 +68,21 @@ func BenchmarkPassNothingToDo1000(b *testing.B) {
 			b.Fatalf("%d grants, %d workspaces, %d actions, %d anomalies; want %d, %d, 0, 0: %+v", len(rep.Grants), len(rep.Actual), len(rep.Result.Outcomes), len(rep.Anomalies), n, n, rep.Result.Outcomes)
 		}
 	}
+	// Nothing to do costs no terraform process at all.
+	if len(steps.count) != 0 {
+		b.Errorf("a pass with nothing to do ran terraform: %v", steps.count)
+	}
 }
 
 func BenchmarkPassDestroyExpired(b *testing.B) {
 	n := benchCount(b, "JIT_BENCH_EXPIRED", 100)
 	ctx := context.Background()
+	steps := newStepTimes()
 	for b.Loop() {
 		b.StopTimer()
 		cfg := benchDeployment(b, n)
+		cfg.Provision.Terraform = terraform.NewRunner(cfg.Provision.Terraform.Path(), slog.New(steps.handler()))
+		steps.reset()
 		cfg.Now = func() time.Time { return benchT0.Add(13 * time.Hour) }
 		b.StartTimer()
 		start := time.Now()
@@ -90,7 +104,80 @@ func BenchmarkPassDestroyExpired(b *testing.B) {
 			b.Fatalf("%d destroyed, want %d: %+v", destroyed, n, rep.Result.Outcomes)
 		}
 		b.ReportMetric(elapsed.Seconds()/float64(n), "s/grant")
+		steps.report(b, n)
 	}
+}
+
+// stepTimes adds up, per terraform step, the time the terraform runner
+// reports ("terraform finished" at debug level), for the benchmarks to say
+// where a grant's time goes.
+type stepTimes struct {
+	mu    sync.Mutex
+	total map[string]time.Duration
+	count map[string]int
+}
+
+func newStepTimes() *stepTimes {
+	return &stepTimes{total: map[string]time.Duration{}, count: map[string]int{}}
+}
+
+func (s *stepTimes) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.total)
+	clear(s.count)
+}
+
+// report adds a metric per step: its seconds per grant of n, and how many
+// terraform processes of that step each grant cost.
+func (s *stepTimes) report(b *testing.B, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for step, d := range s.total {
+		name := strings.ReplaceAll(step, " ", "-")
+		b.ReportMetric(d.Seconds()/float64(n), name+"-s/grant")
+		b.ReportMetric(float64(s.count[step])/float64(n), name+"-runs/grant")
+	}
+}
+
+// handler returns a slog handler feeding s.
+func (s *stepTimes) handler() slog.Handler { return stepHandler{s: s} }
+
+type stepHandler struct {
+	s     *stepTimes
+	attrs []slog.Attr
+}
+
+func (h stepHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h stepHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return stepHandler{s: h.s, attrs: append(slices.Clone(h.attrs), as...)}
+}
+
+func (h stepHandler) WithGroup(string) slog.Handler { return h }
+
+func (h stepHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "terraform finished" {
+		return nil
+	}
+	var step string
+	var elapsed time.Duration
+	for _, a := range h.attrs {
+		if a.Key == terraform.LogKeyStep {
+			step = a.Value.String()
+		}
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "elapsed" {
+			elapsed = a.Value.Duration()
+		}
+		return true
+	})
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	h.s.total[step] += elapsed
+	h.s.count[step]++
+	return nil
 }
 
 // benchCount is the number in the environment variable name, or def.

@@ -39,30 +39,8 @@ func BenchmarkApplyWarm(b *testing.B) {
 }
 
 func BenchmarkBareTerraformApply(b *testing.B) {
-	e := newEnv(b)
-	m := e.manager()
-	ctx := context.Background()
-	req := dataGrant("bench/bare", "v", "")
-	if _, err := m.Apply(ctx, req, expiry); err != nil {
-		b.Fatal(err)
-	}
-	ws := render.WorkspaceName(req.ID)
-	dataDirs, _ := filepath.Glob(filepath.Join(e.work, "*", "data-*", "grants", ws))
-	if len(dataDirs) != 1 {
-		b.Fatalf("found data directories %v", dataDirs)
-	}
-	dd := dataDirs[0]
-	config := filepath.Join(filepath.Dir(filepath.Dir(dd)), "config")
+	dd, vars, run := bareTerraform(b, "bench/bare")
 	varFile := filepath.Join(dd, render.VarsFileName)
-	rc := filepath.Join(b.TempDir(), "terraformrc")
-	if err := os.WriteFile(rc, []byte("disable_checkpoint = true\n"), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	tf := terraformPath(b)
-	vars, err := os.ReadFile(varFile)
-	if err != nil {
-		b.Fatal(err)
-	}
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		// The same change as BenchmarkApplyWarm: a new value in the vars file.
@@ -70,12 +48,75 @@ func BenchmarkBareTerraformApply(b *testing.B) {
 		if err := os.WriteFile(varFile, body, 0o600); err != nil {
 			b.Fatal(err)
 		}
-		cmd := exec.Command(tf, "apply", "-auto-approve", "-input=false", "-no-color", "-var-file="+varFile)
+		run("apply", "-auto-approve", "-input=false", "-no-color", "-var-file="+varFile)
+	}
+}
+
+// bareTerraform applies grant id through a Manager, and returns its data
+// directory, the variables file the Manager wrote, and a function running
+// plain terraform in the same configuration and data directory.
+func bareTerraform(b *testing.B, id string) (dd string, vars []byte, run func(args ...string)) {
+	b.Helper()
+	e := newEnv(b)
+	if _, err := e.manager().Apply(context.Background(), dataGrant(id, "v", ""), expiry); err != nil {
+		b.Fatal(err)
+	}
+	dataDirs, _ := filepath.Glob(filepath.Join(e.work, "*", "data-*", "grants", render.WorkspaceName(id)))
+	if len(dataDirs) != 1 {
+		b.Fatalf("found data directories %v", dataDirs)
+	}
+	dd = dataDirs[0]
+	config := filepath.Join(filepath.Dir(filepath.Dir(dd)), "config")
+	vars, err := os.ReadFile(filepath.Join(dd, render.VarsFileName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rc := filepath.Join(b.TempDir(), "terraformrc")
+	if err := os.WriteFile(rc, []byte("disable_checkpoint = true\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	tf := terraformPath(b)
+	return dd, vars, func(args ...string) {
+		cmd := exec.Command(tf, args...)
 		cmd.Dir = config
 		cmd.Env = append(os.Environ(), "TF_DATA_DIR="+dd, "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("terraform apply: %v\n%s", err, out)
+			b.Fatalf("terraform %s: %v\n%s", args[0], err, out)
 		}
+	}
+}
+
+// The new-apply benchmarks apply one new grant per iteration (what an
+// approval costs before the role logs in): BenchmarkApplyNew through the
+// Manager, BenchmarkBareTerraformApplyNew with plain `terraform workspace
+// new` and `terraform apply -auto-approve` on the same configuration:
+//
+//	go test ./controller/provision -run '^$' -bench 'ApplyNew' -benchtime 20x
+func BenchmarkApplyNew(b *testing.B) {
+	e := newEnv(b)
+	m := e.manager()
+	ctx := context.Background()
+	if _, err := m.Apply(ctx, dataGrant("bench/new/init", "v", ""), expiry); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := m.Apply(ctx, dataGrant(fmt.Sprintf("bench/new/g%04d", i), "v", ""), expiry); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBareTerraformApplyNew(b *testing.B) {
+	_, vars, run := bareTerraform(b, "bench/barenew")
+	varFile := filepath.Join(b.TempDir(), "vars.tfvars.json")
+	if err := os.WriteFile(varFile, vars, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		run("workspace", "new", "-no-color", fmt.Sprintf("bare-%04d", i))
+		run("apply", "-auto-approve", "-input=false", "-no-color", "-var-file="+varFile)
 	}
 }
 

@@ -49,7 +49,7 @@ func (m *Manager) destroy(ctx context.Context, id string, fallback *render.Meta)
 	if err != nil {
 		return out, err
 	}
-	ws, add, exists, err := m.findWorkspace(ctx, admin, id)
+	ws, st, exists, err := m.stateOf(ctx, admin, id)
 	if err != nil {
 		return out, err
 	}
@@ -57,7 +57,7 @@ func (m *Manager) destroy(ctx context.Context, id string, fallback *render.Meta)
 		m.log.Info("grant has no workspace, nothing to destroy", LogKeyGrant, id, LogKeyWorkspace, ws)
 		return out, nil
 	}
-	return m.destroyIn(ctx, admin, add, ws, id, fallback)
+	return m.destroyIn(ctx, admin, st, ws, id, fallback)
 }
 
 // DestroyWorkspace destroys the grant workspace ws, whichever grant it
@@ -77,31 +77,56 @@ func (m *Manager) DestroyWorkspace(ctx context.Context, ws string) (Destroyed, e
 	if err != nil {
 		return out, err
 	}
-	add, err := m.selectWorkspace(ctx, admin, "", ws, false)
-	if errors.Is(err, terraform.ErrWorkspaceMissing) {
-		m.log.Info("workspace is gone, nothing to destroy", LogKeyWorkspace, ws)
-		return out, nil
-	}
+	st, exists, err := m.workspaceState(ctx, admin, ws)
 	if err != nil {
 		return out, err
 	}
-	return m.destroyIn(ctx, admin, add, ws, "", nil)
+	if !exists {
+		m.log.Info("workspace is gone, nothing to destroy", LogKeyWorkspace, ws)
+		return out, nil
+	}
+	return m.destroyIn(ctx, admin, st, ws, "", nil)
 }
 
-// destroyIn destroys the existing workspace ws, selected in the admin data
-// directory add, of grant id (empty when unknown). The caller holds ws's
-// lock and a terraform slot.
-func (m *Manager) destroyIn(ctx context.Context, admin *prepared, add, ws, id string, fallback *render.Meta) (Destroyed, error) {
+// workspaceState returns the state of workspace ws, read straight from the
+// backend's storage or, when that is not possible, through terraform in the
+// admin directory; exists is false when there is no such workspace.
+func (m *Manager) workspaceState(ctx context.Context, admin *prepared, ws string) (terraform.State, bool, error) {
+	stored, err := m.storedStatesOf(ctx, []string{ws})
+	if err == nil {
+		for _, s := range stored {
+			if s.name == ws {
+				if s.err != nil {
+					return terraform.State{}, true, fmt.Errorf("workspace %s: reading its state: %w", ws, s.err)
+				}
+				return s.st, true, nil
+			}
+		}
+		return terraform.State{}, false, nil
+	}
+	if ctx.Err() != nil {
+		return terraform.State{}, false, ctx.Err()
+	}
+	add, err := m.selectWorkspace(ctx, admin, "", ws, false)
+	if errors.Is(err, terraform.ErrWorkspaceMissing) {
+		return terraform.State{}, false, nil
+	}
+	if err != nil {
+		return terraform.State{}, false, err
+	}
+	st, err := m.tf.State(ctx, m.dir("in workspace "+ws, admin, add, m.base))
+	return st, true, err
+}
+
+// destroyIn destroys the existing workspace ws, whose state is st, of grant
+// id (empty when unknown). The caller holds ws's lock and a terraform slot.
+func (m *Manager) destroyIn(ctx context.Context, admin *prepared, st terraform.State, ws, id string, fallback *render.Meta) (Destroyed, error) {
 	out := Destroyed{Grant: id, Workspace: ws, Existed: true}
 	who := id
 	if who == "" {
 		who = "in workspace " + ws
 	}
 	log := m.log.With(LogKeyGrant, who, LogKeyWorkspace, ws)
-	st, err := m.tf.State(ctx, m.dir(who, admin, add, m.base))
-	if err != nil {
-		return out, err
-	}
 	raw, ok := st.Outputs[render.MetaVariable]
 	n := len(st.Resources)
 	useFallback := !ok && n > 0 && fallback != nil && fallback.Grant == id && render.IsWorkspaceOf(ws, id)
@@ -110,6 +135,7 @@ func (m *Manager) destroyIn(ctx context.Context, admin *prepared, add, ws, id st
 	}
 	if ok || useFallback {
 		var meta render.Meta
+		var err error
 		if useFallback {
 			log.Warn("the workspace holds resources but lost jit's record (a destroy failed halfway); destroying them with the grant as the default branch holds it", "resources", n)
 			meta = *fallback
@@ -150,7 +176,8 @@ func (m *Manager) destroyIn(ctx context.Context, admin *prepared, add, ws, id st
 		if err != nil {
 			return out, err
 		}
-		dd, err := m.selectWorkspace(ctx, p, who, ws, false)
+		// st was just read from the backend: ws exists.
+		dd, err := m.enterWorkspace(p, who, ws)
 		if err != nil {
 			return out, err
 		}
@@ -165,11 +192,45 @@ func (m *Manager) destroyIn(ctx context.Context, admin *prepared, add, ws, id st
 		}
 		m.forget(p, ws)
 	}
-	err = m.tf.WorkspaceDelete(ctx, m.tfDir(who, admin.config, admin.data, m.base), ws)
-	if err != nil && !errors.Is(err, terraform.ErrWorkspaceMissing) && !strings.Contains(err.Error(), "doesn't exist") {
+	if err := m.deleteWorkspace(ctx, admin, who, ws); err != nil {
 		return out, err
 	}
 	m.forget(admin, ws)
 	log.Info("destroyed grant", "resources", out.Resources)
 	return out, nil
+}
+
+// deleteWorkspace deletes the workspace ws of grant who, whose resources are
+// destroyed: straight in the pg backend's table when it can be reached (see
+// pgDeleteWorkspace), else with `terraform workspace delete` in the admin
+// directory. A workspace already gone is success.
+func (m *Manager) deleteWorkspace(ctx context.Context, admin *prepared, who, ws string) error {
+	if m.backend.Kind == "pg" {
+		handled, err := m.pgDeleteWorkspace(ctx, ws)
+		// A state lock held elsewhere (another controller's terraform) is
+		// waited for a little, as the runner waits for terraform's.
+		for pause := 200 * time.Millisecond; handled && errors.Is(err, terraform.ErrLocked) && pause <= 800*time.Millisecond; pause *= 2 {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("grant %s: %w", who, err)
+			case <-time.After(pause):
+			}
+			handled, err = m.pgDeleteWorkspace(ctx, ws)
+		}
+		if handled {
+			if err != nil {
+				return fmt.Errorf("grant %s: %w", who, err)
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		m.log.Debug("deleting the workspace without terraform did not work; asking terraform", LogKeyWorkspace, ws, "error", err)
+	}
+	err := m.tf.WorkspaceDelete(ctx, m.tfDir(who, admin.config, admin.data, m.base), ws)
+	if err != nil && !errors.Is(err, terraform.ErrWorkspaceMissing) && !strings.Contains(err.Error(), "doesn't exist") {
+		return err
+	}
+	return nil
 }

@@ -83,26 +83,91 @@ var errNoDirect = errors.New("this state backend cannot be read without terrafor
 func (m *Manager) storedStates(ctx context.Context) ([]storedState, error) {
 	switch m.backend.Kind {
 	case "pg":
-		return m.pgStates(ctx)
+		return m.pgStates(ctx, nil)
 	case "local":
 		return m.localStates(ctx)
 	}
 	return nil, errNoDirect
 }
 
-// pgStates reads every grant workspace's row of <schema>.states in one query.
-func (m *Manager) pgStates(ctx context.Context) ([]storedState, error) {
+// pgStates reads, in one query, the rows of <schema>.states of the
+// workspaces names (those that exist) or, when names is nil, of every grant
+// workspace.
+func (m *Manager) pgStates(ctx context.Context, names []string) ([]storedState, error) {
+	var out []storedState
+	err := m.pgQuery(ctx, func(conn *pgx.Conn, table string) (pgx.Rows, error) {
+		if names == nil {
+			return conn.Query(ctx, "SELECT name, data FROM "+table+" WHERE name <> 'default'")
+		}
+		return conn.Query(ctx, "SELECT name, data FROM "+table+" WHERE name = ANY($1)", names)
+	}, func(rows pgx.Rows) error {
+		var (
+			name string
+			data []byte
+		)
+		if err := rows.Scan(&name, &data); err != nil {
+			return err
+		}
+		if names != nil || render.IsWorkspaceName(name) {
+			out = append(out, parsedState(name, data))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// pgNames reads the name of every workspace in <schema>.states, as
+// terraform's pg backend lists them (it adds "default", which is never a
+// grant's).
+func (m *Manager) pgNames(ctx context.Context) ([]string, error) {
+	var out []string
+	err := m.pgQuery(ctx, func(conn *pgx.Conn, table string) (pgx.Rows, error) {
+		return conn.Query(ctx, "SELECT name FROM "+table)
+	}, func(rows pgx.Rows) error {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return err
+		}
+		out = append(out, name)
+		return nil
+	})
+	return out, err
+}
+
+// pgQuery connects to the pg backend, runs the query query makes with the
+// quoted name of the states table, and calls row for each row.
+func (m *Manager) pgQuery(ctx context.Context, query func(conn *pgx.Conn, table string) (pgx.Rows, error), row func(pgx.Rows) error) error {
+	return m.pgConn(ctx, func(conn *pgx.Conn, table string, fail func(error) error) error {
+		rows, err := query(conn, table)
+		if err != nil {
+			return fail(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := row(rows); err != nil {
+				return fail(err)
+			}
+		}
+		return fail(rows.Err())
+	})
+}
+
+// pgConn connects to the pg backend and calls fn with the connection, the
+// quoted name of the states table, and fail, which turns an error of the
+// connection into one that says which table and never quotes the
+// connection string (nil stays nil).
+func (m *Manager) pgConn(ctx context.Context, fn func(conn *pgx.Conn, table string, fail func(error) error) error) error {
 	schema := m.backend.Schema
 	if schema == "" {
 		schema = render.DefaultSchema
 	}
 	if !plainSchema.MatchString(schema) {
-		return nil, fmt.Errorf("schema %q is not a plain lower-case name, which terraform and jit would spell alike", schema)
+		return fmt.Errorf("schema %q is not a plain lower-case name, which terraform and jit would spell alike", schema)
 	}
 	cfg, err := pgx.ParseConfig(m.backend.ConnStr)
 	if err != nil {
 		// The error would quote parts of the connection string: a secret.
-		return nil, errors.New("the connection string does not parse (its value is a secret, not shown here)")
+		return errors.New("the connection string does not parse (its value is a secret, not shown here)")
 	}
 	if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > pgConnectTimeout {
 		cfg.ConnectTimeout = pgConnectTimeout
@@ -112,38 +177,22 @@ func (m *Manager) pgStates(ctx context.Context) ([]storedState, error) {
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("connecting: %w", redact(err, m.backend.ConnStr, cfg.Password))
+		return fmt.Errorf("connecting: %w", redact(err, m.backend.ConnStr, cfg.Password))
 	}
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = conn.Close(cctx)
 	}()
+	fail := func(err error) error {
+		if err == nil {
+			return nil
+		}
+		return fmt.Errorf("reading %s.states: %w", schema, redact(err, m.backend.ConnStr, cfg.Password))
+	}
 	// The schema is an identifier, which SQL cannot take as a parameter:
 	// it is quoted (and was checked above), never pasted in raw.
-	query := "SELECT name, data FROM " + pgx.Identifier{schema, "states"}.Sanitize() + " WHERE name <> 'default'"
-	rows, err := conn.Query(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s.states: %w", schema, redact(err, m.backend.ConnStr, cfg.Password))
-	}
-	defer rows.Close()
-	var out []storedState
-	for rows.Next() {
-		var (
-			name string
-			data []byte
-		)
-		if err := rows.Scan(&name, &data); err != nil {
-			return nil, fmt.Errorf("reading %s.states: %w", schema, err)
-		}
-		if render.IsWorkspaceName(name) {
-			out = append(out, parsedState(name, data))
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading %s.states: %w", schema, redact(err, m.backend.ConnStr, cfg.Password))
-	}
-	return out, nil
+	return fn(conn, pgx.Identifier{schema, "states"}.Sanitize(), fail)
 }
 
 // redact removes the connection string and its password from err's text.
@@ -159,6 +208,75 @@ func redact(err error, secrets ...string) error {
 		return err
 	}
 	return errors.New(clean)
+}
+
+// localNames lists the local backend's workspaces: the directories of its
+// workspace directory, as terraform's local backend lists them (without
+// "default").
+func (m *Manager) localNames() ([]string, error) {
+	entries, err := os.ReadDir(m.backend.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", m.backend.Dir, err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
+
+// localStatesOf reads the state files of the workspaces names that exist.
+func (m *Manager) localStatesOf(ctx context.Context, names []string) ([]storedState, error) {
+	var out []storedState
+	for _, name := range names {
+		if !fs.ValidPath(name) || strings.Contains(name, "/") {
+			return nil, fmt.Errorf("%q is not a workspace name", name)
+		}
+		info, err := os.Stat(filepath.Join(m.backend.Dir, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !info.IsDir() {
+			continue
+		}
+		s, err := readLocalState(ctx, name, filepath.Join(m.backend.Dir, name, localStateFile))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// storedNames lists the workspaces straight from the backend's storage. An
+// error means the terraform path must be taken.
+func (m *Manager) storedNames(ctx context.Context) ([]string, error) {
+	switch m.backend.Kind {
+	case "pg":
+		return m.pgNames(ctx)
+	case "local":
+		return m.localNames()
+	}
+	return nil, errNoDirect
+}
+
+// storedStatesOf reads the states of those of the workspaces names that
+// exist, straight from the backend's storage; a name missing from the
+// result has no workspace. An error means the terraform path must be
+// taken.
+func (m *Manager) storedStatesOf(ctx context.Context, names []string) ([]storedState, error) {
+	switch m.backend.Kind {
+	case "pg":
+		return m.pgStates(ctx, names)
+	case "local":
+		return m.localStatesOf(ctx, names)
+	}
+	return nil, errNoDirect
 }
 
 // localStates reads the state file of every grant workspace in the local
@@ -247,4 +365,55 @@ func (m *Manager) directWorkspaces(ctx context.Context) ([]Workspace, error) {
 	}
 	sortWorkspaces(out)
 	return out, nil
+}
+
+// pgDeleteWorkspace deletes the row of grant workspace ws from
+// <schema>.states, as `terraform workspace delete` does, saving its
+// process: only when the state holds no managed resource and no terraform
+// holds the workspace's state lock. In one transaction it locks the row
+// (FOR UPDATE, so no terraform writes it meanwhile), takes the advisory
+// lock terraform's pg backend locks a state with (the row's id) for the
+// transaction, and deletes the row; a lock held elsewhere is
+// terraform.ErrLocked, which is retryable, never success. A workspace
+// already gone is success. handled is false when the database could not be
+// reached this way; the caller then asks terraform.
+func (m *Manager) pgDeleteWorkspace(ctx context.Context, ws string) (handled bool, err error) {
+	err = m.pgConn(ctx, func(conn *pgx.Conn, table string, fail func(error) error) error {
+		handled = true
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		defer tx.Rollback(context.WithoutCancel(ctx))
+		var (
+			id   int64
+			data []byte
+		)
+		err = tx.QueryRow(ctx, "SELECT id, data FROM "+table+" WHERE name = $1 FOR UPDATE", ws).Scan(&id, &data)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fail(err)
+		}
+		var locked bool
+		if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock($1)", id).Scan(&locked); err != nil {
+			return fail(err)
+		}
+		if !locked {
+			return fmt.Errorf("deleting workspace %s: %w", ws, terraform.ErrLocked)
+		}
+		st, err := terraform.ParseState(data)
+		if err != nil {
+			return fmt.Errorf("deleting workspace %s: its state does not parse: %w", ws, err)
+		}
+		if n := len(st.Resources); n > 0 {
+			return fmt.Errorf("deleting workspace %s: it still holds %d resources, so it was kept: destroy them first", ws, n)
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM "+table+" WHERE id = $1", id); err != nil {
+			return fail(err)
+		}
+		return fail(tx.Commit(ctx))
+	})
+	return handled, err
 }

@@ -32,6 +32,18 @@
 // template's files and of the backend, so a later run reuses them and a
 // changed template is initialised afresh.
 //
+// # What runs without terraform
+//
+// Every terraform process costs far more than the work it does here, so
+// what needs no plan runs without one (see direct.go), falling back to
+// terraform when the backend's storage cannot be read: listing workspace
+// names and reading states are queries (pg) or file reads (local); a
+// destroy selects the workspace it has just read by writing the data
+// directory's "environment" file itself; and on pg an emptied workspace's
+// row is deleted in one transaction that holds terraform's own lock on it.
+// A destroy is then one terraform process, a new grant's apply two
+// (`workspace new`, `apply`).
+//
 // # Workspace names
 //
 // A grant's workspace is render.WorkspaceName of its id: a readable slug and

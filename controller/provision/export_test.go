@@ -12,3 +12,8 @@ func (m *Manager) WorkspacesDirect(ctx context.Context) ([]Workspace, error) {
 func (m *Manager) WorkspacesByTerraform(ctx context.Context) ([]Workspace, error) {
 	return m.terraformWorkspaces(ctx)
 }
+
+// DeleteWorkspacePG is the pg backend's direct workspace deletion.
+func (m *Manager) DeleteWorkspacePG(ctx context.Context, ws string) (bool, error) {
+	return m.pgDeleteWorkspace(ctx, ws)
+}

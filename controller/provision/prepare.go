@@ -240,6 +240,44 @@ func (m *Manager) selectWorkspace(ctx context.Context, p *prepared, grantID, ws 
 	return dd, nil
 }
 
+// workspaceFile is the file of terraform's data directory that names the
+// selected workspace: what `terraform workspace select` writes and every
+// later command reads (terraform's layout since 0.10, checked by test
+// against the real binary).
+const workspaceFile = "environment"
+
+// enterWorkspace is selectWorkspace without terraform, for a workspace ws
+// the caller has just read from the backend: it prepares the grant's own
+// data directory for p and writes the selection itself, saving a
+// `terraform workspace select` process. Should ws have gone meanwhile, the
+// next command works in a new empty workspace of that name (terraform's
+// backends make one on first use), which destroys nothing and is deleted
+// with the grant's. The caller holds ws's lock.
+func (m *Manager) enterWorkspace(p *prepared, grantID, ws string) (string, error) {
+	dd := p.grantData(ws)
+	marker := filepath.Join(dd, readyMarker)
+	if _, err := os.Stat(marker); err == nil {
+		return dd, nil
+	}
+	fail := func(err error) (string, error) {
+		os.RemoveAll(dd)
+		return "", fmt.Errorf("grant %s: preparing its terraform data directory: %w", grantID, err)
+	}
+	if err := os.RemoveAll(dd); err != nil {
+		return fail(err)
+	}
+	if err := copyData(p.data, dd); err != nil {
+		return fail(err)
+	}
+	if err := os.WriteFile(filepath.Join(dd, workspaceFile), []byte(ws), 0o600); err != nil {
+		return fail(err)
+	}
+	if err := os.WriteFile(marker, nil, 0o600); err != nil {
+		return fail(err)
+	}
+	return dd, nil
+}
+
 // forget removes the grant's data directory for p (after its workspace is
 // gone, so a re-created workspace is selected afresh).
 func (m *Manager) forget(p *prepared, ws string) {
@@ -360,7 +398,7 @@ func copyData(src, dst string) error {
 			}
 			return os.MkdirAll(target, 0o700)
 		}
-		if e.Name() == "environment" || e.Name() == readyMarker {
+		if e.Name() == workspaceFile || e.Name() == readyMarker {
 			return nil
 		}
 		b, err := os.ReadFile(p)

@@ -27,6 +27,23 @@ func (m *Manager) list(ctx context.Context, grantID string) (*prepared, []string
 	return admin, names, nil
 }
 
+// names returns every workspace name in the backend, read straight from
+// its storage (see direct.go) or, when that is not possible, listed by
+// terraform; grantID names the grant the listing is for in errors ("" for
+// none).
+func (m *Manager) names(ctx context.Context, grantID string) ([]string, error) {
+	names, err := m.storedNames(ctx)
+	if err == nil {
+		return names, nil
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	m.log.Debug("listing the workspaces without terraform did not work; asking terraform", "backend", m.backend.String(), "error", err)
+	_, names, err = m.list(ctx, grantID)
+	return names, err
+}
+
 // findWorkspace returns the workspace of grant id and its data directory for
 // p when it exists: the current name (render.WorkspaceName) or, for a grant
 // applied before names carried 128-bit hashes, the legacy name. When
@@ -39,7 +56,7 @@ func (m *Manager) findWorkspace(ctx context.Context, p *prepared, id string) (ws
 			return ws, p.grantData(ws), true, nil
 		}
 	}
-	_, names, err := m.list(ctx, id)
+	names, err := m.names(ctx, id)
 	if err != nil {
 		return "", "", false, fmt.Errorf("grant %s: %w", id, err)
 	}
@@ -80,7 +97,7 @@ func (m *Manager) markUsed(ctx context.Context, grantID string) error {
 // is probably wrong (a mistyped --state, a fresh directory) instead of
 // concluding that no grant exists.
 func (m *Manager) Used(ctx context.Context) (bool, error) {
-	_, names, err := m.list(ctx, "")
+	names, err := m.names(ctx, "")
 	if err != nil {
 		return false, err
 	}
@@ -96,7 +113,7 @@ func (m *Manager) Used(ctx context.Context) (bool, error) {
 // and legacy names), sorted, without reading their states: a cheap way to
 // tell a state that holds no grant at all.
 func (m *Manager) WorkspaceNames(ctx context.Context) ([]string, error) {
-	_, names, err := m.list(ctx, "")
+	names, err := m.names(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -108,4 +125,39 @@ func (m *Manager) WorkspaceNames(ctx context.Context) ([]string, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// stateOf returns the existing workspace of grant id (the current name or
+// the legacy one, see findWorkspace) and its state, read straight from the
+// backend's storage, or, when that is not possible, by selecting it in the
+// admin directory and asking terraform (that data directory is then add).
+// When neither exists it returns the current name and exists false. The
+// caller holds the grant's locks.
+func (m *Manager) stateOf(ctx context.Context, admin *prepared, id string) (ws string, st terraform.State, exists bool, err error) {
+	candidates := []string{render.WorkspaceName(id), render.LegacyWorkspaceName(id)}
+	stored, err := m.storedStatesOf(ctx, candidates)
+	if err == nil {
+		for _, ws := range candidates {
+			for _, s := range stored {
+				if s.name != ws {
+					continue
+				}
+				if s.err != nil {
+					return ws, terraform.State{}, true, fmt.Errorf("grant %s: reading the state of workspace %s: %w", id, ws, s.err)
+				}
+				return ws, s.st, true, nil
+			}
+		}
+		return candidates[0], terraform.State{}, false, nil
+	}
+	if ctx.Err() != nil {
+		return "", terraform.State{}, false, ctx.Err()
+	}
+	m.log.Debug("reading a state without terraform did not work; asking terraform", "backend", m.backend.String(), "error", err)
+	ws, add, exists, err := m.findWorkspace(ctx, admin, id)
+	if err != nil || !exists {
+		return ws, terraform.State{}, exists, err
+	}
+	st, err = m.tf.State(ctx, m.dir(id, admin, add, m.base))
+	return ws, st, true, err
 }
