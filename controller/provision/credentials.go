@@ -126,7 +126,7 @@ func connection(st terraform.State, env environment) (map[string]string, error) 
 	sort.Strings(keys)
 	for _, k := range keys {
 		name := names[k]
-		if err := checkEnvName(name, env.hidden); err != nil {
+		if err := checkEnvName(name, env.hidden, env.settings); err != nil {
 			return nil, fmt.Errorf("output %q, key %q: %w", connectionEnvOutput, k, err)
 		}
 		if _, dup := conn[k]; dup {
@@ -139,11 +139,11 @@ func connection(st terraform.State, env environment) (map[string]string, error) 
 	return conn, nil
 }
 
-func checkEnvName(name string, hidden map[string]bool) error {
+func checkEnvName(name string, hidden, settings map[string]bool) error {
 	if !envName.MatchString(name) {
 		return fmt.Errorf("%q is not an environment variable name (A-Z, 0-9, _)", name)
 	}
-	if hidden[name] || strings.HasPrefix(name, "TF_") {
+	if hidden[name] && !settings[name] || strings.HasPrefix(name, "TF_") {
 		return fmt.Errorf("%s is jit's or terraform's own setting, never delivered", name)
 	}
 	for _, w := range secretWords {

@@ -16,6 +16,10 @@ type environment struct {
 	target string
 	// extra holds the target's settings and resolved secrets.
 	extra map[string]string
+	// settings are the names of the target's plain settings (env, not
+	// secret_env): a template may deliver them (PGHOST, PGPORT) even though
+	// the controller's own variables of those names are hidden.
+	settings map[string]bool
 	// hidden are the variables never inherited.
 	hidden map[string]bool
 	// pg hides every inherited PG* variable (a grant bound to a target
@@ -80,5 +84,9 @@ func (m *Manager) environment(id, target string) (environment, error) {
 		return environment{}, fmt.Errorf("grant %s: %w", id, err)
 	}
 	e.extra = extra
+	e.settings = map[string]bool{}
+	for name := range t.Env {
+		e.settings[name] = true
+	}
 	return e, nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/jitops/jit/controller/grant"
 	"github.com/jitops/jit/controller/internal/pgtest"
 	"github.com/jitops/jit/controller/internal/tftest"
@@ -157,5 +159,68 @@ func TestTargetSecretMissing(t *testing.T) {
 	want := "grant prod/a: target prod: secret PGPASSWORD: environment variable JIT_TEST_UNSET_PW is not set (/etc/jit/targets.hcl:2:31)"
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Fatalf("Apply = %v, want %q", err, want)
+	}
+}
+
+// TestTargetConnectionDelivered: a grant bound to a target delivers the
+// target's own plain settings (its PGHOST and PGPORT) when its template
+// names them in connection_env, though the controller's variables of those
+// names are hidden from it; the target's secrets and another target's
+// settings are still never delivered.
+func TestTargetConnectionDelivered(t *testing.T) {
+	t.Setenv("PROD_PW", "prod-secret")
+	t.Setenv("PGHOST", "controller-own-host")
+	set, problems := target.Parse("targets.hcl", []byte(`
+target "prod" {
+  env        = { PGHOST = "prod.invalid", PGPORT = "6432" }
+  secret_env = { PGPASSFILE = "env:PROD_PW" }
+}
+target "staging" {
+  env = { PGHOST = "staging.invalid", PGAPPNAME = "staging-only" }
+}
+`))
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	alice := newPerson(t)
+	for name, tc := range map[string]struct {
+		connEnv map[string]any
+		want    map[string]string
+		err     string
+	}{
+		"the target's settings": {connEnv: map[string]any{"host": "PGHOST", "port": "PGPORT"},
+			want: map[string]string{"user": "user-of-prod/db/alice-1", "value": "v", "host": "prod.invalid", "port": "6432"}},
+		"the target's secret": {connEnv: map[string]any{"x": "PGPASSFILE"},
+			err: `output "connection_env", key "x": PGPASSFILE is jit's or terraform's own setting, never delivered`},
+		"another target's setting": {connEnv: map[string]any{"x": "PGAPPNAME"},
+			err: `output "connection_env", key "x": PGAPPNAME is jit's or terraform's own setting, never delivered`},
+		"a secret's source": {connEnv: map[string]any{"x": "PROD_PW"},
+			err: `output "connection_env", key "x": PROD_PW is jit's or terraform's own setting, never delivered`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			sink := &memSink{}
+			e.keys, e.sink, e.targets = memKeys{"alice": {alice.authorized}}, sink, set
+			m := e.manager()
+			req := passwordGrant("prod/db/alice-1")
+			req.Target = "prod"
+			req.Scope["connection_env"] = tc.connEnv
+			_, err := m.Apply(ctxFor(t), req, expiry)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("Apply = %v, want %q", err, tc.err)
+				}
+				if len(sink.got) != 0 {
+					t.Error("a credential was delivered")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := alice.open(t, sink.got[req.ID]).Connection; !cmp.Equal(got, tc.want) {
+				t.Errorf("connection %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
