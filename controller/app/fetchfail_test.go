@@ -83,3 +83,55 @@ func TestPassFetchFailsDestroysOnly(t *testing.T) {
 	}
 	r.wantStory("decision "+id, "activated "+id, "expire "+id, "revoked "+id)
 }
+
+// TestPassBehindAnotherController: a copy fetched before another
+// controller applied a newer grant still destroys what is due when it
+// cannot fetch (the newer grant's workspace is left alone, not taken for
+// another deployment's state, which used to stop the whole pass), and the
+// revoked record the next pass writes names the destroyed resources.
+func TestPassBehindAnotherController(t *testing.T) {
+	r := newRig(t, rigOptions{lifecycle: true})
+	ctx := context.Background()
+	const due, newer = "prod/orders/alice-1", "prod/orders/alice-2"
+	_, dueCred := r.liveGrant(due, aliceGrant)
+	eng, m := r.replica(ctx)
+	if _, err := eng.Pass(ctx, m, reconcile.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	_, newerCred := r.liveGrant(newer, strings.Replace(aliceGrant, "duration: 2h", "duration: 4h", 1))
+	r.stop()
+	r.advance(2*time.Hour + time.Minute)
+
+	rep, err := eng.Pass(ctx, unreachable{m}, reconcile.Options{})
+	if err == nil || !strings.Contains(err.Error(), "fetching the access repository") {
+		t.Fatalf("the pass = %v, want the fetch's error", err)
+	}
+	if strings.Join(rep.Unseen, ",") != newer {
+		t.Errorf("unseen %q, want %s left alone", rep.Unseen, newer)
+	}
+	if err := r.pg.TryLogin("orders", dueCred.Connection["role"], dueCred.Password); err == nil {
+		t.Errorf("grant %s is past its expiry and still logs in after a pass that could not fetch", due)
+	}
+	if err := r.pg.TryLogin("orders", newerCred.Connection["role"], newerCred.Password); err != nil {
+		t.Errorf("grant %s, unseen by the stale copy, no longer logs in: %v", newer, err)
+	}
+
+	for i := 0; i < 3; i++ {
+		if _, err := eng.Pass(ctx, m, reconcile.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, trail := r.events()
+	found := false
+	for _, st := range trail.Story(due).Steps {
+		if st.What == "revoked" {
+			found = true
+			if !strings.Contains(st.Detail, "resources [terraform_data.login terraform_data.role]") {
+				t.Errorf("the revoked record of %s says %q, want the destroyed resources named", due, st.Detail)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no revoked record of %s", due)
+	}
+}

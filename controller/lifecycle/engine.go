@@ -290,7 +290,12 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 	prs := &prIndex{}
 	err = repo.Read(ctx, func(r *history.Repo) error {
 		var err error
-		rep.Report, err = pass.RunRepo(ctx, r, e.passConfig(now, prs), opts)
+		pc := e.passConfig(now, prs)
+		// Without a fetch the copy may be behind grants another controller
+		// applied meanwhile: those are left alone, not refused as another
+		// deployment's, so what is due is still destroyed.
+		pc.Behind = fetchErr != nil
+		rep.Report, err = pass.RunRepo(ctx, r, pc, opts)
 		rep.Result.Outcomes = append(e.stillDue(early, rep.Grants, now), rep.Result.Outcomes...)
 		if err != nil {
 			return err
@@ -317,6 +322,15 @@ func (e *Engine) Pass(ctx context.Context, repo Repository, opts reconcile.Optio
 		return rep, err
 	}
 	if fetchErr != nil {
+		// What was destroyed is recorded by the next pass that can fetch,
+		// naming its resources.
+		e.mu.Lock()
+		for _, o := range rep.Result.Outcomes {
+			if _, waiting := e.unrecorded[o.Grant]; o.Action == reconcile.Destroy && o.Err == nil && !waiting {
+				e.unrecorded[o.Grant] = unrecorded{resources: o.Resources, since: now}
+			}
+		}
+		e.mu.Unlock()
 		// The copy may miss records another controller wrote since the last
 		// fetch: writing any now could write one twice. The next pass that
 		// can fetch records what this one destroyed: it is due at
@@ -414,7 +428,9 @@ func (e *Engine) stillDue(early []reconcile.Outcome, grants []desired.Grant, now
 func (e *Engine) destroyDue(ctx context.Context, repo Repository, opts reconcile.Options) []reconcile.Outcome {
 	var done []reconcile.Outcome
 	err := repo.Read(ctx, func(r *history.Repo) error {
-		rep, err := pass.RunRepo(ctx, r, e.passConfig(e.cfg.Now(), &prIndex{}), reconcile.Options{NoApply: true, Grants: opts.Grants})
+		pc := e.passConfig(e.cfg.Now(), &prIndex{})
+		pc.Behind = true // another controller may have applied grants merged since
+		rep, err := pass.RunRepo(ctx, r, pc, reconcile.Options{NoApply: true, Grants: opts.Grants})
 		for _, o := range rep.Result.Outcomes {
 			if o.Action == reconcile.Destroy && o.Err == nil {
 				done = append(done, o)
@@ -629,6 +645,11 @@ func (e *Engine) bookkeep(ctx context.Context, b *books, now time.Time) {
 // record is left to the next pass (the one its merge's push brings, or the
 // one due at RetryBase), which writes it with these resources.
 func (e *Engine) revoked(ctx context.Context, b *books, id string, resources []string, onBranch bool, g desired.Grant) {
+	if resources == nil {
+		e.mu.Lock()
+		resources = e.unrecorded[id].resources // a destroy this process did but could not record
+		e.mu.Unlock()
+	}
 	if onBranch && e.expiryDue(id) {
 		if !e.holdsLock(ctx, b) {
 			return
@@ -678,6 +699,11 @@ func (e *Engine) recordRevoked(ctx context.Context, b *books, id string, resourc
 	e.mu.Unlock()
 	if ok && resources == nil {
 		resources = u.resources
+	}
+	if resources == nil {
+		// Destroyed by a process that stopped before recording it: the
+		// destroy removed what the activation created.
+		resources = b.l.ActivatedResources(id)
 	}
 	if e.record(ctx, b, trailer.Event{Kind: trailer.Revoked, Grants: []string{id}, Resources: resources}) {
 		e.mu.Lock()

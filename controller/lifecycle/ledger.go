@@ -22,6 +22,8 @@ type Entry struct {
 	ExpiresAt time.Time
 	// Error is the record's Jit-Error (failures only).
 	Error string
+	// Resources are the record's Jit-Resources (terraform addresses).
+	Resources []string
 }
 
 // Ledger is what the default branch's first-parent history records about
@@ -126,7 +128,7 @@ func (l *Ledger) add(c history.Commit, ts []trailer.Trailer) {
 			}
 			continue
 		}
-		l.entries[id] = append(l.entries[id], Entry{Kind: ev.Kind, Commit: c.Hash, ExpiresAt: ev.ExpiresAt, Error: ev.Error})
+		l.entries[id] = append(l.entries[id], Entry{Kind: ev.Kind, Commit: c.Hash, ExpiresAt: ev.ExpiresAt, Error: ev.Error, Resources: ev.Resources})
 	}
 }
 
@@ -139,6 +141,19 @@ func (l *Ledger) Activation(id string, expires time.Time) (Entry, bool) {
 		}
 	}
 	return Entry{}, false
+}
+
+// ActivatedResources returns the resources named by grant id's newest
+// activated record since its latest decision (nil when none names any):
+// what a destroy of the grant removes, for a revoked record whose destroy
+// was done by a pass that could not record it.
+func (l *Ledger) ActivatedResources(id string) []string {
+	for _, e := range l.entries[id] {
+		if e.Kind == trailer.Activated && len(e.Resources) > 0 {
+			return e.Resources
+		}
+	}
+	return nil
 }
 
 // Revocation returns the newest revocation record (revoked or

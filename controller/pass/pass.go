@@ -68,6 +68,13 @@ type Config struct {
 	// App checks with GitHub that the grant's decision is the merge of its
 	// pull request.
 	Vet func(context.Context, desired.Grant) error
+	// Behind says the copy read may be older than the state: another
+	// controller may have applied grants merged since this copy was
+	// fetched. Workspaces of grants the copy never saw are then left alone
+	// (listed in Report.Unseen) instead of refusing the pass as another
+	// deployment's. Only destroy-only passes (reconcile.Options.NoApply) may
+	// set it: a pass that applies must read the current branch.
+	Behind bool
 }
 
 // Report is what a pass found and did.
@@ -83,6 +90,9 @@ type Report struct {
 	// Unknown are the ids named in the options that are neither verified
 	// grants at Rev nor recorded in the state.
 	Unknown []string
+	// Unseen are grants with a workspace that the copy read never saw
+	// (Config.Behind): left alone by this pass.
+	Unseen []string
 	// Actual are the workspaces found before the pass acted.
 	Actual []reconcile.Actual
 }
@@ -147,7 +157,14 @@ func RunRepo(ctx context.Context, repo *history.Repo, cfg Config, opts reconcile
 	if err != nil {
 		return rep, fmt.Errorf("reading the grants that exist: %w", err)
 	}
-	if err := sameDeployment(ctx, repo, st.Rev, m, actual); err != nil {
+	if cfg.Behind {
+		if !opts.NoApply {
+			return rep, errors.New("a pass over a copy that may be behind the state must not apply: set NoApply")
+		}
+		if actual, rep.Unseen, err = withoutUnseen(ctx, repo, st.Rev, actual); err != nil {
+			return rep, err
+		}
+	} else if err := sameDeployment(ctx, repo, st.Rev, m, actual); err != nil {
 		return rep, err
 	}
 	rep.Actual = actual
@@ -206,6 +223,20 @@ var ErrOtherDeployment = errors.New("the state belongs to another access reposit
 // existed on the branch: a pass would take them for removed grants and
 // destroy them all.
 func sameDeployment(ctx context.Context, repo *history.Repo, tip string, m *provision.Manager, actual []reconcile.Actual) error {
+	foreign, err := unseen(ctx, repo, tip, actual)
+	if err != nil {
+		return err
+	}
+	if len(foreign) > 0 {
+		sort.Strings(foreign)
+		return fmt.Errorf("%w: %s holds workspaces of grants that never existed on %s (%s): check --repo and --state; nothing was done", ErrOtherDeployment, m.Backend(), short(tip), strings.Join(foreign, ", "))
+	}
+	return nil
+}
+
+// unseen returns the grant ids of actual that never existed on the branch
+// at tip, sorted.
+func unseen(ctx context.Context, repo *history.Repo, tip string, actual []reconcile.Actual) ([]string, error) {
 	var ids []string
 	for _, a := range actual {
 		if a.Grant != "" {
@@ -213,23 +244,40 @@ func sameDeployment(ctx context.Context, repo *history.Repo, tip string, m *prov
 		}
 	}
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
 	ever, err := repo.EverExisted(ctx, tip)
 	if err != nil {
-		return fmt.Errorf("reading the grant ids of %s: %w", short(tip), err)
+		return nil, fmt.Errorf("reading the grant ids of %s: %w", short(tip), err)
 	}
-	var foreign []string
+	var out []string
 	for _, id := range ids {
 		if _, ok := ever[id]; !ok {
-			foreign = append(foreign, id)
+			out = append(out, id)
 		}
 	}
-	if len(foreign) > 0 {
-		sort.Strings(foreign)
-		return fmt.Errorf("%w: %s holds workspaces of grants that never existed on %s (%s): check --repo and --state; nothing was done", ErrOtherDeployment, m.Backend(), short(tip), strings.Join(foreign, ", "))
+	sort.Strings(out)
+	return out, nil
+}
+
+// withoutUnseen drops from actual the workspaces of grants that never
+// existed on the branch at tip, returning them apart.
+func withoutUnseen(ctx context.Context, repo *history.Repo, tip string, actual []reconcile.Actual) ([]reconcile.Actual, []string, error) {
+	ids, err := unseen(ctx, repo, tip, actual)
+	if err != nil || len(ids) == 0 {
+		return actual, nil, err
 	}
-	return nil
+	drop := map[string]bool{}
+	for _, id := range ids {
+		drop[id] = true
+	}
+	kept := make([]reconcile.Actual, 0, len(actual))
+	for _, a := range actual {
+		if !drop[a.Grant] {
+			kept = append(kept, a)
+		}
+	}
+	return kept, ids, nil
 }
 
 // Tip returns the full hash of the default branch's tip in repo: the newer
