@@ -41,10 +41,12 @@ func RunJitIfAsked() {
 }
 
 // jitEnvironment is the environment of alice's jit commands: base without
-// any GitHub token, API URL, repository or git configuration of the person
-// running the demo, plus alice's token and the sandbox's API URL, git
-// reading no configuration file (a signing or URL-rewriting setting of
-// theirs must not change what jit pushes) and never asking for a password.
+// the GitHub token, API URL and repository (GITHUB_TOKEN, GH_TOKEN,
+// JIT_GITHUB_*) or any GIT_ variable of the person running the demo, plus
+// alice's token and the sandbox's API URL, git reading no system or global
+// configuration file (a signing or URL-rewriting setting of theirs must not
+// change what jit pushes; her clone's own configuration still counts) and
+// never asking for a password.
 func jitEnvironment(base []string, token, apiURL string) []string {
 	var env []string
 	for _, kv := range base {
