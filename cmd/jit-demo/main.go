@@ -16,6 +16,8 @@ import (
 )
 
 func main() {
+	// The demo runs alice's jit commands by starting this program again.
+	demo.RunJitIfAsked()
 	fs := flag.NewFlagSet("jit-demo", flag.ExitOnError)
 	source := fs.String("source", ".", "`DIR` inside the jit repository whose HEAD jit dev seeds")
 	skew := fs.Duration("clock-skew", demo.DefaultSkew, "jit dev's --clock-skew: the 1m grant lives this much less")

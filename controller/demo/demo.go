@@ -1,12 +1,21 @@
 // Package demo is make demo: a grant's whole life against jit dev, in
 // about a minute. Run starts the sandbox (jit dev, in this process), then
-// narrates and checks each step: alice's request, who may approve, her own
-// approval refused, bob's approval, the signed merge, the credentials
-// decrypted with alice's key, the role logging in, the expiry, the login
-// refused, the expiry pull request merged by auto-merge with jit's
+// narrates and checks each step: alice's request with jit request, who may
+// approve (as jit request tells her), her own approval refused, bob's
+// approval, the signed merge, her credentials with jit credentials, her
+// live grant with jit list --mine, the role logging in, the expiry, the
+// login refused, the expiry pull request merged by auto-merge with jit's
 // revocation record, jit audit show and git log of a fresh clone. A step
 // that does not do what it narrates ends the run with an error naming it;
 // the sandbox is stopped and its files removed either way.
+//
+// alice's commands run as a newcomer runs them: jit with her token and the
+// sandbox's API URL in its environment, in her clone of acme/access, in a
+// process of its own. That process is this program started again (see
+// RunJitIfAsked), so the demo needs no go toolchain and no build, runs
+// exactly the jit it was built with, and never sets alice's token in its
+// own environment, which jit dev (running in this process) and the
+// terraform it starts share.
 package demo
 
 import (
@@ -19,7 +28,9 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +38,6 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/jitops/jit/controller/cli"
-	"github.com/jitops/jit/controller/credential"
 	"github.com/jitops/jit/controller/devsandbox"
 	"github.com/jitops/jit/controller/explain"
 	"github.com/jitops/jit/controller/terraform"
@@ -43,16 +53,11 @@ const DefaultSkew = 35 * time.Second
 const (
 	grantID   = "sandbox/orders/alice-demo"
 	grantFile = "access/" + grantID + ".yaml"
-	grantYAML = `# Written by make demo (cmd/jit-demo).
-template: postgres-role
-requester: alice
-duration: 1m
-reason: make demo - read the orders table
-scope:
-  database: orders
-  privileges: read
-`
 )
+
+// requestArgs is alice's jit request.
+var requestArgs = []string{"request", "--template", "postgres-role", "--scope", "database=orders", "--scope", "privileges=read",
+	"--for", "1m", "--reason", "make demo: read the orders table", "--path", grantFile, "--no-prompt"}
 
 // Options configure Run.
 type Options struct {
@@ -70,22 +75,31 @@ type Options struct {
 // demo is one run's state, filled in step by step.
 type demo struct {
 	Options
-	ctx     context.Context
-	start   time.Time
-	dataDir string // jit dev --data
-	work    string // clones
-	info    devsandbox.Info
-	alice   devsandbox.User
-	gh      *github.Client // as alice
-	owner   string
-	repo    string
+	ctx      context.Context
+	start    time.Time
+	dataDir  string // jit dev --data
+	work     string // clones
+	info     devsandbox.Info
+	alice    devsandbox.User
+	gh       *github.Client // as alice
+	owner    string
+	repo     string
+	cloneDir string   // alice's clone of acme/access, where her jit commands run
+	jitEnv   []string // their environment
 
 	devLog *lockedBuffer // jit dev's stderr, quoted when a step fails
 
-	pr      int
-	head    string
-	payload credential.Payload
-	expiry  int // the expiry pull request
+	pr        int
+	head      string
+	approvers string // jit request's who-may-approve lines
+	login     login
+	expiry    int // the expiry pull request
+}
+
+// login is what jit credentials printed to connect with.
+type login struct {
+	url, password string
+	expires       time.Time
 }
 
 // Run starts jit dev, runs every step and stops jit dev again. Its error
@@ -98,6 +112,9 @@ func Run(ctx context.Context, o Options) (err error) {
 		o.Patience = 1
 	}
 	d := &demo{Options: o, ctx: ctx, start: time.Now()}
+	if !canRunJit.Load() {
+		return errors.New("step 0 (start jit dev): the demo runs jit by starting this program again, and this program does not call demo.RunJitIfAsked first thing in main (or TestMain)")
+	}
 	// jit dev's App runs terraform; without it the demo would wait a
 	// minute at step 6 to say so.
 	if _, _, err := terraform.Find(os.Getenv("JIT_TERRAFORM")); err != nil {
@@ -133,6 +150,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		{"bob (@acme/dba) approves", d.stepApprove},
 		{"jit merges, with its decision signed into the merge commit", d.stepMerged},
 		{"jit applies the grant and alice decrypts her credentials", d.stepCredentials},
+		{"alice lists her live grants", d.stepList},
 		{"the role logs in", d.stepLogin},
 		{"the grant expires and jit destroys the role", d.stepExpiry},
 		{"the login is refused", d.stepLoginRefused},
@@ -298,41 +316,64 @@ func (d *demo) clone(u devsandbox.User, name string) (string, error) {
 	return dir, err
 }
 
-// stepRequest opens alice's request: the grant file on a jit/request/
-// branch, pushed, and a pull request. (jit request does this in one
-// command; until it lands, the demo does what it would.)
+// stepRequest has alice ask with jit request in her clone: it writes the
+// grant file, pushes it on jit/request/<id> and opens the pull request.
 func (d *demo) stepRequest() error {
 	dir, err := d.clone(d.alice, "alice")
 	if err != nil {
 		return err
 	}
-	branch := "jit/request/" + grantID
-	if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(grantFile)), 0o755); err != nil {
-		return err
+	d.cloneDir = dir
+	// Like anybody who commits, alice has her git identity set: the
+	// e-mail of her GitHub account, so that GitHub links her commit to
+	// her (jit merges only commits whose authors it can tell apart from
+	// the reviewers).
+	me, _, err := d.gh.Users.Get(d.ctx, "")
+	if err != nil {
+		return fmt.Errorf("reading alice's account: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, grantFile), []byte(grantYAML), 0o644); err != nil {
-		return err
+	if me.GetEmail() == "" {
+		return errors.New("alice's GitHub account has no public e-mail address to commit with")
 	}
-	for _, args := range [][]string{
-		{"checkout", "-q", "-b", branch},
-		{"add", grantFile},
-		{"commit", "-q", "-m", "Request " + grantID},
-		{"push", "-q", "origin", branch},
-	} {
-		if _, err := d.git(dir, d.alice, args...); err != nil {
+	for _, kv := range [][2]string{{"user.name", d.alice.Login}, {"user.email", me.GetEmail()}} {
+		if _, err := d.git(dir, d.alice, "config", kv[0], kv[1]); err != nil {
 			return err
 		}
 	}
-	d.note("%s:\n%s", grantFile, indent(grantYAML))
-	pr, _, err := d.gh.PullRequests.Create(d.ctx, d.owner, d.repo, &github.NewPullRequest{
-		Title: github.String("Access: " + grantID), Head: github.String(branch), Base: github.String(devsandbox.DefaultBranch),
-		Body: github.String("Read access to the orders database for the demo."),
-	})
+	d.jitEnv = jitEnvironment(os.Environ(), d.alice.Token, d.info.APIURL)
+	d.note("as alice, in her clone of %s (git identity %s <%s>), with GITHUB_TOKEN (her token) and JIT_GITHUB_URL=%s:",
+		d.info.Repo, d.alice.Login, me.GetEmail(), d.info.APIURL)
+	out, err := d.jit(requestArgs...)
 	if err != nil {
-		return fmt.Errorf("opening the pull request as alice: %w", err)
+		return err
 	}
-	d.pr, d.head = pr.GetNumber(), pr.GetHead().GetSHA()
-	d.note("pushed %s and opened pull request #%d as alice", branch, d.pr)
+	first, rest, _ := strings.Cut(out, "\n")
+	u, ok := strings.CutPrefix(first, "opened ")
+	n, err := strconv.Atoi(path.Base(u))
+	if !ok || err != nil {
+		return fmt.Errorf("jit request's output does not start with \"opened\" and the pull request's URL:\n%s", out)
+	}
+	d.approvers = strings.TrimSpace(rest)
+	pr, _, err := d.gh.PullRequests.Get(d.ctx, d.owner, d.repo, n)
+	if err != nil {
+		return fmt.Errorf("reading pull request #%d, which jit request opened: %w", n, err)
+	}
+	branch := "jit/request/" + grantID
+	if pr.GetUser().GetLogin() != "alice" || pr.GetHead().GetRef() != branch {
+		return fmt.Errorf("pull request #%d is %s's from %s; want alice's from %s", n, pr.GetUser().GetLogin(), pr.GetHead().GetRef(), branch)
+	}
+	d.pr, d.head = n, pr.GetHead().GetSHA()
+	if _, err := d.git(dir, d.alice, "fetch", "-q", "origin", branch); err != nil {
+		return err
+	}
+	yaml, err := d.git(dir, d.alice, "show", "FETCH_HEAD:"+grantFile)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(yaml, "requester: alice") {
+		return fmt.Errorf("the grant file jit request pushed does not name alice as its requester:\n%s", yaml)
+	}
+	d.note("alice's pull request is #%d, from %s with %s:\n%s", d.pr, branch, grantFile, indent(yaml))
 	return nil
 }
 
@@ -371,9 +412,22 @@ func (d *demo) approvalCheck(what string, ok func(*github.CheckRun) bool) (*gith
 
 func pending(cr *github.CheckRun) bool { return cr.GetStatus() != "completed" }
 
-// stepWhoMayApprove shows jit/approval: pending, naming bob (of @acme/dba)
-// as who may approve.
+// stepWhoMayApprove quotes who jit request said may approve (bob, of
+// @acme/dba, never alice) and waits for jit/validate to pass and
+// jit/approval to wait for that approval.
 func (d *demo) stepWhoMayApprove() error {
+	d.note("jit request said:")
+	for _, l := range strings.Split(d.approvers, "\n") {
+		d.note("  > %s", l)
+	}
+	for _, u := range d.info.Users {
+		if strings.Contains(d.approvers, "@"+devsandbox.Org+"/"+u.Team) {
+			d.note("(@%s/%s is %s)", devsandbox.Org, u.Team, u.Login)
+		}
+	}
+	if !strings.Contains(d.approvers, "@"+devsandbox.Org+"/dba") || !strings.Contains(d.approvers, "never the requester (alice)") {
+		return fmt.Errorf("jit request does not say that @acme/dba may approve, never alice:\n%s", d.approvers)
+	}
 	if _, err := d.approvalCheck("jit/validate to pass", func(*github.CheckRun) bool {
 		v, err := d.checkRun("jit/validate")
 		return err == nil && v != nil && v.GetConclusion() == "success"
@@ -388,19 +442,9 @@ func (d *demo) stepWhoMayApprove() error {
 	if err != nil {
 		return err
 	}
-	text := cr.GetOutput().GetTitle() + "\n" + cr.GetOutput().GetSummary()
-	d.note("jit/approval: %s", cr.GetOutput().GetTitle())
-	d.note("%s", section(cr.GetOutput().GetSummary(), "### Who may approve", "An approval counts only from"))
-	for _, u := range d.info.Users {
-		if strings.Contains(text, "@"+devsandbox.Org+"/"+u.Team+"`") {
-			d.note("(@%s/%s is %s)", devsandbox.Org, u.Team, u.Login)
-		}
-	}
+	d.note("jit/approval agrees: %s", cr.GetOutput().GetTitle())
 	if !pending(cr) {
 		return fmt.Errorf("jit/approval is %s (%s) before anybody approved; want it pending", cr.GetStatus(), cr.GetConclusion())
-	}
-	if !strings.Contains(text, "bob") && !strings.Contains(text, "acme/dba") {
-		return fmt.Errorf("jit/approval does not name bob or @acme/dba as who may approve:\n%s", text)
 	}
 	return nil
 }
@@ -457,7 +501,7 @@ func (d *demo) stepSelfApproval() error {
 func (d *demo) stepApprove() error {
 	var out, errOut bytes.Buffer
 	args := []string{"dev", "approve", fmt.Sprint(d.pr), "--as", "bob", "--data", d.dataDir}
-	d.note("jit %s", strings.Join(args, " "))
+	d.note("$ jit %s", strings.Join(args, " "))
 	if code := cli.Main(d.ctx, args, &out, &errOut); code != cli.ExitOK {
 		return fmt.Errorf("jit dev approve exited %d: %s", code, strings.TrimSpace(errOut.String()))
 	}
@@ -503,25 +547,17 @@ func (d *demo) stepMerged() error {
 	return nil
 }
 
-// stepCredentials waits for the credentials comment and decrypts it with
-// alice's SSH key. (jit credentials does this in one command; until it
-// lands, the demo does what it would, with package credential.)
+// stepCredentials waits for jit's credentials comment on the pull request
+// and has alice read it with jit credentials and her sandbox key.
 func (d *demo) stepCredentials() error {
-	var armored string
 	err := d.wait("terraform to apply the grant and jit to post the credentials", 60*time.Second, func() (bool, error) {
 		cs, _, err := d.gh.Issues.ListComments(d.ctx, d.owner, d.repo, d.pr, nil)
 		if err != nil {
 			return false, err
 		}
 		for _, c := range cs {
-			if body := c.GetBody(); strings.Contains(body, explain.CredentialsMarker) {
-				if i := strings.Index(body, "-----BEGIN AGE ENCRYPTED FILE-----"); i >= 0 {
-					armored = body[i:]
-					if j := strings.Index(armored, "-----END AGE ENCRYPTED FILE-----"); j >= 0 {
-						armored = armored[:j+len("-----END AGE ENCRYPTED FILE-----")] + "\n"
-						return true, nil
-					}
-				}
+			if strings.Contains(c.GetBody(), explain.CredentialsMarker) {
+				return true, nil
 			}
 		}
 		return false, nil
@@ -529,40 +565,69 @@ func (d *demo) stepCredentials() error {
 	if err != nil {
 		return err
 	}
-	key, err := os.ReadFile(d.alice.Identity)
+	out, err := d.jit("credentials", grantID, "--identity", d.alice.Identity)
 	if err != nil {
 		return err
 	}
-	plain, err := credential.Decrypt([]byte(armored), key)
+	l, err := parseCredentials(out)
 	if err != nil {
-		return fmt.Errorf("decrypting with alice's key %s: %w", d.alice.Identity, err)
+		return fmt.Errorf("jit credentials' output: %w", err)
 	}
-	p, err := credential.ParsePayload(plain)
-	if err != nil {
-		return err
-	}
-	if p.Grant != grantID || p.Requester != "alice" || p.Password == "" || p.Connection["role"] == "" {
-		return fmt.Errorf("the credential is not alice's for %s with a role and a password: grant %q, requester %q, connection %v", grantID, p.Grant, p.Requester, p.Connection)
-	}
-	d.payload = p
-	d.note("decrypted with %s:", d.alice.Identity)
-	d.note("  role %s on %s:%s database %s, password %s…, until %s", p.Connection["role"], p.Connection["host"], p.Connection["port"],
-		p.Connection["database"], p.Password[:4], p.ExpiresAt)
+	d.login = l
 	return nil
 }
 
-// psql runs sql as the delivered role, as alice would with the credential.
+// parseCredentials reads the lines of jit credentials a person copies
+// from: url, password and expires.
+func parseCredentials(out string) (login, error) {
+	var l login
+	var expires string
+	for _, line := range strings.Split(out, "\n") {
+		k, v, _ := strings.Cut(line, ":")
+		v = strings.TrimSpace(v)
+		switch k {
+		case "url":
+			l.url = v
+		case "password":
+			l.password = v
+		case "expires":
+			expires, _, _ = strings.Cut(v, " (")
+		}
+	}
+	if !strings.HasPrefix(l.url, "postgresql://") || l.password == "" {
+		return login{}, fmt.Errorf("no postgresql:// url and password in:\n%s", out)
+	}
+	t, err := time.Parse("2006-01-02 15:04:05 UTC", expires)
+	if err != nil {
+		return login{}, fmt.Errorf("the expiry %q: %w", expires, err)
+	}
+	l.expires = t
+	return l, nil
+}
+
+// stepList shows alice's live grant with jit list --mine.
+func (d *demo) stepList() error {
+	out, err := d.jit("list", "--mine")
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(out, grantID+" ") || !strings.Contains(out, "alice") {
+		return fmt.Errorf("jit list --mine does not list %s as alice's", grantID)
+	}
+	return nil
+}
+
+// psql runs sql as the delivered role, as alice would with the url and
+// password jit credentials printed.
 func (d *demo) psql(sql string) (string, error) {
-	c := d.payload.Connection
-	cmd := exec.CommandContext(d.ctx, "psql", "-X", "-q", "-w", "-At", "-c", sql)
+	cmd := exec.CommandContext(d.ctx, "psql", "-X", "-q", "-w", "-At", "-c", sql, d.login.url)
 	env := []string{}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "PG") {
 			env = append(env, kv)
 		}
 	}
-	cmd.Env = append(env, "PGHOST="+c["host"], "PGPORT="+c["port"], "PGDATABASE="+c["database"], "PGUSER="+c["role"],
-		"PGPASSWORD="+d.payload.Password, "PGSSLMODE=disable", "PGCONNECT_TIMEOUT=10")
+	cmd.Env = append(env, "PGPASSWORD="+d.login.password, "PGCONNECT_TIMEOUT=10")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("%w: %s", err, strings.TrimSpace(string(out)))
@@ -585,17 +650,14 @@ func (d *demo) stepLogin() error {
 // stepExpiry waits for the expiry and for jit's expiry pull request (opened
 // once the role is destroyed).
 func (d *demo) stepExpiry() error {
-	at, err := time.Parse(time.RFC3339, d.payload.ExpiresAt)
-	if err != nil {
-		return fmt.Errorf("the credential's expires_at %q: %w", d.payload.ExpiresAt, err)
-	}
+	at := d.login.expires
 	d.note("the grant expires at %s, in %s", at.Format(time.TimeOnly), time.Until(at).Round(time.Second))
 	d.note("(the expiry counts from GitHub's merge time, %s behind here; git's timeline will show the expiry that much early)", d.ClockSkew)
 	if err := d.wait("the expiry", time.Until(at)+5*time.Second, func() (bool, error) { return !time.Now().Before(at), nil }); err != nil {
 		return err
 	}
 	var expiry *github.PullRequest
-	err = d.wait("jit to destroy the role and open the expiry pull request", 60*time.Second, func() (bool, error) {
+	err := d.wait("jit to destroy the role and open the expiry pull request", 60*time.Second, func() (bool, error) {
 		prs, _, err := d.gh.PullRequests.List(d.ctx, d.owner, d.repo, &github.PullRequestListOptions{State: "all"})
 		if err != nil {
 			return false, err
@@ -674,7 +736,7 @@ func (d *demo) stepAudit() error {
 	}
 	var out, errOut bytes.Buffer
 	args := []string{"audit", "show", grantID, "--repo", dir}
-	d.note("jit %s", strings.Join(args, " "))
+	d.note("$ jit %s", strings.Join(args, " "))
 	if code := cli.Main(d.ctx, args, &out, &errOut); code != cli.ExitOK {
 		return fmt.Errorf("jit audit show exited %d: %s%s", code, out.String(), errOut.String())
 	}

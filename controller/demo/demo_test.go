@@ -12,6 +12,12 @@ import (
 	"github.com/jitops/jit/controller/internal/tftest"
 )
 
+// TestMain lets the demo start this test binary as jit (RunJitIfAsked).
+func TestMain(m *testing.M) {
+	RunJitIfAsked()
+	os.Exit(m.Run())
+}
+
 // needPostgres skips t without the PostgreSQL server binaries, except
 // under CI=true, where that is a failure (the demo must run in CI).
 func needPostgres(t *testing.T) {
@@ -46,15 +52,22 @@ func TestDemo(t *testing.T) {
 	text := out.String()
 	last := -1
 	for _, want := range []string{
-		"pull request #1 as alice",
-		"one of `@acme/dba`",
+		"$ jit request --template postgres-role --scope database=orders --scope privileges=read --for 1m --reason 'make demo: read the orders table' --path access/sandbox/orders/alice-demo.yaml --no-prompt",
+		"opened http",
+		"alice's pull request is #1",
+		"requester: alice",
+		"> sandbox/orders/alice-demo: needs 1 approval from code owners of access/sandbox/orders/alice-demo.yaml: @acme/dba",
+		"(@acme/dba is bob)",
 		"Can not approve your own pull request",
 		"jit/approval is still pending",
 		"bob approved acme/access#1",
 		"Jit-Approved-By: bob",
-		"decrypted with ",
+		"$ jit credentials sandbox/orders/alice-demo --identity ",
+		"connect:   PGPASSWORD=",
+		"$ jit list --mine",
+		"sandbox/orders/alice-demo  alice",
 		"reads 1 order(s)",
-		"password authentication failed",
+		`"password authentication failed" is how an expired grant looks`,
 		"merged by jit[bot]: access/sandbox/orders/alice-demo.yaml deleted",
 		"ended:     expired",
 		"jit: revoked sandbox/orders/alice-demo",
