@@ -61,7 +61,7 @@ func (s *Server) commitJSON(rp *repo, ci *commitInfo, files []fileChange) obj {
 // accountJSONByEmail maps a commit email to a user as GitHub does, or {}.
 func (s *Server) accountJSONByEmail(email string) any {
 	for _, a := range s.st.users {
-		if strings.EqualFold(a.commitEmail(), email) {
+		if a.ownsEmail(email) {
 			return s.userJSON(a)
 		}
 	}

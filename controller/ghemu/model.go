@@ -2,6 +2,7 @@ package ghemu
 
 import (
 	"crypto/rsa"
+	"strings"
 	"sync"
 	"time"
 )
@@ -56,6 +57,17 @@ func (a *account) commitEmail() string {
 		return a.email
 	}
 	return itoa(a.id) + "+" + a.login + "@users.noreply.github.com"
+}
+
+// ownsEmail reports whether GitHub links a commit with email to this
+// account: its own address, or either form of its noreply address
+// ("ID+login@users.noreply.github.com", and the older
+// "login@users.noreply.github.com"), which GitHub keeps linked.
+func (a *account) ownsEmail(email string) bool {
+	const noreply = "@users.noreply.github.com"
+	return (a.email != "" && strings.EqualFold(a.email, email)) ||
+		strings.EqualFold(itoa(a.id)+"+"+a.login+noreply, email) ||
+		strings.EqualFold(a.login+noreply, email)
 }
 
 func (a *account) commitName() string {
