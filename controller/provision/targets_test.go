@@ -121,6 +121,7 @@ target "staging" {
 // TestUnconfiguredTarget checks that a grant bound to a target this
 // controller does not know fails before anything is created.
 func TestUnconfiguredTarget(t *testing.T) {
+	terraformPath(t) // skips here with -short, not in a subtest through e.t
 	e := newEnv(t)
 	set, _ := target.Parse("targets.hcl", []byte("target \"prod\" {\n  env = { PGHOST = \"prod.invalid\" }\n}\n"))
 	for name, tc := range map[string]struct {
