@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"os/signal"
@@ -25,19 +26,24 @@ import (
 // directory from when --data is not given; jit dev prints it.
 const devDataEnv = "JIT_DEV_DATA"
 
-const devUsage = `usage: jit dev [--data DIR] [--addr HOST:PORT] [--clock-skew DURATION] [--source DIR]
+const devUsage = `usage: jit dev [--data DIR] [--addr HOST:PORT] [--app-addr HOST:PORT] [--clock-skew DURATION] [--source DIR]
        jit dev approve PR --as LOGIN [--data DIR] [--body TEXT]
 
 Runs a local sandbox in one process until interrupted: the GitHub emulator
 seeded with the organisation acme (users alice, bob and carol, each with an
 SSH key; teams dba (bob), developers (alice) and security (carol)), this
-repository's access/, policies/, templates/ and .github/ at HEAD as
-acme/access (plus policies/sandbox.hcl: grants under access/sandbox/ on the
-sandbox's database, up to 10m, approved by @acme/dba), the jit App installed
-and served against it with a fresh signing key, a throwaway PostgreSQL with
-the orders database when the server binaries are installed, and terraform
-state under the data directory. It prints the URLs, each user's token and
-SSH identity, and export lines for the jit commands.
+repository's access/, policies/, templates/, .github/ and grant.schema.json
+at HEAD as acme/access (plus policies/sandbox.hcl: grants under
+access/sandbox/ on the sandbox's database, up to 10m, approved by
+@acme/dba), the jit App installed and served against it with a fresh
+signing key, a throwaway PostgreSQL with the orders database when the
+server binaries are installed (its superuser logs in with a random
+password, in a pgpass file under the data directory), and terraform state
+under the data directory. It prints the URLs, each user's token and SSH
+identity, and export lines for the jit commands.
+
+Everything listens on loopback addresses only: the tokens and keys are
+printed in the clear, so --addr and --app-addr must be 127.0.0.1 or ::1.
 
 jit dev approve approves pull request PR as a seeded user, through the REST
 API with that user's token.
@@ -53,8 +59,8 @@ func runDev(ctx context.Context, o IO, args []string) int {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(o.Stderr)
 	data := fs.String("data", "", "`DIR` for the sandbox's keys, repositories and terraform state; must be new or empty (default: a temporary directory removed on exit)")
-	addr := fs.String("addr", "127.0.0.1:0", "the emulator's `HOST:PORT` (port 0 picks a free one)")
-	appAddr := fs.String("app-addr", "127.0.0.1:0", "the App's `HOST:PORT` (webhooks and /metrics)")
+	addr := fs.String("addr", "127.0.0.1:0", "the emulator's `HOST:PORT`, a loopback address (port 0 picks a free one)")
+	appAddr := fs.String("app-addr", "127.0.0.1:0", "the App's `HOST:PORT`, a loopback address (webhooks and /metrics)")
 	skew := fs.Duration("clock-skew", 0, "set the emulated GitHub's clock this `DURATION` behind: jit stamps expiry from GitHub's clock, so every grant lives that much less (make demo: 1m grants expire within seconds)")
 	source := fs.String("source", ".", "`DIR` inside the jit repository whose HEAD is seeded")
 	logLevel := fs.String("log-level", "warn", "`LEVEL` of the emulator's and the App's logs on stderr: debug, info, warn or error")
@@ -78,6 +84,13 @@ func runDev(ctx context.Context, o IO, args []string) int {
 		// emulator's future and are refused.
 		fmt.Fprintf(o.Stderr, "jit dev: --clock-skew %s is outside 0 to 50s; give a skew in that range\n", *skew)
 		return ExitUsage
+	}
+	for _, f := range []struct{ flag, addr string }{{"addr", *addr}, {"app-addr", *appAddr}} {
+		if err := devsandbox.CheckLoopback(f.addr); err != nil {
+			fmt.Fprintf(o.Stderr, "jit dev: --%s %v: jit dev prints the sandbox's tokens and keys in the clear, so anyone who could reach it could act as its users and its App; give %s\n",
+				f.flag, err, loopbackLike(f.addr))
+			return ExitUsage
+		}
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -130,6 +143,16 @@ func runDev(ctx context.Context, o IO, args []string) int {
 	return ExitOK
 }
 
+// loopbackLike is addr's port on 127.0.0.1 ("127.0.0.1:0" when addr has no
+// port), to suggest in place of addr.
+func loopbackLike(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		port = "0"
+	}
+	return net.JoinHostPort("127.0.0.1", port)
+}
+
 // devServeConfig is jit serve's configuration for the sandbox, checked by
 // the same parser as jit serve's flags. Only JIT_TERRAFORM is read from
 // the environment (to pick a terraform binary); nothing else of an
@@ -164,14 +187,16 @@ func devServeConfig(sb *devsandbox.Sandbox, listen, logLevel string, stderr io.W
 }
 
 // devPGEnv points the process's PG* variables, which the sandbox policy's
-// grants are applied with (it names no target), at the sandbox's cluster,
-// after removing every other PG* variable, so a developer's own settings
-// never reach a sandbox grant. Without a cluster it only removes them.
-// restore puts the environment back.
+// grants are applied with (it names no target), at the sandbox's cluster
+// as its superuser, password (PGPASSWORD) included, after removing every
+// other PG* variable, so a developer's own settings never reach a sandbox
+// grant. Without a cluster it only removes them. restore puts the
+// environment back.
 //
-// A target would be the tidier way, but a target-bound grant cannot
-// deliver its PGHOST and PGPORT in the credential (package provision hides
-// every variable a target sets from the template's connection_env).
+// A target (its password in secret_env) would keep the superuser's
+// password out of the process's environment, and so out of every process
+// it starts; package provision now lets a target-bound grant deliver the
+// target's PGHOST and PGPORT, so the sandbox could move to one.
 func devPGEnv(sb *devsandbox.Sandbox) (restore func()) {
 	saved := map[string]string{}
 	for _, kv := range os.Environ() {
@@ -206,7 +231,7 @@ func printDev(w io.Writer, sb *devsandbox.Sandbox) {
 	fmt.Fprintf(&b, "  git          %s\n", i.GitURL)
 	fmt.Fprintf(&b, "  the jit App  %s (webhooks at /webhook, /metrics)\n", i.AppURL)
 	if sb.Postgres != nil {
-		fmt.Fprintf(&b, "  PostgreSQL   %s, database %s (superuser %s, no password from 127.0.0.1)\n", i.Postgres, devsandbox.Database, devsandbox.Superuser)
+		fmt.Fprintf(&b, "  PostgreSQL   %s, database %s (superuser %s, its password in the pgpass file %s)\n", i.Postgres, devsandbox.Database, devsandbox.Superuser, sb.PGPassFile)
 	} else {
 		fmt.Fprintf(&b, "  PostgreSQL   none: %v; grants of policies/sandbox.hcl are never applied (their target %s is configured nowhere)\n", sb.NoPostgres, devsandbox.Target)
 	}

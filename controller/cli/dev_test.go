@@ -20,8 +20,12 @@ import (
 	"github.com/jitops/jit/controller/devsandbox"
 )
 
+// devClear is why jit dev refuses an address beyond this machine.
+const devClear = "jit dev prints the sandbox's tokens and keys in the clear, so anyone who could reach it could act as its users and its App"
+
 // TestDevUsage checks every refused invocation of jit dev and jit dev
-// approve: the exit code and a message saying what to do.
+// approve: the exit code and a message saying what to do (for --addr and
+// --app-addr beyond loopback, also why).
 func TestDevUsage(t *testing.T) {
 	full := t.TempDir()
 	writeFile(t, full, "something", "x")
@@ -36,6 +40,12 @@ func TestDevUsage(t *testing.T) {
 		"negative skew":     {[]string{"dev", "--clock-skew", "-1s"}, "jit dev: --clock-skew -1s is outside 0 to 50s; give a skew in that range"},
 		"skew too large":    {[]string{"dev", "--clock-skew", "2m"}, "jit dev: --clock-skew 2m0s is outside 0 to 50s; give a skew in that range"},
 		"data not empty":    {[]string{"dev", "--data", full}, "jit dev: --data " + full + " is not empty; jit dev starts a fresh sandbox each time: give a new or empty directory"},
+		"addr everywhere":   {[]string{"dev", "--addr", ":8080"}, `jit dev: --addr ":8080" is not a loopback address (127.0.0.1 or ::1): ` + devClear + "; give 127.0.0.1:8080"},
+		"addr LAN":          {[]string{"dev", "--addr", "192.168.1.5:0"}, `jit dev: --addr "192.168.1.5:0" is not a loopback address (127.0.0.1 or ::1): ` + devClear + "; give 127.0.0.1:0"},
+		"addr localhost":    {[]string{"dev", "--addr", "localhost:8080"}, `jit dev: --addr "localhost:8080" is not a loopback address (127.0.0.1 or ::1): ` + devClear + "; give 127.0.0.1:8080"},
+		"addr no port":      {[]string{"dev", "--addr", "8080"}, `jit dev: --addr "8080" is not HOST:PORT (address 8080: missing port in address): ` + devClear + "; give 127.0.0.1:0"},
+		"app addr any":      {[]string{"dev", "--app-addr", "0.0.0.0:9000"}, `jit dev: --app-addr "0.0.0.0:9000" is not a loopback address (127.0.0.1 or ::1): ` + devClear + "; give 127.0.0.1:9000"},
+		"app addr IPv6 any": {[]string{"dev", "--app-addr", "[::]:9000"}, `jit dev: --app-addr "[::]:9000" is not a loopback address (127.0.0.1 or ::1): ` + devClear + "; give 127.0.0.1:9000"},
 		"approve nothing":   {[]string{"dev", "approve", "--as", "bob"}, "jit dev approve: give the pull request's number, such as jit dev approve 1 --as bob"},
 		"approve bad pr":    {[]string{"dev", "approve", "one", "--as", "bob"}, `jit dev approve: "one" is not a pull request number; give one such as 1`},
 		"approve two prs":   {[]string{"dev", "approve", "1", "2", "--as", "bob"}, `jit dev approve: unexpected argument "2"; give one pull request number`},
@@ -73,13 +83,16 @@ func (l *lockedBuffer) String() string {
 // TestDev runs jit dev and checks what it promises: the printed URLs,
 // tokens and export lines; each user's SSH identity; acme/access seeded
 // from this repository's HEAD with the sandbox policy, its CODEOWNERS rule
-// and the App's signing key in .github/jit-signers; jit dev approve
-// approving as bob (and an unknown user refused); and, once interrupted,
-// nothing left running or written.
+// and the App's signing key in .github/jit-signers, and grant.schema.json;
+// the cluster's superuser password in a 0600 pgpass file that psql can use
+// and in the provisioners' PGPASSWORD; jit dev approve approving as bob
+// (and an unknown user refused); and, once interrupted, nothing left
+// running or written and the developer's own PGPASSWORD back.
 func TestDev(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping: -short skips jit dev (it starts PostgreSQL when installed)")
 	}
+	t.Setenv("PGPASSWORD", "the developer's own")
 	dir := filepath.Join(t.TempDir(), "dev")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -146,6 +159,16 @@ func TestDev(t *testing.T) {
 	if got := readFile(t, filepath.Join(clone, ".github/CODEOWNERS")); !strings.HasSuffix(got, "/access/sandbox/  @acme/dba\n") {
 		t.Errorf(".github/CODEOWNERS does not end with the sandbox's rule:\n%s", got)
 	}
+	schema, err := exec.Command("git", "-C", repoRoot, "show", "HEAD:grant.schema.json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(clone, "grant.schema.json")); got != string(schema) {
+		t.Error("grant.schema.json (the example grants' modelines point at it) is not the one at the jit repository's HEAD")
+	}
+	if info.Postgres != "" {
+		checkDevPGPass(t, dir, info, out)
+	}
 	pub := strings.Fields(readFile(t, filepath.Join(dir, "keys", "jit-signing-key.pub")))
 	if got := readFile(t, filepath.Join(clone, ".github/jit-signers")); !strings.Contains(got, `jit namespaces="jit" `+pub[0]+" "+pub[1]+"\n") {
 		t.Errorf(".github/jit-signers does not trust the sandbox's signing key:\n%s", got)
@@ -201,6 +224,9 @@ func TestDev(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("jit dev did not stop within a minute of the interrupt")
 	}
+	if got := os.Getenv("PGPASSWORD"); got != "the developer's own" {
+		t.Errorf("PGPASSWORD after jit dev stopped is %q, want the developer's own back", got)
+	}
 	if _, err := os.Stat(filepath.Join(dir, devsandbox.InfoFile)); !os.IsNotExist(err) {
 		t.Errorf("%s is left after jit dev stopped (%v)", devsandbox.InfoFile, err)
 	}
@@ -208,5 +234,40 @@ func TestDev(t *testing.T) {
 		if err := exec.Command("pg_isready", "-q", "-h", "127.0.0.1", "-p", info.Postgres[strings.LastIndex(info.Postgres, ":")+1:]).Run(); err == nil {
 			t.Errorf("PostgreSQL at %s still answers after jit dev stopped", info.Postgres)
 		}
+	}
+}
+
+// checkDevPGPass checks the running sandbox's pgpass file: printed, mode
+// 0600, naming the cluster's superuser, holding the password the
+// provisioners get as PGPASSWORD, and good for psql as the superuser.
+func checkDevPGPass(t *testing.T, dir string, info devsandbox.Info, out string) {
+	t.Helper()
+	file := filepath.Join(dir, "keys", "pgpass")
+	if want := "(superuser postgres, its password in the pgpass file " + file + ")"; !strings.Contains(out, want) {
+		t.Errorf("jit dev's output lacks %q:\n%s", want, out)
+	}
+	fi, err := os.Stat(file)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%s: %v, mode %v; it holds the superuser's password, want 0600", file, err, fi.Mode())
+	}
+	host, port, _ := strings.Cut(info.Postgres, ":")
+	line := strings.TrimSuffix(readFile(t, file), "\n")
+	password, ok := strings.CutPrefix(line, host+":"+port+":*:postgres:")
+	if !ok || len(password) < 32 {
+		t.Fatalf("%s holds %q, want the superuser's line for %s", file, line, info.Postgres)
+	}
+	if got := os.Getenv("PGPASSWORD"); got != password {
+		t.Errorf("the provisioners' PGPASSWORD is not the superuser's password in %s", file)
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PG") {
+			env = append(env, kv)
+		}
+	}
+	cmd := exec.Command("psql", "-X", "-w", "-At", "-c", "SELECT current_user")
+	cmd.Env = append(env, "PGPASSFILE="+file, "PGHOST="+host, "PGPORT="+port, "PGUSER=postgres", "PGDATABASE="+devsandbox.Database, "PGSSLMODE=disable")
+	if b, err := cmd.CombinedOutput(); err != nil || strings.TrimSpace(string(b)) != "postgres" {
+		t.Errorf("psql with PGPASSFILE=%s: %v: %s", file, err, b)
 	}
 }

@@ -2,6 +2,8 @@ package devsandbox
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -19,9 +21,12 @@ import (
 // installed, so the sandbox runs without a cluster.
 var ErrNoPostgres = errors.New("the PostgreSQL server binaries (initdb, pg_ctl) are not installed")
 
-// Superuser is the cluster's superuser. It may log in over TCP from
-// 127.0.0.1 without a password; every other role needs its password
-// (scram-sha-256), so an expired or dropped role really is refused.
+// Superuser is the cluster's superuser. Like every other role it logs in
+// with its password only (scram-sha-256, over TCP and over the socket
+// alike): a password StartPostgres draws at random, which the caller gets
+// from Env and Password. Without it no local user of the machine becomes
+// superuser (who could then run commands as the server's OS user with COPY
+// FROM PROGRAM), and an expired or dropped grant's role really is refused.
 const Superuser = "postgres"
 
 // Postgres is a running throwaway cluster listening on 127.0.0.1.
@@ -30,27 +35,41 @@ type Postgres struct {
 	Port int
 
 	dir, bin, runAs string
+	password        string // the superuser's
 }
 
 // pgTimeout bounds each server command and psql run.
 const pgTimeout = time.Minute
 
 // StartPostgres creates a cluster in dir (which must not exist), starts it
-// on a free port and creates Database with its group roles. It returns an
-// error wrapping ErrNoPostgres when the server binaries are missing. When
-// the process runs as root the server runs as the OS user postgres
-// (PostgreSQL refuses root).
+// on a free port and creates Database with its group roles. The superuser
+// gets a random password (see Superuser). It returns an error wrapping
+// ErrNoPostgres when the server binaries are missing. On error it removes
+// dir only if it created it. When the process runs as root the server runs
+// as the OS user postgres (PostgreSQL refuses root).
 func StartPostgres(ctx context.Context, dir string) (*Postgres, error) {
 	bin, err := pgBinDir()
 	if err != nil {
 		return nil, err
 	}
-	pg := &Postgres{Host: "127.0.0.1", dir: dir, bin: bin}
+	pw := make([]byte, 24)
+	if _, err := rand.Read(pw); err != nil {
+		return nil, err
+	}
+	pg := &Postgres{Host: "127.0.0.1", dir: dir, bin: bin, password: hex.EncodeToString(pw)}
 	if os.Geteuid() == 0 {
 		pg.runAs = "postgres"
 	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, fmt.Errorf("creating the cluster directory's parent: %w", err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		// Not ours (it existed, say): left as it is.
+		return nil, fmt.Errorf("creating the cluster directory: %w; give a directory that does not exist yet", err)
+	}
+	// From here on dir is ours: Stop stops whatever started and removes it.
 	if err := pg.create(ctx); err != nil {
-		return nil, errors.Join(err, os.RemoveAll(dir))
+		return nil, errors.Join(err, pg.Stop())
 	}
 	if err := pg.createDatabase(ctx); err != nil {
 		return nil, errors.Join(err, pg.Stop())
@@ -88,35 +107,44 @@ func (pg *Postgres) Addr() string { return net.JoinHostPort(pg.Host, strconv.Ito
 
 func (pg *Postgres) data() string { return filepath.Join(pg.dir, "data") }
 
+// create initialises the cluster in pg.dir, which StartPostgres made, and
+// starts it.
 func (pg *Postgres) create(ctx context.Context) error {
-	if err := os.MkdirAll(filepath.Dir(pg.dir), 0o755); err != nil {
-		return err
-	}
-	if err := os.Mkdir(pg.dir, 0o700); err != nil {
-		return fmt.Errorf("creating the cluster directory: %w", err)
-	}
+	uid, gid := -1, -1
 	if pg.runAs != "" {
 		u, err := user.Lookup(pg.runAs)
 		if err != nil {
 			return fmt.Errorf("looking up the OS user %s to run PostgreSQL as (it refuses root): %w", pg.runAs, err)
 		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		// The server's user must reach the directory through its parents.
-		if err := os.Chmod(filepath.Dir(pg.dir), 0o755); err != nil {
+		uid, _ = strconv.Atoi(u.Uid)
+		gid, _ = strconv.Atoi(u.Gid)
+		// The server's user must pass through the parent to reach the
+		// directory; it need not list it.
+		if err := os.Chmod(filepath.Dir(pg.dir), 0o711); err != nil {
 			return err
 		}
 		if err := os.Chown(pg.dir, uid, gid); err != nil {
 			return fmt.Errorf("handing %s to the OS user %s: %w", pg.dir, pg.runAs, err)
 		}
 	}
-	if out, err := pg.server(ctx, "initdb", "-D", pg.data(), "-U", Superuser, "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions", "--auth=trust"); err != nil {
+	// initdb reads the superuser's password from a file (never from its
+	// command line, which every local user may read), private to the
+	// server's user and gone once initdb has read it.
+	pwFile := filepath.Join(pg.dir, "superuser-password")
+	if err := writePrivate(pwFile, pg.password+"\n", uid, gid); err != nil {
+		return fmt.Errorf("writing the superuser's password for initdb: %w", err)
+	}
+	out, err := pg.server(ctx, "initdb", "-D", pg.data(), "-U", Superuser, "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions",
+		"--auth=scram-sha-256", "--pwfile="+pwFile)
+	if err := errors.Join(err, os.Remove(pwFile)); err != nil {
 		return fmt.Errorf("initdb: %w: %s", err, out)
 	}
 	if strings.ContainsAny(pg.dir, "'\\") {
 		return fmt.Errorf("the cluster directory %q holds a quote or backslash; set TMPDIR to a plain path", pg.dir)
 	}
-	hba := "local all all trust\nhost all " + Superuser + " 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n"
+	// Passwords only, the superuser's too; the socket's directory is
+	// private to the server's user anyway.
+	hba := "local all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n"
 	if err := pg.writeServerFile(ctx, "pg_hba.conf", hba); err != nil {
 		return err
 	}
@@ -139,6 +167,20 @@ func (pg *Postgres) create(ctx context.Context) error {
 			return fmt.Errorf("starting PostgreSQL: %w: %s\n%s", err, out, pg.log())
 		}
 	}
+}
+
+// writePrivate creates file (which must not exist) with mode 0600 holding
+// content, owned by uid:gid unless they are -1.
+func writePrivate(file, content string, uid, gid int) error {
+	f, err := os.OpenFile(file, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(content)
+	if err == nil && uid >= 0 {
+		err = f.Chown(uid, gid)
+	}
+	return errors.Join(err, f.Close())
 }
 
 // writeServerFile writes a file of the data directory as the server's OS
@@ -214,7 +256,7 @@ INSERT INTO public.orders VALUES (1, 'a sandbox order');
 `
 
 func (pg *Postgres) createDatabase(ctx context.Context) error {
-	_, err := pg.Psql(ctx, Superuser, "", "postgres", createSQL,
+	_, err := pg.Psql(ctx, Superuser, pg.password, "postgres", createSQL,
 		"db="+Database, "read="+Database+"_read", "write="+Database+"_write")
 	if err != nil {
 		return fmt.Errorf("creating the %s database: %w", Database, err)
@@ -254,10 +296,20 @@ func (pg *Postgres) Psql(ctx context.Context, user, password, db, script string,
 	return strings.TrimSpace(out.String()), nil
 }
 
-// Env is the connection to the cluster as the superuser, as PG*
-// variables: what templates/postgres-role's provisioners connect with.
+// Env is the connection to the cluster as the superuser, its password
+// included, as PG* variables: what templates/postgres-role's provisioners
+// connect with.
 func (pg *Postgres) Env() map[string]string {
-	return map[string]string{"PGHOST": pg.Host, "PGPORT": strconv.Itoa(pg.Port), "PGUSER": Superuser, "PGSSLMODE": "disable"}
+	return map[string]string{"PGHOST": pg.Host, "PGPORT": strconv.Itoa(pg.Port), "PGUSER": Superuser, "PGPASSWORD": pg.password, "PGSSLMODE": "disable"}
+}
+
+// Password is the superuser's password.
+func (pg *Postgres) Password() string { return pg.password }
+
+// PGPass is a pgpass file's line (see libpq's documentation of PGPASSFILE)
+// giving the superuser's password for every database of the cluster.
+func (pg *Postgres) PGPass() string {
+	return pg.Host + ":" + strconv.Itoa(pg.Port) + ":*:" + Superuser + ":" + pg.password + "\n"
 }
 
 // Stop stops the cluster at once and removes its directory.

@@ -2,7 +2,8 @@
 // emulator seeded with an organisation acme (users alice, bob and carol,
 // each with a generated SSH key; teams dba, developers and security), the
 // access repository acme/access holding this repository's access/,
-// policies/, templates/ and .github/ as committed at HEAD, the jit App
+// policies/, templates/, .github/ and grant.schema.json as committed at
+// HEAD, the jit App
 // installed, a fresh decision signing key trusted by the seeded
 // .github/jit-signers, and a throwaway PostgreSQL cluster with the orders
 // database when the server binaries are installed.
@@ -12,8 +13,10 @@
 // under Config.DataDir or in a temporary directory Close removes; Close
 // stops the cluster.
 //
-// Nothing here is for production: the tokens and keys are throwaway and the
-// cluster trusts its superuser from 127.0.0.1.
+// Nothing here is for production: the tokens and keys are throwaway, and
+// are printed and written in the clear, so the sandbox listens on loopback
+// addresses only (CheckLoopback) and its cluster's superuser logs in with a
+// random password only.
 package devsandbox
 
 import (
@@ -79,7 +82,8 @@ type Config struct {
 	// supplies access/, policies/, templates/ and .github/ (never the
 	// working tree: what is seeded is what was committed).
 	Source string
-	// Addr is the emulator's listen address ("127.0.0.1:0" picks a port).
+	// Addr is the emulator's listen address ("127.0.0.1:0" picks a port);
+	// it must pass CheckLoopback.
 	Addr string
 	// ClockSkew sets the emulated GitHub's clock (its timestamps and its
 	// Date header) this far behind the real one. The App counts a grant's
@@ -107,6 +111,10 @@ type Sandbox struct {
 	// and then NoPostgres says why.
 	Postgres   *Postgres
 	NoPostgres error
+	// PGPassFile is a pgpass file (mode 0600, under DataDir) holding the
+	// cluster's superuser password, for the developer's own psql; "" without
+	// a cluster.
+	PGPassFile string
 
 	tmp  string
 	http *http.Server
@@ -184,6 +192,13 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 	if cfg.ClockSkew < 0 {
 		return nil, fmt.Errorf("devsandbox: clock skew %s is negative; give 0 or more", cfg.ClockSkew)
 	}
+	addr := cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	if err := CheckLoopback(addr); err != nil {
+		return nil, fmt.Errorf("devsandbox: the emulator's address %w; the sandbox's tokens and keys are in the clear, so it listens on this machine only", err)
+	}
 	dir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -238,6 +253,10 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 	} else {
 		sb.Postgres = pg
 		sb.Info.Postgres = pg.Addr()
+		sb.PGPassFile = filepath.Join(keys, "pgpass")
+		if err := os.WriteFile(sb.PGPassFile, []byte(pg.PGPass()), 0o600); err != nil {
+			return sb, fmt.Errorf("writing the cluster's pgpass file: %w", err)
+		}
 	}
 	content := filepath.Join(tmp, "content")
 	if err := seedContent(ctx, cfg.Source, content, signingPub, sb.Postgres != nil); err != nil {
@@ -259,10 +278,6 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 			}}}},
 		App:     &ghemu.SeedApp{ID: 1, Slug: AppSlug, Name: "jit (sandbox)", InstallationID: 1},
 		Webhook: ghemu.SeedWebhook{Secret: hex.EncodeToString(secret)},
-	}
-	addr := cfg.Addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -296,6 +311,22 @@ func Start(ctx context.Context, cfg Config) (sb *Sandbox, err error) {
 		sb.Info.Users = append(sb.Info.Users, User{Login: u.login, Team: u.team, Token: tokens[u.login], Identity: filepath.Join(keys, u.login)})
 	}
 	return sb, nil
+}
+
+// CheckLoopback returns nil when addr is HOST:PORT with HOST a loopback IP
+// address (127.0.0.0/8 or ::1), so that a listener on it is reachable from
+// this machine only. It refuses every other address, an empty host (every
+// interface) and host names, localhost included (what a name resolves to
+// is not up to the address). Its errors start with the quoted address.
+func CheckLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not HOST:PORT (%w)", addr, err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%q is not a loopback address (127.0.0.1 or ::1)", addr)
+	}
+	return nil
 }
 
 // SetAppURL points the App's webhooks at url (the App's base URL, without

@@ -14,9 +14,10 @@ import (
 	"strings"
 )
 
-// seededDirs are the parts of this repository the sandbox's access
-// repository holds, as committed at HEAD.
-var seededDirs = []string{"access", "policies", "templates", ".github"}
+// seededPaths are the parts of this repository the sandbox's access
+// repository holds, as committed at HEAD: grant.schema.json is what the
+// example grants' yaml-language-server modelines point at.
+var seededPaths = []string{"access", "policies", "templates", ".github", "grant.schema.json"}
 
 // sandboxPolicy is SandboxPolicyFile: grants under access/sandbox/ on the
 // sandbox's cluster, for at most ten minutes, one approval by a code owner
@@ -48,7 +49,7 @@ policy "sandbox" {
 const sandboxOwners = "\n# jit dev sandbox (policies/sandbox.hcl)\n/access/sandbox/  @acme/dba\n"
 
 // seedContent writes the access repository's first tree into dir: the
-// seededDirs of source's repository at HEAD, the sandbox policy, the
+// seededPaths of source's repository at HEAD, the sandbox policy, the
 // sandbox's CODEOWNERS rule and the signing key's allowed_signers line.
 func seedContent(ctx context.Context, source, dir, signingPub string, withPostgres bool) error {
 	if source == "" {
@@ -61,14 +62,14 @@ func seedContent(ctx context.Context, source, dir, signingPub string, withPostgr
 		return fmt.Errorf("finding the jit repository around %s: %w; run jit dev inside a clone of the jit repository (or give --source DIR)", source, err)
 	}
 	source = strings.TrimSpace(string(top))
-	args := append([]string{"-C", source, "archive", "--format=tar", "HEAD", "--"}, seededDirs...)
+	args := append([]string{"-C", source, "archive", "--format=tar", "HEAD", "--"}, seededPaths...)
 	cmd := exec.CommandContext(ctx, "git", args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
 		return fmt.Errorf("reading %s at HEAD of the jit repository %s: %w: %s; run jit dev inside a clone of the jit repository (or give --source DIR)",
-			strings.Join(seededDirs, ", "), source, err, strings.TrimSpace(stderr.String()))
+			strings.Join(seededPaths, ", "), source, err, strings.TrimSpace(stderr.String()))
 	}
 	if err := untar(bytes.NewReader(out), dir); err != nil {
 		return fmt.Errorf("unpacking the jit repository's HEAD: %w", err)

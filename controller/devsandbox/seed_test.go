@@ -3,7 +3,9 @@ package devsandbox
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -143,5 +145,52 @@ func TestReadInfo(t *testing.T) {
 	fi, err := os.Stat(filepath.Join(dir, InfoFile))
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("%s: %v, mode %v; it holds tokens, want 0600", InfoFile, err, fi.Mode())
+	}
+}
+
+// TestDevSeedSchemaModelines: the seeded tree holds grant.schema.json as
+// committed at HEAD, and every yaml-language-server $schema modeline of a
+// seeded grant points at a seeded file.
+func TestDevSeedSchemaModelines(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "content")
+	if err := seedContent(ctx, ".", dir, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest jit-dev", true); err != nil {
+		t.Fatal(err)
+	}
+	head, err := exec.Command("git", "show", "HEAD:grant.schema.json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "grant.schema.json")); err != nil || !bytes.Equal(got, head) {
+		t.Fatalf("the seeded grant.schema.json is not HEAD's (%v)", err)
+	}
+	const modeline = "# yaml-language-server: $schema="
+	modelines := 0
+	err = filepath.WalkDir(filepath.Join(dir, "access"), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			ref, ok := strings.CutPrefix(line, modeline)
+			if !ok {
+				continue
+			}
+			modelines++
+			if _, err := os.Stat(filepath.Join(filepath.Dir(p), filepath.FromSlash(ref))); err != nil {
+				rel, _ := filepath.Rel(dir, p)
+				t.Errorf("%s: its modeline's schema %s is not in the seeded tree (%v)", rel, ref, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if modelines == 0 {
+		t.Error("no seeded grant has a $schema modeline; the test checks nothing")
 	}
 }
