@@ -14,6 +14,7 @@ import (
 	"github.com/jitops/jit/controller/cli"
 	"github.com/jitops/jit/controller/credential"
 	"github.com/jitops/jit/controller/explain"
+	"github.com/jitops/jit/controller/trailer"
 )
 
 // sshKey makes a key pair with ssh-keygen (passphrase pass) and returns
@@ -32,11 +33,46 @@ func sshKey(t *testing.T, pass string) (string, string) {
 	return file, strings.TrimSpace(string(pub))
 }
 
-// TestCredentials: jit credentials finds the App's encrypted comment on
-// the grant's request pull request (named by the signed decision),
-// decrypts it with the requester's ssh-keygen key and prints the
-// connection settings, the expiry and the expiry hint; a look-alike
-// comment by a person is ignored.
+// activate writes the signed activated record of grant id (expiring at
+// expires) on main the way the App does: a commit on main's tip made
+// through the Git Data API with c's token, author and committer left to
+// GitHub. It returns the record's hash.
+func (f *userFixture) activate(t *testing.T, c *github.Client, id string, expires time.Time) string {
+	t.Helper()
+	ctx := context.Background()
+	ref, _, err := c.Git.GetRef(ctx, "acme", "access", "heads/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := ref.GetObject().GetSHA()
+	tip, _, err := c.Git.GetCommit(ctx, "acme", "access", parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := trailer.Event{Kind: trailer.Activated, Grants: []string{id}, ExpiresAt: expires, Parent: parent}.Trailers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := f.key.SignedMessage(t, "jit: activated "+id, ts)
+	cm, _, err := c.Git.CreateCommit(ctx, "acme", "access", &github.Commit{Message: github.String(msg),
+		Tree: tip.Tree, Parents: []*github.Commit{{SHA: github.String(parent)}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref.Object.SHA = cm.SHA
+	if _, _, err := c.Git.UpdateRef(ctx, "acme", "access", ref, false); err != nil {
+		t.Fatal(err)
+	}
+	return cm.GetSHA()
+}
+
+// TestCredentials: jit credentials finds the encrypted comment of the App
+// that wrote the grant's signed activated record (its bot, the record's
+// author) on the grant's request pull request (named by the signed
+// decision), decrypts it with the requester's ssh-keygen key and prints
+// the connection settings, the expiry and the expiry hint; before that
+// record exists it says "not activated yet" and trusts no comment; a
+// look-alike comment by a person is ignored.
 func TestCredentials(t *testing.T) {
 	f := newUserFixture(t)
 	keyFile, pub := sshKey(t, "")
@@ -64,9 +100,9 @@ func TestCredentials(t *testing.T) {
 		Connection: map[string]string{"host": "db.internal", "port": "5432", "database": "orders", "role": "jit_alice_1"},
 		Password:   "s3cret-from-the-app"}
 
-	// Before the App delivered anything: a clear "not yet".
+	// Before the App activated anything: a clear "not yet".
 	code, out, errOut := f.run(t, "alice", "credentials", "prod/orders/alice-inc-1", "--identity", keyFile)
-	if code != cli.ExitProblems || !strings.Contains(errOut, "pull request #1: no credentials comment from jit yet") {
+	if code != cli.ExitProblems || !strings.Contains(errOut, "grant prod/orders/alice-inc-1 is not activated yet") {
 		t.Errorf("before delivery: exit %d\n%s\n%s", code, out, errOut)
 	}
 
@@ -75,6 +111,13 @@ func TestCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	post(bot, payload, pub)
+	// A comment alone, even the App's, is not enough: without the signed
+	// activated record nothing says which account is the App.
+	code, out, errOut = f.run(t, "alice", "credentials", "prod/orders/alice-inc-1", "--identity", keyFile)
+	if code != cli.ExitProblems || !strings.Contains(errOut, "grant prod/orders/alice-inc-1 is not activated yet: main") || out != "" {
+		t.Errorf("before activation: exit %d\n%s\n%s", code, out, errOut)
+	}
+	f.activate(t, bot, "prod/orders/alice-inc-1", expires)
 	// bob posts a newer look-alike, encrypted to alice's key too, pointing
 	// at his own server: it must not be used.
 	evil := payload
