@@ -291,6 +291,44 @@ func TestRequestUsage(t *testing.T) {
 	}
 }
 
+// TestGitHubRepoMustMatchOrigin: every requester-side command refuses a
+// --github-repo or JIT_GITHUB_REPO naming another repository than the
+// clone's origin (grants read from one, pull requests opened on the
+// other), naming both; the same repository is accepted.
+func TestGitHubRepoMustMatchOrigin(t *testing.T) {
+	f := newUserFixture(t)
+	top := f.git(t, f.clone, "alice", "rev-parse", "--show-toplevel")
+	commands := [][]string{
+		{"request", "--no-prompt", "--template", "postgres-role", "--scope", "database=orders", "--for", "1h", "--reason", "r", "--ticket", "INC-1", "--path", aliceRequest},
+		{"revoke", "prod/orders/alice-inc-1"},
+		{"extend", "prod/orders/alice-inc-1", "--for", "3h"},
+		{"list"},
+		{"credentials", "prod/orders/alice-inc-1", "--identity", "/nonexistent"},
+	}
+	for _, args := range commands {
+		t.Run(args[0]+" flag", func(t *testing.T) {
+			code, out, errOut := f.run(t, "alice", append(args, "--github-repo", "acme/other")...)
+			want := "jit " + args[0] + ": --github-repo names acme/other but the origin remote of " + top +
+				" names acme/access: jit reads the grants from origin and opens pull requests on acme/other, so both must be the same repository; fix the remote (git remote set-url origin URL) or --github-repo\n"
+			if code != cli.ExitUsage || errOut != want || out != "" {
+				t.Errorf("exit %d\nstdout %q\nstderr %q\nwant   %q", code, out, errOut, want)
+			}
+		})
+		t.Run(args[0]+" environment", func(t *testing.T) {
+			t.Setenv("JIT_GITHUB_REPO", "Acme/Other")
+			code, _, errOut := f.run(t, "alice", args...)
+			if code != cli.ExitUsage || !strings.Contains(errOut, "JIT_GITHUB_REPO names Acme/Other but the origin remote of") ||
+				!strings.HasSuffix(errOut, "or JIT_GITHUB_REPO\n") {
+				t.Errorf("exit %d\n%s", code, errOut)
+			}
+		})
+	}
+	t.Setenv("JIT_GITHUB_REPO", "acme/access")
+	if code, out, errOut := f.run(t, "alice", "list", "--github-repo", "acme/access"); code != cli.ExitOK {
+		t.Errorf("the origin's own repository: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
 // TestExtendAndRevoke: on a merged grant, jit extend opens a pull request
 // changing only the duration and jit revoke one deleting the file, each on
 // its own branch.
