@@ -624,7 +624,8 @@ func ctyText(v cty.Value) string {
 	return string(b)
 }
 
-// scopeSummary is a grant's scope as "k=v, k=v", or its id when empty.
+// scopeSummary is a grant's scope as "k=v, k=v", or its id when empty;
+// a key or value holding a non-printable rune is quoted (quoteUnprintable).
 func scopeSummary(scope map[string]any, id string) string {
 	if len(scope) == 0 {
 		return id
@@ -632,7 +633,7 @@ func scopeSummary(scope map[string]any, id string) string {
 	keys := slices.Sorted(maps.Keys(scope))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%v", k, scope[k])
+		parts[i] = quoteUnprintable(k) + "=" + quoteUnprintable(fmt.Sprint(scope[k]))
 	}
 	return strings.Join(parts, ", ")
 }
