@@ -78,7 +78,7 @@ func runCredentials(ctx context.Context, o IO, args []string) int {
 	if stdinIsTerminal() {
 		ask = newPrompter(os.Stdin, o.Stderr)
 	}
-	plain, err := decryptWith(armored, keys, ask)
+	plain, err := decryptWith(ctx, armored, keys, ask)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
 		return ExitProblems
@@ -215,7 +215,7 @@ func credentialsCiphertext(comments []userapi.Comment, id, app string) (string, 
 
 // decryptWith decrypts armored with the first of keys it is encrypted to,
 // asking ask for the passphrase of a protected key (never on disk).
-func decryptWith(armored string, keys []string, ask *prompter) ([]byte, error) {
+func decryptWith(ctx context.Context, armored string, keys []string, ask *prompter) ([]byte, error) {
 	var errs []error
 	for _, k := range keys {
 		pemBytes, err := os.ReadFile(k)
@@ -229,7 +229,10 @@ func decryptWith(armored string, keys []string, ask *prompter) ([]byte, error) {
 				errs = append(errs, fmt.Errorf("%s is passphrase-protected and there is no terminal to ask for the passphrase on", k))
 				continue
 			}
-			pemBytes, err = unlockKey(pemBytes, k, ask)
+			pemBytes, err = unlockKey(ctx, pemBytes, k, ask)
+			if errors.Is(err, errInterrupted) {
+				return nil, err
+			}
 			if err == nil {
 				plain, err = credential.Decrypt([]byte(armored), pemBytes)
 			}
@@ -244,8 +247,8 @@ func decryptWith(armored string, keys []string, ask *prompter) ([]byte, error) {
 
 // unlockKey asks for key's passphrase and returns the key unencrypted, in
 // memory only.
-func unlockKey(pemBytes []byte, file string, ask *prompter) ([]byte, error) {
-	pass, err := ask.secret("Passphrase for " + file)
+func unlockKey(ctx context.Context, pemBytes []byte, file string, ask *prompter) ([]byte, error) {
+	pass, err := ask.secret(ctx, "Passphrase for "+file)
 	if err != nil {
 		return nil, err
 	}

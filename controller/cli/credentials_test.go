@@ -66,6 +66,86 @@ func (f *userFixture) activate(t *testing.T, c *github.Client, id string, expire
 	return cm.GetSHA()
 }
 
+// postCredentials comments p, encrypted to the public key to, on pull
+// request 1 as c's user, the way the App delivers credentials.
+func postCredentials(t *testing.T, c *github.Client, p credential.Payload, to string) {
+	t.Helper()
+	plain, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	armored, err := credential.Encrypt(plain, []string{to})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expires, err := time.Parse(time.RFC3339, p.ExpiresAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := explain.Credentials(p.Grant, p.Requester, expires, string(armored))
+	if _, _, err := c.Issues.CreateComment(context.Background(), "acme", "access", 1, &github.IssueComment{Body: github.String(body)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// alicePayload is the App's credentials of prod/orders/alice-inc-1.
+func alicePayload(expires time.Time) credential.Payload {
+	return credential.Payload{Grant: "prod/orders/alice-inc-1", Template: "postgres-role", Requester: "alice",
+		ExpiresAt:  expires.Format(time.RFC3339),
+		Connection: map[string]string{"host": "db.internal", "port": "5432", "database": "orders", "role": "jit_alice_1"},
+		Password:   "s3cret-from-the-app"}
+}
+
+// TestCredentialsPassphraseInterrupted runs the jit binary in a terminal
+// (tmux) on a passphrase-protected key: Ctrl-C at the passphrase prompt
+// ends jit with the terminal's echo back on; answered, the key unlocks,
+// the credentials print, and the echo is on again.
+func TestCredentialsPassphraseInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds jit and drives it in tmux")
+	}
+	requireTool(t, "tmux")
+	bin := filepath.Join(t.TempDir(), "jit")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/jitops/jit/cmd/jit").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	f := newUserFixture(t)
+	lockedFile, lockedPub := sshKey(t, "correct horse")
+	f.request(t)
+	expires := f.merge(t, 1, "prod/orders/alice-inc-1", "alice", 2*time.Hour)
+	bot, err := f.srv.InstallationClient(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	postCredentials(t, bot, alicePayload(expires), lockedPub)
+	f.activate(t, bot, "prod/orders/alice-inc-1", expires)
+
+	env := []string{"GITHUB_TOKEN=" + f.srv.Token("alice"), "JIT_GITHUB_URL=" + f.srv.APIURL, "HOME=" + os.Getenv("HOME"),
+		"GIT_CONFIG_NOSYSTEM=1", "GH_TOKEN=", "JIT_GITHUB_REPO="}
+	run := bin + " credentials prod/orders/alice-inc-1 --identity " + lockedFile + " --repo " + f.clone
+	// stty -a lists "-echo" when the echo is off, "echo" when on.
+	echo := func(after string) string {
+		return `echo "` + after + ` echo is $(stty -a | tr ' ;' '\n\n' | grep -x -e echo -e -echo)."`
+	}
+	s := newTmux(t, env, run+`; echo "jit exited $?"; `+echo("first:")+"; "+run+`; echo "second exited $?"; `+echo("second:")+"; sleep 600")
+
+	s.waitFor("Passphrase for " + lockedFile + ": ")
+	if out, err := exec.Command("tmux", "-L", s.socket, "send-keys", "-t", "jit", "C-c").CombinedOutput(); err != nil {
+		t.Fatalf("tmux send-keys: %v\n%s", err, out)
+	}
+	sc := s.waitFor("first: echo is ")
+	if !strings.Contains(sc, "jit exited 1") || !strings.Contains(sc, "no passphrase: interrupted") || !strings.Contains(sc, "first: echo is echo.") {
+		t.Errorf("after Ctrl-C at the passphrase prompt:\n%s", sc)
+	}
+	// The second run's prompt follows the first run's echo line.
+	s.answer("first: echo is echo.\nPassphrase for "+lockedFile+": ", "correct horse")
+	sc = s.waitFor("second: echo is ")
+	if !strings.Contains(sc, "second exited 0") || !strings.Contains(sc, "PGPASSWORD='s3cret-from-the-app'") || strings.Contains(sc, "correct horse") ||
+		!strings.Contains(sc, "second: echo is echo.") {
+		t.Errorf("answering the passphrase:\n%s", sc)
+	}
+}
+
 // TestCredentials: jit credentials finds the encrypted comment of the App
 // that wrote the grant's signed activated record (its bot, the record's
 // author) on the grant's request pull request (named by the signed
@@ -79,26 +159,8 @@ func TestCredentials(t *testing.T) {
 	f.request(t)
 	expires := f.merge(t, 1, "prod/orders/alice-inc-1", "alice", 2*time.Hour)
 
-	ctx := context.Background()
-	post := func(c *github.Client, p credential.Payload, to string) {
-		t.Helper()
-		plain, err := p.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		armored, err := credential.Encrypt(plain, []string{to})
-		if err != nil {
-			t.Fatal(err)
-		}
-		body := explain.Credentials("prod/orders/alice-inc-1", "alice", expires, string(armored))
-		if _, _, err := c.Issues.CreateComment(ctx, "acme", "access", 1, &github.IssueComment{Body: github.String(body)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	payload := credential.Payload{Grant: "prod/orders/alice-inc-1", Template: "postgres-role", Requester: "alice",
-		ExpiresAt:  expires.Format(time.RFC3339),
-		Connection: map[string]string{"host": "db.internal", "port": "5432", "database": "orders", "role": "jit_alice_1"},
-		Password:   "s3cret-from-the-app"}
+	post := func(c *github.Client, p credential.Payload, to string) { t.Helper(); postCredentials(t, c, p, to) }
+	payload := alicePayload(expires)
 
 	// Before the App activated anything: a clear "not yet".
 	code, out, errOut := f.run(t, "alice", "credentials", "prod/orders/alice-inc-1", "--identity", keyFile)
