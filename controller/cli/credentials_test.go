@@ -101,15 +101,7 @@ func alicePayload(expires time.Time) credential.Payload {
 // ends jit with the terminal's echo back on; answered, the key unlocks,
 // the credentials print, and the echo is on again.
 func TestCredentialsPassphraseInterrupted(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: builds jit and drives it in tmux")
-	}
-	requireTool(t, "tmux")
-	bin := filepath.Join(t.TempDir(), "jit")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/jitops/jit/cmd/jit").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	f := newUserFixture(t)
+	bin, f := terminalFixture(t)
 	lockedFile, lockedPub := sshKey(t, "correct horse")
 	f.request(t)
 	expires := f.merge(t, 1, "prod/orders/alice-inc-1", "alice", 2*time.Hour)
@@ -120,14 +112,12 @@ func TestCredentialsPassphraseInterrupted(t *testing.T) {
 	postCredentials(t, bot, alicePayload(expires), lockedPub)
 	f.activate(t, bot, "prod/orders/alice-inc-1", expires)
 
-	env := []string{"GITHUB_TOKEN=" + f.srv.Token("alice"), "JIT_GITHUB_URL=" + f.srv.APIURL, "HOME=" + os.Getenv("HOME"),
-		"GIT_CONFIG_NOSYSTEM=1", "GH_TOKEN=", "JIT_GITHUB_REPO="}
 	run := bin + " credentials prod/orders/alice-inc-1 --identity " + lockedFile + " --repo " + f.clone
 	// stty -a lists "-echo" when the echo is off, "echo" when on.
 	echo := func(after string) string {
 		return `echo "` + after + ` echo is $(stty -a | tr ' ;' '\n\n' | grep -x -e echo -e -echo)."`
 	}
-	s := newTmux(t, env, run+`; echo "jit exited $?"; `+echo("first:")+"; "+run+`; echo "second exited $?"; `+echo("second:")+"; sleep 600")
+	s := newTmux(t, f.terminalEnv(), run+`; echo "jit exited $?"; `+echo("first:")+"; "+run+`; echo "second exited $?"; `+echo("second:")+"; sleep 600")
 
 	s.waitFor("Passphrase for " + lockedFile + ": ")
 	if out, err := exec.Command("tmux", "-L", s.socket, "send-keys", "-t", "jit", "C-c").CombinedOutput(); err != nil {
