@@ -14,7 +14,12 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/jitops/jit/controller/credential"
+	"github.com/jitops/jit/controller/desired"
 	"github.com/jitops/jit/controller/explain"
+	"github.com/jitops/jit/controller/grant"
+	"github.com/jitops/jit/controller/history"
+	"github.com/jitops/jit/controller/lifecycle"
+	"github.com/jitops/jit/controller/trailer"
 	"github.com/jitops/jit/controller/userapi"
 )
 
@@ -23,7 +28,8 @@ const credentialsUsage = `usage: jit credentials ID [--identity ~/.ssh/id_ed2551
 Prints what to connect with for your live grant ID. It finds the grant's
 request pull request from the signed decision of its merge at the default
 branch (fetched from origin), reads the encrypted credentials comment jit
-posted there (only comments by a GitHub App count), decrypts it with your SSH
+posted there (only comments by the App that wrote the grant's signed
+activation record on the default branch count), decrypts it with your SSH
 private key (--identity; default ~/.ssh/id_ed25519, then ~/.ssh/id_rsa; a
 passphrase-protected key asks for its passphrase on a terminal) and prints
 the connection settings and when they expire. Nothing secret is written to
@@ -53,12 +59,17 @@ func runCredentials(ctx context.Context, o IO, args []string) int {
 		fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
 		return ExitProblems
 	}
+	app, err := s.activatedBy(ctx, g)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
+		return ExitProblems
+	}
 	comments, err := s.gh.Comments(ctx, g.PullRequest)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
 		return ExitUsage
 	}
-	armored, err := credentialsCiphertext(comments, id)
+	armored, err := credentialsCiphertext(comments, id, app)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "%s: pull request #%d: %v\n", cmd, g.PullRequest, err)
 		return ExitProblems
@@ -67,7 +78,7 @@ func runCredentials(ctx context.Context, o IO, args []string) int {
 	if stdinIsTerminal() {
 		ask = newPrompter(os.Stdin, o.Stderr)
 	}
-	plain, err := decryptWith(armored, keys, ask)
+	plain, err := decryptWith(ctx, armored, keys, ask)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
 		return ExitProblems
@@ -113,11 +124,66 @@ const (
 	ageEnd   = "-----END AGE ENCRYPTED FILE-----"
 )
 
+// activatedBy returns the login of the App that activated grant g: the
+// author of the newest signed activated record of g (for g's expiry) on
+// the default branch's first-parent history in the fetched clone, read and
+// verified against .github/jit-signers by lifecycle.ReadLedger exactly as
+// the controller reads its own records.
+//
+// The record's signature covers its trailers, not its author; the author
+// is trusted because the record sits on the default branch's first-parent
+// history with a verified signature whose Jit-Parent is the commit below
+// it, so only the App (holding the signing key) made that commit, and it
+// leaves author and committer to GitHub, which sets its bot account
+// ("<slug>[bot]"). Nobody without push rights to the default branch can
+// put a commit of their choosing there, and the signed message cannot be
+// replayed onto another parent.
+func (s *userSession) activatedBy(ctx context.Context, g desired.Grant) (string, error) {
+	h, err := s.history()
+	if err != nil {
+		return "", err
+	}
+	defer h.Close()
+	// Activation records are newer than the grant's decision: the walk
+	// stops there.
+	l, err := lifecycle.ReadLedger(ctx, h, s.tip, []desired.Grant{g}, 0)
+	if err != nil {
+		return "", fmt.Errorf("reading the signed records on %s (%s): %w", s.branch, short(s.tip), err)
+	}
+	id := g.Request.ID
+	e, ok := l.Activation(id, g.ExpiresAt)
+	if !ok {
+		return "", fmt.Errorf("grant %s is not activated yet: %s (%s) has no signed activated record for it since its merge; wait a minute and try again", id, s.branch, short(s.tip))
+	}
+	if e.Kind != trailer.Activated {
+		return "", fmt.Errorf("grant %s was not activated: the signed record %s says %q; ask the operators", id, short(e.Commit), e.Error)
+	}
+	c, err := h.CommitInfo(e.Commit)
+	if err != nil {
+		return "", fmt.Errorf("reading the activation record %s of grant %s: %w", short(e.Commit), id, err)
+	}
+	return recordBot(c, id)
+}
+
+// recordBot returns the App's bot login from an activation record c: its
+// author, who must also be its committer and a "<slug>[bot]" account, as
+// on every commit an App makes through GitHub's API without naming an
+// author.
+func recordBot(c history.Commit, id string) (string, error) {
+	a := c.Author.Name
+	if !strings.HasSuffix(a, "[bot]") || len(a) == len("[bot]") || !strings.EqualFold(a, c.Committer.Name) {
+		return "", fmt.Errorf("the signed activation record %s of grant %s is authored by %q and committed by %q, not by one App's bot account (\"<slug>[bot]\"); ask the operators", short(c.Hash), id, a, c.Committer.Name)
+	}
+	return a, nil
+}
+
 // credentialsCiphertext returns the armored ciphertext of the newest
-// credentials comment for grant id. Only comments by a GitHub App count:
-// anybody may comment on a pull request, and a comment written by a person
-// could carry credentials for a server of their choosing.
-func credentialsCiphertext(comments []userapi.Comment, id string) (string, error) {
+// credentials comment for grant id by app, the bot login of the App that
+// activated it (a GitHub App's bot user). Comments by anybody else are
+// ignored: anybody may comment on a pull request, and a workflow can
+// comment as github-actions[bot] or as another App, with credentials for a
+// server of its choosing encrypted to the requester's public keys.
+func credentialsCiphertext(comments []userapi.Comment, id, app string) (string, error) {
 	marker := explain.CredentialsMarker + strings.ReplaceAll(id, "--", "- -") + " -->"
 	var found []userapi.Comment
 	ignored := 0
@@ -125,16 +191,16 @@ func credentialsCiphertext(comments []userapi.Comment, id string) (string, error
 		if !strings.HasPrefix(c.Body, marker) {
 			continue
 		}
-		if !c.Bot {
+		if !c.Bot || !grant.SameLogin(c.Author, app) {
 			ignored++
 			continue
 		}
 		found = append(found, c)
 	}
 	if len(found) == 0 {
-		msg := "no credentials comment from jit yet: the grant may not be applied yet (wait a minute and try again), or its template issues no credentials"
+		msg := fmt.Sprintf("no credentials comment from %s yet: the grant may not be applied yet (wait a minute and try again), or its template issues no credentials", app)
 		if ignored > 0 {
-			msg += fmt.Sprintf(" (%d look-alike %s by people ignored)", ignored, plural(ignored, "comment", "comments"))
+			msg += fmt.Sprintf(" (%d look-alike %s by others ignored)", ignored, plural(ignored, "comment", "comments"))
 		}
 		return "", errors.New(msg)
 	}
@@ -149,7 +215,7 @@ func credentialsCiphertext(comments []userapi.Comment, id string) (string, error
 
 // decryptWith decrypts armored with the first of keys it is encrypted to,
 // asking ask for the passphrase of a protected key (never on disk).
-func decryptWith(armored string, keys []string, ask *prompter) ([]byte, error) {
+func decryptWith(ctx context.Context, armored string, keys []string, ask *prompter) ([]byte, error) {
 	var errs []error
 	for _, k := range keys {
 		pemBytes, err := os.ReadFile(k)
@@ -163,7 +229,10 @@ func decryptWith(armored string, keys []string, ask *prompter) ([]byte, error) {
 				errs = append(errs, fmt.Errorf("%s is passphrase-protected and there is no terminal to ask for the passphrase on", k))
 				continue
 			}
-			pemBytes, err = unlockKey(pemBytes, k, ask)
+			pemBytes, err = unlockKey(ctx, pemBytes, k, ask)
+			if errors.Is(err, errInterrupted) {
+				return nil, err
+			}
 			if err == nil {
 				plain, err = credential.Decrypt([]byte(armored), pemBytes)
 			}
@@ -178,8 +247,8 @@ func decryptWith(armored string, keys []string, ask *prompter) ([]byte, error) {
 
 // unlockKey asks for key's passphrase and returns the key unencrypted, in
 // memory only.
-func unlockKey(pemBytes []byte, file string, ask *prompter) ([]byte, error) {
-	pass, err := ask.secret("Passphrase for " + file)
+func unlockKey(ctx context.Context, pemBytes []byte, file string, ask *prompter) ([]byte, error) {
+	pass, err := ask.secret(ctx, "Passphrase for "+file)
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,17 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/jitops/jit/controller/desired"
 	"github.com/jitops/jit/controller/grant"
@@ -47,26 +53,66 @@ func runList(ctx context.Context, o IO, args []string) int {
 	}
 	live := liveGrants(st.Grants, time.Now(), s.login, *mine)
 	if *asJSON {
-		enc := json.NewEncoder(o.Stdout)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(live); err != nil {
+			fmt.Fprintf(o.Stderr, "%s: writing output: %v\n", cmd, err)
+			return ExitUsage
+		}
+		if _, err := io.WriteString(o.Stdout, jsonPrintable(buf.String())); err != nil {
 			fmt.Fprintf(o.Stderr, "%s: writing output: %v\n", cmd, err)
 			return ExitUsage
 		}
 		return ExitOK
 	}
 	if len(live) == 0 {
-		fmt.Fprintf(o.Stderr, "%s: no live grants at %s (%s)\n", cmd, s.branch, short(s.tip))
+		fmt.Fprintf(o.Stderr, "%s: no live grants at %s (%s)\n", cmd, quoteUnprintable(s.branch), short(s.tip))
 		return ExitOK
 	}
 	tw := tabwriter.NewWriter(o.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tREQUESTER\tTEMPLATE\tSCOPE\tEXPIRES\tLEFT")
 	for _, g := range live {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", g.ID, g.Requester, g.Template, scopeSummary(g.Scope, "-"),
-			g.ExpiresAt.Format(time.RFC3339), grant.FormatDuration(time.Duration(g.SecondsLeft)*time.Second))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", quoteUnprintable(g.ID), quoteUnprintable(g.Requester), quoteUnprintable(g.Template),
+			scopeSummary(g.Scope, "-"), g.ExpiresAt.Format(time.RFC3339), grant.FormatDuration(time.Duration(g.SecondsLeft)*time.Second))
 	}
 	tw.Flush()
 	return ExitOK
+}
+
+// quoteUnprintable returns s as it is when every rune of it is printable
+// valid UTF-8, and otherwise quoted and escaped as strconv.Quote does, so
+// that a value from a grant file can neither drive the terminal (escape
+// sequences) nor forge table cells or rows (tabs, newlines).
+func quoteUnprintable(s string) string {
+	if utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) < 0 {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// jsonPrintable escapes as \uXXXX every non-printable rune of enc, JSON
+// written by encoding/json, other than the newlines and spaces of its
+// indentation. encoding/json escapes only the C0 controls (and U+2028,
+// U+2029); DEL, the C1 controls (U+009B starts an escape sequence on some
+// terminals) and format characters such as U+202E pass through otherwise.
+// Outside strings JSON holds only printable ASCII and that whitespace, so
+// only string contents change, and they decode to the same values.
+func jsonPrintable(enc string) string {
+	var b strings.Builder
+	for _, r := range enc {
+		if r == '\n' || strconv.IsPrint(r) {
+			b.WriteRune(r)
+			continue
+		}
+		if r > 0xffff {
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&b, "\\u%04x\\u%04x", r1, r2)
+			continue
+		}
+		fmt.Fprintf(&b, "\\u%04x", r)
+	}
+	return b.String()
 }
 
 // openState opens the session and reads the verified desired state at the

@@ -2,13 +2,16 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // stdinIsTerminal reports whether standard input is a terminal, where
@@ -87,23 +90,55 @@ func (p *prompter) choose(label string, options []string, def string) (string, e
 	}
 }
 
+// errInterrupted says a prompt was interrupted: the command must stop
+// asking (the prompter's input is abandoned) and end.
+var errInterrupted = errors.New("interrupted")
+
 // secret asks for a line without echoing it (stty -echo on the terminal),
-// for a passphrase.
-func (p *prompter) secret(label string) ([]byte, error) {
+// for a passphrase. The echo is turned back on however the prompt ends:
+// an answer, the end of input, ctx being cancelled (cmd/jit cancels it on
+// SIGINT and SIGTERM), or an interrupt, termination or hang-up signal
+// arriving while it waits, which are caught for the prompt's duration so
+// that they cannot end the process with the echo off. An interrupted prompt
+// returns an error wrapping errInterrupted, and the line being read is
+// abandoned: p must not be read from again.
+func (p *prompter) secret(ctx context.Context, label string) ([]byte, error) {
 	fmt.Fprintf(p.out, "%s: ", label)
 	stty := func(arg string) error {
 		c := exec.Command("stty", arg)
 		c.Stdin = os.Stdin
 		return c.Run()
 	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	if err := stty("-echo"); err != nil {
 		return nil, fmt.Errorf("turning off the terminal's echo to read the passphrase (stty -echo): %w", err)
 	}
-	line, err := p.in.ReadString('\n')
-	_ = stty("echo")
-	fmt.Fprintln(p.out)
-	if err != nil && line == "" {
-		return nil, fmt.Errorf("no passphrase: %w", err)
+	type answer struct {
+		line string
+		err  error
 	}
-	return []byte(strings.TrimRight(line, "\r\n")), nil
+	got := make(chan answer, 1)
+	go func() {
+		line, err := p.in.ReadString('\n')
+		got <- answer{line, err}
+	}()
+	var a answer
+	select {
+	case a = <-got:
+	case sig := <-sigs:
+		a.err = fmt.Errorf("%w by %v", errInterrupted, sig)
+	case <-ctx.Done():
+		a.err = fmt.Errorf("%w: %w", errInterrupted, context.Cause(ctx))
+	}
+	restored := stty("echo")
+	fmt.Fprintln(p.out)
+	if restored != nil {
+		fmt.Fprintf(p.out, "the terminal's echo could not be turned back on (%v): run stty echo\n", restored)
+	}
+	if a.err != nil && (a.line == "" || !errors.Is(a.err, io.EOF)) {
+		return nil, fmt.Errorf("no passphrase: %w", a.err)
+	}
+	return []byte(strings.TrimRight(a.line, "\r\n")), nil
 }

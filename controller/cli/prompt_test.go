@@ -86,10 +86,10 @@ func (s *tmuxSession) answer(prompt, line string) {
 	}
 }
 
-// TestRequestInteractive runs the jit binary in a terminal (tmux) with no
-// flags but --repo, answers its questions as a person would, and checks
-// the pull request that results.
-func TestRequestInteractive(t *testing.T) {
+// terminalFixture builds the jit binary, for a test driving it in tmux,
+// and then makes the user fixture. It skips with -short.
+func terminalFixture(t *testing.T) (string, *userFixture) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: builds jit and drives it in tmux")
 	}
@@ -100,10 +100,21 @@ func TestRequestInteractive(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/jitops/jit/cmd/jit").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	f := newUserFixture(t)
-	env := []string{"GITHUB_TOKEN=" + f.srv.Token("alice"), "JIT_GITHUB_URL=" + f.srv.APIURL, "HOME=" + os.Getenv("HOME"),
+	return bin, newUserFixture(t)
+}
+
+// terminalEnv is the environment of jit run as alice in tmux.
+func (f *userFixture) terminalEnv() []string {
+	return []string{"GITHUB_TOKEN=" + f.srv.Token("alice"), "JIT_GITHUB_URL=" + f.srv.APIURL, "HOME=" + os.Getenv("HOME"),
 		"GIT_CONFIG_NOSYSTEM=1", "GH_TOKEN=", "JIT_GITHUB_REPO="}
-	s := newTmux(t, env, bin+" request --repo "+f.clone+"; echo \"jit exited $?\"; sleep 600")
+}
+
+// TestRequestInteractive runs the jit binary in a terminal (tmux) with no
+// flags but --repo, answers its questions as a person would, and checks
+// the pull request that results.
+func TestRequestInteractive(t *testing.T) {
+	bin, f := terminalFixture(t)
+	s := newTmux(t, f.terminalEnv(), bin+" request --repo "+f.clone+"; echo \"jit exited $?\"; sleep 600")
 
 	sc := s.waitFor("Template [postgres-role]: ")
 	if !strings.Contains(sc, "1) postgres-role") {

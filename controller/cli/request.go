@@ -54,7 +54,8 @@ const userEnvHelp = `
 GitHub is called as you: the token comes from GITHUB_TOKEN (or GH_TOKEN),
 never from a flag. The API is --github-url, JIT_GITHUB_URL or
 https://api.github.com/; the repository is --github-repo, JIT_GITHUB_REPO or
-the last two path segments of the clone's origin remote. git fetches and
+the last two path segments of the clone's origin remote (a given one must
+be the same as origin's, when origin names one). git fetches and
 pushes with the token only when origin is on the API's host; otherwise with
 your own git credentials.
 
@@ -101,25 +102,9 @@ func (u *userFlags) open(ctx context.Context) (*userSession, error) {
 	if err != nil {
 		return nil, err
 	}
-	full := u.githubRepo
-	if full == "" {
-		full = os.Getenv("JIT_GITHUB_REPO")
-	}
-	var owner, name string
-	if full != "" {
-		var ok bool
-		owner, name, ok = strings.Cut(full, "/")
-		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-			return nil, fmt.Errorf("--github-repo %q is not OWNER/NAME", full)
-		}
-	} else {
-		remote, err := clone.RemoteURL(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if owner, name, err = userapi.ParseRemote(remote); err != nil {
-			return nil, err
-		}
+	owner, name, err := u.repository(ctx, clone)
+	if err != nil {
+		return nil, err
 	}
 	token, err := userapi.TokenFromEnv(os.Getenv)
 	if err != nil {
@@ -155,6 +140,43 @@ func (u *userFlags) open(ctx context.Context) (*userSession, error) {
 		return nil, err
 	}
 	return &userSession{gh: gh, clone: clone, login: login, branch: branch, tip: tip}, nil
+}
+
+// repository returns the access repository's owner and name: the origin
+// remote's, or --github-repo (else JIT_GITHUB_REPO) when given. A given
+// repository that differs from the one origin names is an error naming
+// both: the clone read (grants, decisions, records) and the repository
+// written to (pull requests, comments) must be the same. Only an origin
+// that is missing or names no OWNER/NAME leaves the given one unchecked.
+func (u *userFlags) repository(ctx context.Context, clone *userapi.Clone) (owner, name string, err error) {
+	full, source := u.githubRepo, "--github-repo"
+	if full == "" {
+		full, source = os.Getenv("JIT_GITHUB_REPO"), "JIT_GITHUB_REPO"
+	}
+	remote, remoteErr := clone.RemoteURL(ctx)
+	if full == "" {
+		if remoteErr != nil {
+			return "", "", remoteErr
+		}
+		return userapi.ParseRemote(remote)
+	}
+	owner, name, ok := strings.Cut(full, "/")
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return "", "", fmt.Errorf("%s %q is not OWNER/NAME", source, full)
+	}
+	if remoteErr != nil {
+		return owner, name, nil
+	}
+	ro, rn, err := userapi.ParseRemote(remote)
+	if err != nil {
+		return owner, name, nil
+	}
+	if !strings.EqualFold(ro, owner) || !strings.EqualFold(rn, name) {
+		// The remote URL itself is not printed: it may carry a password.
+		return "", "", fmt.Errorf("%s names %s but the origin remote of %s names %s/%s: jit reads the grants from origin and opens pull requests on %s, so both must be the same repository; fix the remote (git remote set-url origin URL) or %s",
+			source, full, clone.Dir, ro, rn, full, source)
+	}
+	return owner, name, nil
 }
 
 // history opens the clone for reading commits and trees.
@@ -602,7 +624,8 @@ func ctyText(v cty.Value) string {
 	return string(b)
 }
 
-// scopeSummary is a grant's scope as "k=v, k=v", or its id when empty.
+// scopeSummary is a grant's scope as "k=v, k=v", or its id when empty;
+// a key or value holding a non-printable rune is quoted (quoteUnprintable).
 func scopeSummary(scope map[string]any, id string) string {
 	if len(scope) == 0 {
 		return id
@@ -610,7 +633,7 @@ func scopeSummary(scope map[string]any, id string) string {
 	keys := slices.Sorted(maps.Keys(scope))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%v", k, scope[k])
+		parts[i] = quoteUnprintable(k) + "=" + quoteUnprintable(fmt.Sprint(scope[k]))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -291,6 +291,44 @@ func TestRequestUsage(t *testing.T) {
 	}
 }
 
+// TestGitHubRepoMustMatchOrigin: every requester-side command refuses a
+// --github-repo or JIT_GITHUB_REPO naming another repository than the
+// clone's origin (grants read from one, pull requests opened on the
+// other), naming both; the same repository is accepted.
+func TestGitHubRepoMustMatchOrigin(t *testing.T) {
+	f := newUserFixture(t)
+	top := f.git(t, f.clone, "alice", "rev-parse", "--show-toplevel")
+	commands := [][]string{
+		{"request", "--no-prompt", "--template", "postgres-role", "--scope", "database=orders", "--for", "1h", "--reason", "r", "--ticket", "INC-1", "--path", aliceRequest},
+		{"revoke", "prod/orders/alice-inc-1"},
+		{"extend", "prod/orders/alice-inc-1", "--for", "3h"},
+		{"list"},
+		{"credentials", "prod/orders/alice-inc-1", "--identity", "/nonexistent"},
+	}
+	for _, args := range commands {
+		t.Run(args[0]+" flag", func(t *testing.T) {
+			code, out, errOut := f.run(t, "alice", append(args, "--github-repo", "acme/other")...)
+			want := "jit " + args[0] + ": --github-repo names acme/other but the origin remote of " + top +
+				" names acme/access: jit reads the grants from origin and opens pull requests on acme/other, so both must be the same repository; fix the remote (git remote set-url origin URL) or --github-repo\n"
+			if code != cli.ExitUsage || errOut != want || out != "" {
+				t.Errorf("exit %d\nstdout %q\nstderr %q\nwant   %q", code, out, errOut, want)
+			}
+		})
+		t.Run(args[0]+" environment", func(t *testing.T) {
+			t.Setenv("JIT_GITHUB_REPO", "Acme/Other")
+			code, _, errOut := f.run(t, "alice", args...)
+			if code != cli.ExitUsage || !strings.Contains(errOut, "JIT_GITHUB_REPO names Acme/Other but the origin remote of") ||
+				!strings.HasSuffix(errOut, "or JIT_GITHUB_REPO\n") {
+				t.Errorf("exit %d\n%s", code, errOut)
+			}
+		})
+	}
+	t.Setenv("JIT_GITHUB_REPO", "acme/access")
+	if code, out, errOut := f.run(t, "alice", "list", "--github-repo", "acme/access"); code != cli.ExitOK {
+		t.Errorf("the origin's own repository: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
 // TestExtendAndRevoke: on a merged grant, jit extend opens a pull request
 // changing only the duration and jit revoke one deleting the file, each on
 // its own branch.
@@ -345,7 +383,7 @@ func TestList(t *testing.T) {
 	// A grant file pushed without a decision is never live.
 	dir := filepath.Join(t.TempDir(), "direct")
 	f.git(t, "", "bob", "clone", "--quiet", f.srv.GitURL("acme", "access"), dir)
-	if err := os.WriteFile(filepath.Join(dir, "access/prod/orders/bob-inc-2.yaml"),
+	if err := os.WriteFile(filepath.Join(dir, "access/prod/orders/alice-inc-2.yaml"),
 		[]byte("template: postgres-role\nrequester: bob\nduration: 1h\nreason: r\nticket: INC-2\nscope:\n  database: orders\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -382,5 +420,55 @@ func TestList(t *testing.T) {
 	code, out, _ = f.run(t, "bob", "list", "--mine", "--json")
 	if code != cli.ExitOK || strings.TrimSpace(out) != "[]" {
 		t.Errorf("bob's own grants: exit %d %s", code, out)
+	}
+}
+
+// TestListQuotesUnprintable: a merged grant file whose scope value carries
+// what the grant file parser lets through but a terminal table must not
+// print raw (a tab and a newline forging a row, a private-use rune) is
+// listed with that value quoted (strconv.Quote style) in the table; the
+// JSON escapes them and decodes to the same value. (Escape sequences and
+// other controls are rejected by the parser; TestQuoteUnprintable and
+// TestJSONPrintable cover them.)
+func TestListQuotesUnprintable(t *testing.T) {
+	f := newUserFixture(t)
+	dir := filepath.Join(t.TempDir(), "bob")
+	f.git(t, "", "bob", "clone", "--quiet", f.srv.GitURL("acme", "access"), dir)
+	file := filepath.Join(dir, "access/prod/orders/alice-inc-2.yaml")
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte("template: postgres-role\nrequester: alice\nduration: 1h\nreason: r\nticket: INC-2\nscope:\n"+
+		"  database: \"orders\\tX\\nFORGED\\ue000\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.git(t, dir, "bob", "checkout", "--quiet", "-b", "jit/request/prod/orders/alice-inc-2")
+	f.git(t, dir, "bob", "add", ".")
+	f.git(t, dir, "bob", "commit", "--quiet", "-m", "escapes")
+	f.git(t, dir, "bob", "push", "--quiet", "origin", "HEAD")
+	if _, _, err := f.srv.Client("bob").PullRequests.Create(context.Background(), "acme", "access", &github.NewPullRequest{
+		Title: github.String("t"), Head: github.String("jit/request/prod/orders/alice-inc-2"), Base: github.String("main")}); err != nil {
+		t.Fatal(err)
+	}
+	f.merge(t, 1, "prod/orders/alice-inc-2", "alice", time.Hour)
+
+	code, out, errOut := f.run(t, "alice", "list")
+	if code != cli.ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	want := `  database="orders\tX\nFORGED\ue000"  `
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[1], want) {
+		t.Errorf("jit list lacks %s:\n%s", want, out)
+	}
+	code, out, _ = f.run(t, "alice", "list", "--json")
+	if code != cli.ExitOK || !strings.Contains(out, `"database": "orders\tX\nFORGED\ue000"`) {
+		t.Errorf("jit list --json: exit %d\n%s", code, out)
+	}
+	var listed []struct {
+		Scope map[string]any `json:"scope"`
+	}
+	if err := json.Unmarshal([]byte(out), &listed); err != nil || len(listed) != 1 || listed[0].Scope["database"] != "orders\tX\nFORGED\ue000" {
+		t.Errorf("the JSON does not decode to the grant's values: %v %+v", err, listed)
 	}
 }

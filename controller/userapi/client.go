@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -39,8 +40,10 @@ type Client struct {
 }
 
 // New returns a client for owner/name at apiURL (a REST base URL such as
-// https://api.github.com/ or http://HOST:PORT/api/v3/) authenticating with
-// token. It makes no request.
+// https://api.github.com/, or http://127.0.0.1:PORT/api/v3/ for a local
+// emulator) authenticating with token. Plain http is accepted only for a
+// loopback host (see Loopback), so that the token never crosses a network
+// in clear text. It makes no request.
 func New(apiURL, token, owner, name string) (*Client, error) {
 	if token == "" {
 		return nil, ErrNoToken
@@ -48,6 +51,9 @@ func New(apiURL, token, owner, name string) (*Client, error) {
 	u, err := url.Parse(apiURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("GitHub API URL %q is not an http(s) URL: give one like %s", apiURL, DefaultAPIURL)
+	}
+	if u.Scheme == "http" && !Loopback(u.Hostname()) {
+		return nil, fmt.Errorf("GitHub API URL %q is plain http on %s: use https, since the token would travel in clear text (http is allowed only for 127.0.0.1, ::1 and localhost)", apiURL, u.Hostname())
 	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
@@ -60,6 +66,16 @@ func New(apiURL, token, owner, name string) (*Client, error) {
 	gh.BaseURL = u
 	gh.UploadURL = u
 	return &Client{gh: gh, api: u, token: token, Owner: owner, Name: name}, nil
+}
+
+// Loopback reports whether host (a URL's host name, without port) is this
+// machine: "localhost", an address in 127.0.0.0/8, or ::1.
+func Loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Zone() == "" && ip.Unmap().IsLoopback()
 }
 
 // APIHost is the host (and port) of the API URL.

@@ -93,6 +93,9 @@ func segment(s string) bool { return s != "" && s != "." && s != ".." }
 // origin is an http(s) URL on the API's host (github.com for
 // api.github.com). The token travels in the environment of git, never on
 // its command line. Any other origin keeps the user's own git credentials.
+// An origin on the API's host that is plain http on a host other than a
+// loopback one (see Loopback) is an error: the token would cross a network
+// in clear text.
 func (g *Clone) Authenticate(ctx context.Context, token, apiHost string) error {
 	raw, err := g.RemoteURL(ctx)
 	if err != nil {
@@ -104,6 +107,9 @@ func (g *Clone) Authenticate(ctx context.Context, token, apiHost string) error {
 	}
 	if !strings.EqualFold(u.Host, apiHost) && !(strings.EqualFold(apiHost, "api.github.com") && strings.EqualFold(u.Host, "github.com")) {
 		return nil
+	}
+	if u.Scheme == "http" && !Loopback(u.Hostname()) {
+		return fmt.Errorf("the origin remote of %s is plain http on %s: use https (git remote set-url origin https://...), since the token would travel in clear text (http is allowed only for 127.0.0.1, ::1 and localhost)", g.Dir, u.Hostname())
 	}
 	basic := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + token))
 	g.env = append(g.env, "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_COUNT=1",

@@ -10,7 +10,8 @@ import (
 
 // TestAuthenticateOnlyOnTheAPIHost: the token is handed to git only for an
 // http(s) origin on the API's host (github.com for api.github.com); any
-// other origin never sees it.
+// other origin never sees it. A plain-http origin on the API's host that
+// is not this machine is an error, not a token in clear text.
 func TestAuthenticateOnlyOnTheAPIHost(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -22,14 +23,21 @@ func TestAuthenticateOnlyOnTheAPIHost(t *testing.T) {
 	for _, tc := range []struct {
 		name, origin, api string
 		gets              bool
+		err               string
 	}{
-		{"github", "https://github.com/acme/access.git", "api.github.com", true},
-		{"emulator", "http://127.0.0.1:4000/acme/access.git", "127.0.0.1:4000", true},
-		{"other port", "http://127.0.0.1:4001/acme/access.git", "127.0.0.1:4000", false},
-		{"other host", "https://evil.example/acme/access.git", "api.github.com", false},
-		{"github lookalike", "https://github.com.evil.example/acme/access.git", "api.github.com", false},
-		{"ssh", "git@github.com:acme/access.git", "api.github.com", false},
-		{"local path", "/srv/acme/access.git", "api.github.com", false},
+		{"github", "https://github.com/acme/access.git", "api.github.com", true, ""},
+		{"emulator", "http://127.0.0.1:4000/acme/access.git", "127.0.0.1:4000", true, ""},
+		{"other port", "http://127.0.0.1:4001/acme/access.git", "127.0.0.1:4000", false, ""},
+		{"other host", "https://evil.example/acme/access.git", "api.github.com", false, ""},
+		{"github lookalike", "https://github.com.evil.example/acme/access.git", "api.github.com", false, ""},
+		{"ssh", "git@github.com:acme/access.git", "api.github.com", false, ""},
+		{"local path", "/srv/acme/access.git", "api.github.com", false, ""},
+		{"localhost emulator", "http://localhost:4000/acme/access.git", "localhost:4000", true, ""},
+		{"plain http github", "http://github.com/acme/access.git", "api.github.com", false,
+			"the origin remote of DIR is plain http on github.com: use https (git remote set-url origin https://...), since the token would travel in clear text (http is allowed only for 127.0.0.1, ::1 and localhost)"},
+		{"plain http enterprise", "http://ghe.example.com/acme/access.git", "ghe.example.com", false,
+			"the origin remote of DIR is plain http on ghe.example.com: use https (git remote set-url origin https://...), since the token would travel in clear text (http is allowed only for 127.0.0.1, ::1 and localhost)"},
+		{"plain http elsewhere", "http://mirror.example/acme/access.git", "api.github.com", false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -42,7 +50,10 @@ func TestAuthenticateOnlyOnTheAPIHost(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := g.Authenticate(ctx, "tok-123", tc.api); err != nil {
+			err = g.Authenticate(ctx, "tok-123", tc.api)
+			if want := strings.ReplaceAll(tc.err, "DIR", g.Dir); want != "" && (err == nil || err.Error() != want) {
+				t.Errorf("Authenticate error %v, want %q", err, want)
+			} else if want == "" && err != nil {
 				t.Fatal(err)
 			}
 			env := strings.Join(g.env, "\n")

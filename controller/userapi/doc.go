@@ -9,5 +9,8 @@
 // user's working tree, index or current branch: commits are built in a
 // temporary index and pushed by hash. The token is handed to git only for
 // an origin on the API's own host (GitHub's github.com for api.github.com),
-// through the environment, so that no other server ever sees it.
+// through the environment, so that no other server ever sees it, and never
+// over plain http except to this machine (127.0.0.0/8, ::1, localhost, where
+// the emulator of jit dev listens): the API URL and an origin on its host
+// must otherwise be https.
 package userapi

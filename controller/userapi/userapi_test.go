@@ -68,3 +68,55 @@ func FuzzParseRemote(f *testing.F) {
 		}
 	})
 }
+
+// TestNewPlainHTTPOnlyOnLoopback: an http:// API URL is accepted only for
+// this machine (127.0.0.0/8, ::1, localhost); anywhere else the token
+// would travel in clear text, and the error says to use https.
+func TestNewPlainHTTPOnlyOnLoopback(t *testing.T) {
+	for _, tc := range []struct{ name, url, err string }{
+		{"github", "https://api.github.com/", ""},
+		{"enterprise https", "https://ghe.example.com/api/v3/", ""},
+		{"emulator", "http://127.0.0.1:4000/api/v3/", ""},
+		{"loopback /8", "http://127.1.2.3:4000/api/v3/", ""},
+		{"ipv6 loopback", "http://[::1]:4000/api/v3/", ""},
+		{"localhost", "http://LocalHost:4000/api/v3/", ""},
+		{"remote host", "http://ghe.example.com/api/v3/",
+			`GitHub API URL "http://ghe.example.com/api/v3/" is plain http on ghe.example.com: use https, since the token would travel in clear text (http is allowed only for 127.0.0.1, ::1 and localhost)`},
+		{"private address", "http://10.0.0.1:4000/api/v3/",
+			`GitHub API URL "http://10.0.0.1:4000/api/v3/" is plain http on 10.0.0.1: use https, since the token would travel in clear text (http is allowed only for 127.0.0.1, ::1 and localhost)`},
+		{"localhost lookalike", "http://localhost.evil.example/api/v3/",
+			`GitHub API URL "http://localhost.evil.example/api/v3/" is plain http on localhost.evil.example: use https, since the token would travel in clear text (http is allowed only for 127.0.0.1, ::1 and localhost)`},
+		{"127 lookalike", "http://127.0.0.1.evil.example/api/v3/",
+			`GitHub API URL "http://127.0.0.1.evil.example/api/v3/" is plain http on 127.0.0.1.evil.example: use https, since the token would travel in clear text (http is allowed only for 127.0.0.1, ::1 and localhost)`},
+		{"ftp", "ftp://x/", `GitHub API URL "ftp://x/" is not an http(s) URL: give one like https://api.github.com/`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := userapi.New(tc.url, "tok", "acme", "access")
+			if tc.err == "" {
+				if err != nil {
+					t.Errorf("New(%q): %v", tc.url, err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("New(%q) error %v, want %q", tc.url, err, tc.err)
+			}
+		})
+	}
+}
+
+// TestLoopback: only this machine's names and addresses are loopback.
+func TestLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		host string
+		want bool
+	}{
+		{"localhost", true}, {"LOCALHOST", true}, {"127.0.0.1", true}, {"127.255.255.254", true}, {"::1", true},
+		{"::ffff:127.0.0.1", true}, {"", false}, {"localhost.", false}, {"localhost.example", false}, {"128.0.0.1", false},
+		{"0.0.0.0", false}, {"::", false}, {"fe80::1%lo", false}, {"github.com", false}, {"127.0.0.1.nip.io", false},
+	} {
+		if got := userapi.Loopback(tc.host); got != tc.want {
+			t.Errorf("Loopback(%q) = %v, want %v", tc.host, got, tc.want)
+		}
+	}
+}
