@@ -550,13 +550,26 @@ func (d *demo) stepMerged() error {
 // stepCredentials waits for jit's credentials comment on the pull request
 // and has alice read it with jit credentials and her sandbox key.
 func (d *demo) stepCredentials() error {
-	err := d.wait("terraform to apply the grant and jit to post the credentials", 60*time.Second, func() (bool, error) {
+	// jit credentials trusts only the comment of the App that signed the
+	// grant's activated record, so the demo waits for both.
+	err := d.wait("terraform to apply the grant, jit to post the credentials and record the activation", 60*time.Second, func() (bool, error) {
 		cs, _, err := d.gh.Issues.ListComments(d.ctx, d.owner, d.repo, d.pr, nil)
 		if err != nil {
 			return false, err
 		}
+		commented := false
 		for _, c := range cs {
-			if strings.Contains(c.GetBody(), explain.CredentialsMarker) {
+			commented = commented || strings.Contains(c.GetBody(), explain.CredentialsMarker)
+		}
+		if !commented {
+			return false, nil
+		}
+		commits, _, err := d.gh.Repositories.ListCommits(d.ctx, d.owner, d.repo, &github.CommitsListOptions{SHA: devsandbox.DefaultBranch})
+		if err != nil {
+			return false, err
+		}
+		for _, c := range commits {
+			if strings.HasPrefix(c.GetCommit().GetMessage(), "jit: activated "+grantID+"\n") {
 				return true, nil
 			}
 		}
