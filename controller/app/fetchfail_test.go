@@ -57,15 +57,7 @@ func TestPassFetchFailsDestroysOnly(t *testing.T) {
 	if err := r.pg.TryLogin("orders", role, cred.Password); err == nil {
 		t.Error("the expired grant still logs in")
 	}
-	if len(rep.Records) != 0 || len(rep.Expiries) != 0 {
-		t.Errorf("records %+v, expiries %v, want none from a pass that could not fetch", rep.Records, rep.Expiries)
-	}
-	if after, _ := r.events(); strings.Join(after, "|") != strings.Join(before, "|") {
-		t.Errorf("records went from %q to %q, want none written", before, after)
-	}
-	if all, _ := r.expiryPRs(id); all != 0 {
-		t.Errorf("%d expiry pull requests opened, want none", all)
-	}
+	r.wantNothingWritten(rep, before, id, "a pass that could not fetch")
 	if rep.NextAt.IsZero() {
 		t.Error("no next pass scheduled after a pass that could not fetch")
 	}
@@ -82,6 +74,22 @@ func TestPassFetchFailsDestroysOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.wantStory("decision "+id, "activated "+id, "expire "+id, "revoked "+id)
+}
+
+// wantNothingWritten checks that a pass (why) wrote nothing to GitHub: no
+// record and no expiry pull request of grant id, and the signed records on
+// main are still before.
+func (r *rig) wantNothingWritten(rep lifecycle.Report, before []string, id, why string) {
+	r.t.Helper()
+	if len(rep.Records) != 0 || len(rep.Expiries) != 0 {
+		r.t.Errorf("records %+v, expiries %v, want none from %s", rep.Records, rep.Expiries, why)
+	}
+	if after, _ := r.events(); strings.Join(after, "|") != strings.Join(before, "|") {
+		r.t.Errorf("records went from %q to %q after %s, want none written", before, after, why)
+	}
+	if all, _ := r.expiryPRs(id); all != 0 {
+		r.t.Errorf("%d expiry pull requests opened by %s, want none", all, why)
+	}
 }
 
 // TestPassBehindAnotherController: a copy fetched before another

@@ -59,15 +59,7 @@ FROM pg_locks WHERE locktype = 'advisory' AND granted
 	if !lost {
 		t.Errorf("errors %v, want the lost lock reported", rep.Errors)
 	}
-	if len(rep.Records) != 0 || len(rep.Expiries) != 0 {
-		t.Errorf("records %+v, expiries %v, want none after the lock was lost", rep.Records, rep.Expiries)
-	}
-	if after, _ := r.events(); strings.Join(after, "|") != strings.Join(before, "|") {
-		t.Errorf("records went from %q to %q, want none written", before, after)
-	}
-	if all, _ := r.expiryPRs(id); all != 0 {
-		t.Errorf("%d expiry pull requests opened, want none", all)
-	}
+	r.wantNothingWritten(rep, before, id, "a pass that lost its lock")
 	if err := r.pg.TryLogin("orders", role, cred.Password); err == nil {
 		t.Error("the expired grant still logs in: the destroy must not wait for the lock's fate")
 	}
