@@ -23,7 +23,7 @@ import (
 	"github.com/jitops/jit/controller/userapi"
 )
 
-const credentialsUsage = `usage: jit credentials ID [--identity ~/.ssh/id_ed25519] [--repo DIR] [--github-url URL] [--github-repo OWNER/NAME]
+const credentialsUsage = `usage: jit credentials ID [--identity ~/.ssh/id_ed25519] [--wait 30s] [--repo DIR] [--github-url URL] [--github-repo OWNER/NAME]
 
 Prints what to connect with for your live grant ID. It finds the grant's
 request pull request from the signed decision of its merge at the default
@@ -33,16 +33,22 @@ activation record on the default branch count), decrypts it with your SSH
 private key (--identity; default ~/.ssh/id_ed25519, then ~/.ssh/id_rsa; a
 passphrase-protected key asks for its passphrase on a terminal) and prints
 the connection settings and when they expire. Nothing secret is written to
-disk.
+disk. A grant that is merged but not yet activated (jit is still applying
+it) is waited for, fetching again every few seconds, for up to --wait.
 ` + userEnvHelp
 
 func runCredentials(ctx context.Context, o IO, args []string) int {
 	const cmd = "jit credentials"
 	fl, uf := newUserFlagSet(o, cmd, credentialsUsage)
 	identity := fl.String("identity", "", "your SSH private key `FILE` (default ~/.ssh/id_ed25519, then ~/.ssh/id_rsa)")
+	wait := fl.Duration("wait", 30*time.Second, "how long to wait for a merged grant's activation (`DURATION`; 0: answer at once)")
 	id, code := parseWithID(fl, args, cmd)
 	if code >= 0 {
 		return code
+	}
+	if *wait < 0 {
+		fmt.Fprintf(o.Stderr, "%s: --wait %s is negative; give 0 or more, such as 30s\n", cmd, *wait)
+		return ExitUsage
 	}
 	keys, err := identityFiles(*identity)
 	if err != nil {
@@ -60,6 +66,26 @@ func runCredentials(ctx context.Context, o IO, args []string) int {
 		return ExitProblems
 	}
 	app, err := s.activatedBy(ctx, g)
+	for deadline, said := time.Now().Add(*wait), false; errors.Is(err, errNotActivatedYet) && time.Now().Before(deadline); said = true {
+		if !said {
+			fmt.Fprintf(o.Stderr, "%s: grant %s is merged but jit has not recorded its activation yet; waiting up to %s\n", cmd, id, *wait)
+		}
+		select {
+		case <-ctx.Done():
+			fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, ctx.Err())
+			return ExitProblems
+		case <-time.After(activationPoll):
+		}
+		if s, st, err = uf.openState(ctx); err != nil {
+			fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
+			return ExitUsage
+		}
+		if g, err = findGrant(st, id, s.branch); err != nil {
+			fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
+			return ExitProblems
+		}
+		app, err = s.activatedBy(ctx, g)
+	}
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "%s: %v\n", cmd, err)
 		return ExitProblems
@@ -95,6 +121,13 @@ func runCredentials(ctx context.Context, o IO, args []string) int {
 	fmt.Fprint(o.Stdout, credential.Present(p, g.Request.Template, time.Now()))
 	return ExitOK
 }
+
+// errNotActivatedYet says a grant's activation is not recorded yet.
+var errNotActivatedYet = errors.New("not activated yet")
+
+// activationPoll is how often jit credentials fetches again while it waits
+// for a grant's activation record.
+const activationPoll = 2 * time.Second
 
 // identityFiles returns the private keys to try: the one given, or the
 // default ones that exist.
@@ -153,7 +186,7 @@ func (s *userSession) activatedBy(ctx context.Context, g desired.Grant) (string,
 	id := g.Request.ID
 	e, ok := l.Activation(id, g.ExpiresAt)
 	if !ok {
-		return "", fmt.Errorf("grant %s is not activated yet: %s (%s) has no signed activated record for it since its merge; wait a minute and try again", id, s.branch, short(s.tip))
+		return "", fmt.Errorf("grant %s is %w: %s (%s) has no signed activated record for it since its merge; wait a minute and try again", id, errNotActivatedYet, s.branch, short(s.tip))
 	}
 	if e.Kind != trailer.Activated {
 		return "", fmt.Errorf("grant %s was not activated: the signed record %s says %q; ask the operators", id, short(e.Commit), e.Error)

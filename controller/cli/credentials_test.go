@@ -153,7 +153,7 @@ func TestCredentials(t *testing.T) {
 	payload := alicePayload(expires)
 
 	// Before the App activated anything: a clear "not yet".
-	code, out, errOut := f.run(t, "alice", "credentials", "prod/orders/alice-inc-1", "--identity", keyFile)
+	code, out, errOut := f.run(t, "alice", "credentials", "prod/orders/alice-inc-1", "--identity", keyFile, "--wait", "0")
 	if code != cli.ExitProblems || !strings.Contains(errOut, "grant prod/orders/alice-inc-1 is not activated yet") {
 		t.Errorf("before delivery: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -165,11 +165,28 @@ func TestCredentials(t *testing.T) {
 	post(bot, payload, pub)
 	// A comment alone, even the App's, is not enough: without the signed
 	// activated record nothing says which account is the App.
-	code, out, errOut = f.run(t, "alice", "credentials", "prod/orders/alice-inc-1", "--identity", keyFile)
-	if code != cli.ExitProblems || !strings.Contains(errOut, "grant prod/orders/alice-inc-1 is not activated yet: main") || out != "" {
+	code, out, errOut = f.run(t, "alice", "credentials", "prod/orders/alice-inc-1", "--identity", keyFile, "--wait", "1s")
+	if code != cli.ExitProblems || !strings.Contains(errOut, "grant prod/orders/alice-inc-1 is not activated yet: main") || out != "" ||
+		strings.Count(errOut, "waiting up to 1s") != 1 {
 		t.Errorf("before activation: exit %d\n%s\n%s", code, out, errOut)
 	}
+	// Asked while jit is still applying it, jit credentials waits for the
+	// activation record and then answers.
+	type result struct {
+		code        int
+		out, errOut string
+	}
+	waited := make(chan result, 1)
+	go func() {
+		code, out, errOut := f.run(t, "alice", "credentials", "prod/orders/alice-inc-1", "--identity", keyFile, "--wait", "60s")
+		waited <- result{code, out, errOut}
+	}()
+	time.Sleep(3 * time.Second)
 	f.activate(t, bot, "prod/orders/alice-inc-1", expires)
+	if r := <-waited; r.code != cli.ExitOK || !strings.Contains(r.errOut, "is merged but jit has not recorded its activation yet; waiting up to 1m0s") ||
+		!strings.Contains(r.out, "PGPASSWORD='s3cret-from-the-app'") {
+		t.Errorf("waiting for the activation: exit %d\n%s\n%s", r.code, r.out, r.errOut)
+	}
 	// bob posts a newer look-alike, encrypted to alice's key too, pointing
 	// at his own server: it must not be used.
 	evil := payload
