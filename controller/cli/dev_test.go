@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"net/url"
 	"os"
@@ -9,9 +8,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/jitops/jit/controller/internal/syncbuf"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-github/v60/github"
@@ -62,24 +62,6 @@ func TestDevUsage(t *testing.T) {
 	}
 }
 
-// lockedBuffer is written by jit dev's goroutine and read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestDev runs jit dev and checks what it promises: the printed URLs,
 // tokens and export lines; each user's SSH identity; acme/access seeded
 // from this repository's HEAD with the sandbox policy, its CODEOWNERS rule
@@ -96,7 +78,7 @@ func TestDev(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "dev")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() { done <- cli.Main(ctx, []string{"dev", "--data", dir, "--source", repoRoot}, &stdout, &stderr) }()
 	var info devsandbox.Info

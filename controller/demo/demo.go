@@ -32,8 +32,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/jitops/jit/controller/internal/syncbuf"
 
 	"github.com/google/go-github/v60/github"
 
@@ -87,7 +88,7 @@ type demo struct {
 	cloneDir string   // alice's clone of acme/access, where her jit commands run
 	jitEnv   []string // their environment
 
-	devLog *lockedBuffer // jit dev's stderr, quoted when a step fails
+	devLog *syncbuf.Buffer // jit dev's stderr, quoted when a step fails
 
 	pr        int
 	head      string
@@ -177,24 +178,6 @@ func (d *demo) note(format string, args ...any) {
 	}
 }
 
-// lockedBuffer collects jit dev's output while it runs in another goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // tail is the end of s, for quoting logs in an error.
 func tail(s string) string {
 	if len(s) > 3000 {
@@ -207,7 +190,7 @@ func tail(s string) string {
 // waits until it serves. stop interrupts it and waits for its clean-up.
 func (d *demo) startDev() (stop func() error, err error) {
 	ctx, cancel := context.WithCancel(d.ctx)
-	var out, errOut lockedBuffer
+	var out, errOut syncbuf.Buffer
 	d.devLog = &errOut
 	done := make(chan int, 1)
 	args := []string{"dev", "--data", d.dataDir, "--source", d.Source, "--clock-skew", d.ClockSkew.String()}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jitops/jit/controller/internal/pgtest"
+	"github.com/jitops/jit/controller/internal/syncbuf"
 	"github.com/jitops/jit/controller/internal/tftest"
 )
 
@@ -39,7 +40,7 @@ func TestDemo(t *testing.T) {
 	needPostgres(t)
 	t.Setenv("JIT_TERRAFORM", tf)
 	tmp := reachableTempDir(t)
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	start := time.Now()
 	// The race detector and a shared machine slow everything down: give
 	// every wait three times the demo's patience, and the grant 40s
@@ -117,7 +118,7 @@ func TestDemoFailsNamingTheStep(t *testing.T) {
 	t.Setenv("JIT_TERRAFORM", tftest.Path(t))
 	notARepository := t.TempDir() // before TMPDIR moves
 	tmp := reachableTempDir(t)
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	err := Run(context.Background(), Options{Out: &out, Source: notARepository})
 	if err == nil {
 		t.Fatal("the demo succeeded without a jit repository to seed from")

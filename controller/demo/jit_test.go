@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jitops/jit/controller/internal/syncbuf"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -118,7 +120,7 @@ func TestShellWords(t *testing.T) {
 // TestMain's RunJitIfAsked turns into jit: jit help answers, and a failing
 // command is an error quoting what jit said, its output narrated.
 func TestJitRunsThisProgramAsJit(t *testing.T) {
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	d := &demo{Options: Options{Out: &out}, ctx: context.Background(), cloneDir: t.TempDir(),
 		jitEnv: jitEnvironment(os.Environ(), "no-token", "http://127.0.0.1:1/api/v3/")}
 	if _, err := d.jit("help"); err != nil {
@@ -145,7 +147,7 @@ func TestJitRunsThisProgramAsJit(t *testing.T) {
 func TestRunRefusesWithoutRunJitIfAsked(t *testing.T) {
 	canRunJit.Store(false)
 	defer canRunJit.Store(true)
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	err := Run(context.Background(), Options{Out: &out, Source: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "step 0 (start jit dev): ") || !strings.Contains(err.Error(), "demo.RunJitIfAsked") {
 		t.Fatalf("error %v, want step 0 naming demo.RunJitIfAsked", err)

@@ -2,7 +2,6 @@ package pgtest
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/jitops/jit/controller/internal/syncbuf"
 )
 
 // endMarker follows each query's output so Query knows where it ends.
@@ -23,7 +24,7 @@ type Session struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	out    *bufio.Reader
-	stderr *lockedBuffer
+	stderr *syncbuf.Buffer
 	cancel context.CancelFunc
 	mu     sync.Mutex
 	dead   error
@@ -36,7 +37,7 @@ func (c *Cluster) OpenSession(t testing.TB, db, user, password string) *Session 
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := c.psqlCommand(ctx, db, user, "PGPASSWORD="+password)
-	s := &Session{cmd: cmd, cancel: cancel, stderr: &lockedBuffer{}}
+	s := &Session{cmd: cmd, cancel: cancel, stderr: &syncbuf.Buffer{}}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		cancel()
@@ -109,21 +110,4 @@ func (s *Session) Close() {
 		s.dead = errors.New("session closed")
 	}
 	s.cancel()
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
