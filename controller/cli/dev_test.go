@@ -11,13 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jitops/jit/controller/internal/syncbuf"
-
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-github/v60/github"
 
 	"github.com/jitops/jit/controller/cli"
 	"github.com/jitops/jit/controller/devsandbox"
+	"github.com/jitops/jit/controller/internal/syncbuf"
 )
 
 // devClear is why jit dev refuses an address beyond this machine.
