@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jitops/jit/controller/internal/pgbin"
 )
 
 // ErrNoPostgres reports that the PostgreSQL server binaries are not
@@ -77,29 +79,14 @@ func StartPostgres(ctx context.Context, dir string) (*Postgres, error) {
 	return pg, nil
 }
 
-// pgBinDir finds initdb and pg_ctl: the newest /usr/lib/postgresql/N/bin
-// (Debian's layout), else initdb on PATH.
+// pgBinDir finds initdb and pg_ctl (pgbin.Dir); the error wraps
+// ErrNoPostgres when they are missing.
 func pgBinDir() (string, error) {
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	best, bestVer := "", -1
-	for _, d := range dirs {
-		v, err := strconv.Atoi(filepath.Base(filepath.Dir(d)))
-		if err == nil && v > bestVer && executable(filepath.Join(d, "initdb")) {
-			best, bestVer = d, v
-		}
+	d, err := pgbin.Dir()
+	if err != nil {
+		return "", fmt.Errorf("%w (%w); a sandbox without a database runs without a target", ErrNoPostgres, err)
 	}
-	if best != "" {
-		return best, nil
-	}
-	if p, err := exec.LookPath("initdb"); err == nil {
-		return filepath.Dir(p), nil
-	}
-	return "", fmt.Errorf("%w (no /usr/lib/postgresql/*/bin/initdb, no initdb on PATH); install the postgresql package for a sandbox with a database", ErrNoPostgres)
-}
-
-func executable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+	return d, nil
 }
 
 // Addr is HOST:PORT of the cluster.
@@ -276,11 +263,7 @@ func (pg *Postgres) Psql(ctx context.Context, user, password, db, script string,
 	for _, v := range vars {
 		args = append(args, "-v", v)
 	}
-	psql := filepath.Join(pg.bin, "psql")
-	if !executable(psql) {
-		psql = "psql"
-	}
-	cmd := exec.CommandContext(ctx, psql, args...)
+	cmd := exec.CommandContext(ctx, pgbin.Psql(pg.bin), args...)
 	cmd.Env = append(noPG(os.Environ()), "PGHOST="+pg.Host, "PGPORT="+strconv.Itoa(pg.Port), "PGUSER="+user,
 		"PGDATABASE="+db, "PGSSLMODE=disable", "PGCONNECT_TIMEOUT=10")
 	if password != "" {

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jitops/jit/controller/internal/pgbin"
 )
 
 // Superuser is the name of every cluster's superuser role. It may log in
@@ -50,44 +52,11 @@ type Cluster struct {
 }
 
 // ErrNoServer reports that the PostgreSQL server binaries are not installed.
-var ErrNoServer = errors.New("PostgreSQL server binaries not found")
+var ErrNoServer = pgbin.ErrNotInstalled
 
 // FindBinDir returns the directory holding the PostgreSQL server binaries
-// (initdb, pg_ctl, postgres): the highest version under
-// /usr/lib/postgresql/*/bin, else `pg_config --bindir`, else the directory of
-// initdb on PATH. The error wraps ErrNoServer when none has initdb.
-func FindBinDir() (string, error) {
-	var best string
-	bestVer := -1
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	for _, d := range dirs {
-		ver, err := strconv.Atoi(filepath.Base(filepath.Dir(d)))
-		if err != nil || !isExecutable(filepath.Join(d, "initdb")) {
-			continue
-		}
-		if ver > bestVer {
-			best, bestVer = d, ver
-		}
-	}
-	if best != "" {
-		return best, nil
-	}
-	if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
-		d := strings.TrimSpace(string(out))
-		if isExecutable(filepath.Join(d, "initdb")) {
-			return d, nil
-		}
-	}
-	if p, err := exec.LookPath("initdb"); err == nil {
-		return filepath.Dir(p), nil
-	}
-	return "", fmt.Errorf("%w: no /usr/lib/postgresql/*/bin/initdb, no initdb under `pg_config --bindir`, none on PATH; install the postgresql package (.ci/run does)", ErrNoServer)
-}
-
-func isExecutable(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
-}
+// (pgbin.Dir). The error wraps ErrNoServer when none has initdb.
+func FindBinDir() (string, error) { return pgbin.Dir() }
 
 // Start starts a new cluster for t and stops and removes it when t ends.
 // It skips t when the server binaries are missing, unless CI=true, and fails
@@ -483,11 +452,7 @@ func (c *Cluster) ConnString(db string) string {
 // psqlCommand builds a psql run against the cluster as user on db, reading
 // its script from stdin. Extra environment entries (e.g. PGPASSWORD) win.
 func (c *Cluster) psqlCommand(ctx context.Context, db, user string, env ...string) *exec.Cmd {
-	psql := filepath.Join(c.bin, "psql")
-	if !isExecutable(psql) {
-		psql = "psql"
-	}
-	cmd := exec.CommandContext(ctx, psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-w", "-f", "-")
+	cmd := exec.CommandContext(ctx, pgbin.Psql(c.bin), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-w", "-f", "-")
 	cmd.Env = append(cleanEnv(),
 		"PGHOST="+c.Host,
 		"PGPORT="+strconv.Itoa(c.Port),
